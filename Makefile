@@ -1,0 +1,47 @@
+# The two commands of the quick start: `make run` and `make test`. Both create the
+# virtual environment and install on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+ENVIRONMENT ?= development
+CATALOG ?= examples/catalog.yaml
+
+.PHONY: install run test lint typecheck unit bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/billing-sync migrate
+	$(BIN)/billing-sync environments create $(ENVIRONMENT)
+	$(BIN)/billing-sync catalog apply $(CATALOG) --environment $(ENVIRONMENT)
+	@echo
+	@echo "GraphQL: http://$${HOST:-127.0.0.1}:$${PORT:-8000}/graphql"
+	@echo "Get an API key (shown once, on the last line):"
+	@echo "  $(BIN)/billing-sync keys create --environment $(ENVIRONMENT)"
+	@echo
+	$(BIN)/billing-sync serve
+
+lint: install
+	$(BIN)/ruff check app workers webhooks tests bench
+	$(BIN)/ruff format --check app workers webhooks tests bench
+
+typecheck: install
+	$(BIN)/mypy
+
+unit: install
+	$(BIN)/pytest
+
+test: lint typecheck unit
+
+bench: install
+	@ls bench/*.py >/dev/null 2>&1 && for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

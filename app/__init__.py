@@ -1,0 +1,1 @@
+"""billing-sync: a self-hostable customer, subscription and entitlement API kept in Stripe."""

@@ -1,0 +1,370 @@
+"""The catalog file: its shape, and the one way to read it.
+
+A catalog is declared in YAML or JSON with the platform's camelCase names and applied
+whole to one environment. Reading never stops at the first mistake: every problem is
+reported as ``path: message`` (``plans[2].prices[0].amount: must be >= 0``), in file
+order, so one round of edits can fix them all. That takes three passes:
+
+1. Shape. Each top-level item is validated on its own, so one broken plan does not hide
+   the problems of the next. References (a plan's product, a price's feature, ...) are
+   checked here against the ids the file declares, valid items or not, so one mistake
+   in a product does not also produce "unknown product" on every plan that names it.
+2. Duplicate ids within each list.
+3. Rules that span fields or items (``app.catalog.rules``), on the items that passed 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Final
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    ValidationInfo,
+)
+from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
+
+from app.catalog import rules
+from app.catalog.documents import (
+    DocumentError,
+    Problem,
+    in_file_order,
+    message_for,
+    read_document,
+)
+from app.catalog.money import is_country, is_currency
+from app.errors import CatalogInvalid
+from app.models.catalog import (
+    BillingModel,
+    BillingPeriod,
+    CatalogStatus,
+    DiscountType,
+    FeatureType,
+    MeterType,
+    PricingType,
+    ResetPeriod,
+    TrialEndBehavior,
+)
+
+MAX_AMOUNT: Final = Decimal("999999999999")
+_ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:-")
+_CODE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+
+
+_REFERENCE_ERROR = "unknown_reference"
+
+
+def _problem(message: str, kind: str = "catalog") -> PydanticCustomError:
+    return PydanticCustomError(kind, "{message}", {"message": message})
+
+
+def _ref_id(value: str) -> str:
+    # ^[A-Za-z0-9][A-Za-z0-9_.:-]{0,254}$, spelled out so the message can say it plainly.
+    if not (0 < len(value) <= 255 and value[0].isascii() and value[0].isalnum()):
+        raise _problem("must start with a letter or digit and be at most 255 characters")
+    if not set(value) <= _ID_CHARS:
+        raise _problem("may contain only letters, digits and _ . : -")
+    return value
+
+
+def _currency(value: str) -> str:
+    if not is_currency(value):
+        raise _problem(f"{value!r} is not an ISO 4217 currency code (upper-case, e.g. USD)")
+    return value
+
+
+def _country(value: str) -> str:
+    if not is_country(value):
+        raise _problem(f"{value!r} is not an ISO-3166-1 alpha-2 country code (e.g. DK)")
+    return value
+
+
+def _promotion_code(value: str) -> str:
+    code = value.upper()
+    if not (0 < len(code) <= 64 and set(code) <= _CODE_CHARS):
+        raise _problem("must be 1-64 letters, digits, _ or -")
+    return code
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, (datetime, date)):
+        raise _problem("must hold only text, numbers, booleans, lists and mappings (quote dates)")
+    if isinstance(value, list):
+        return [_json_value(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _json_value(item) for key, item in value.items()}
+    return value
+
+
+def _metadata(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Metadata is stored as JSON, so YAML's exact decimals become plain JSON numbers."""
+    return None if value is None else {key: _json_value(item) for key, item in value.items()}
+
+
+def _reference(noun: str) -> AfterValidator:
+    """A reference to a ``noun`` that the file declares (checked when parsing a file)."""
+
+    def check(value: str, info: ValidationInfo) -> str:
+        known: Mapping[str, frozenset[str]] | None = (info.context or {}).get("known")
+        if known is not None and value not in known[noun]:
+            raise _problem(f"unknown {noun} {value!r}", _REFERENCE_ERROR)
+        return value
+
+    return AfterValidator(check)
+
+
+RefId = Annotated[str, AfterValidator(_ref_id)]
+ProductRef = Annotated[RefId, _reference("product")]
+FeatureRef = Annotated[RefId, _reference("feature")]
+PlanRef = Annotated[RefId, _reference("plan")]
+AddonRef = Annotated[RefId, _reference("addon")]
+CouponRef = Annotated[RefId, _reference("coupon")]
+Currency = Annotated[str, AfterValidator(_currency)]
+Country = Annotated[str, AfterValidator(_country)]
+Name = Annotated[str, Field(min_length=1, max_length=255)]
+Description = Annotated[str | None, Field(max_length=5000)]
+Metadata = Annotated[dict[str, Any] | None, AfterValidator(_metadata)]
+# Decimals beyond a currency's minor unit are refused for flat fees by the rules; 12 is
+# the most any price may have (Stripe's unit_amount_decimal).
+Amount = Annotated[Decimal, Field(ge=0, le=MAX_AMOUNT, decimal_places=12)]
+Quantity = Annotated[Decimal, Field(ge=0, le=MAX_AMOUNT, decimal_places=6)]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, frozen=True)
+
+
+class CustomerJourneySpec(_Spec):
+    initial_plan: PlanRef | None = None
+    initial_plan_is_trial: StrictBool = False
+    fallback_plan: PlanRef | None = None
+
+
+class ProductSpec(_Spec):
+    id: RefId
+    display_name: Name
+    description: Description = None
+    additional_meta_data: Metadata = None
+    multiple_subscriptions: StrictBool = False
+    customer_journey: CustomerJourneySpec = Field(default_factory=CustomerJourneySpec)
+
+
+class FeatureSpec(_Spec):
+    id: RefId
+    display_name: Name
+    description: Description = None
+    feature_type: FeatureType
+    meter_type: MeterType = MeterType.NONE
+    units: Annotated[str | None, Field(max_length=64)] = None
+    units_plural: Annotated[str | None, Field(max_length=64)] = None
+    additional_meta_data: Metadata = None
+
+
+class CountryPriceSpec(_Spec):
+    country: Country
+    amount: Amount
+    currency: Currency
+
+
+class PriceSpec(_Spec):
+    billing_period: BillingPeriod
+    billing_model: BillingModel
+    feature: FeatureRef | None = None
+    amount: Amount
+    currency: Currency
+    min_unit_quantity: Annotated[int | None, Field(ge=1)] = None
+    max_unit_quantity: Annotated[int | None, Field(ge=1)] = None
+    country_prices: list[CountryPriceSpec] = []
+
+
+class TrialSpec(_Spec):
+    days: Annotated[int, Field(ge=1, le=730)]
+    end_behavior: TrialEndBehavior = TrialEndBehavior.CONVERT_TO_PAID
+
+
+class EntitlementSpec(_Spec):
+    feature: FeatureRef
+    usage_limit: Quantity | None = None
+    unlimited: StrictBool = False
+    reset_period: ResetPeriod | None = None
+
+
+class PlanSpec(_Spec):
+    id: RefId
+    product: ProductRef
+    display_name: Name
+    description: Description = None
+    additional_meta_data: Metadata = None
+    pricing_type: PricingType
+    prices: list[PriceSpec] = []
+    trial: TrialSpec | None = None
+    entitlements: list[EntitlementSpec] = []
+    compatible_addons: list[AddonRef] = []
+
+
+class AddonSpec(_Spec):
+    id: RefId
+    product: ProductRef
+    display_name: Name
+    description: Description = None
+    additional_meta_data: Metadata = None
+    prices: list[PriceSpec] = []
+    entitlements: list[EntitlementSpec] = []
+    max_quantity: Annotated[int | None, Field(ge=1)] = None
+
+
+class CouponSpec(_Spec):
+    id: RefId
+    name: Name
+    description: Description = None
+    type: DiscountType
+    # PERCENTAGE: percent off (0 < v <= 100). FIXED: amount off in ``currency``.
+    discount_value: Annotated[Decimal, Field(gt=0, le=MAX_AMOUNT, decimal_places=6)]
+    currency: Currency | None = None
+    duration_in_months: Annotated[int | None, Field(ge=1)] = None
+    status: CatalogStatus = CatalogStatus.ACTIVE
+    additional_meta_data: Metadata = None
+
+
+class PromotionCodeSpec(_Spec):
+    # Customers type codes in any case; they are stored and matched upper-case.
+    code: Annotated[str, AfterValidator(_promotion_code)]
+    coupon: CouponRef
+    max_redemptions: Annotated[int | None, Field(ge=1)] = None
+    expires_at: AwareDatetime | None = None
+    active: StrictBool = True
+
+
+class CatalogSpec(_Spec):
+    products: list[ProductSpec] = []
+    features: list[FeatureSpec] = []
+    plans: list[PlanSpec] = []
+    addons: list[AddonSpec] = []
+    coupons: list[CouponSpec] = []
+    promotion_codes: list[PromotionCodeSpec] = []
+
+
+# File key -> (model of one item, the reference noun its ``id`` declares).
+_SECTIONS: dict[str, tuple[type[_Spec], str]] = {
+    "products": (ProductSpec, "product"),
+    "features": (FeatureSpec, "feature"),
+    "plans": (PlanSpec, "plan"),
+    "addons": (AddonSpec, "addon"),
+    "coupons": (CouponSpec, "coupon"),
+    "promotionCodes": (PromotionCodeSpec, "promotion code"),
+}
+
+
+def _item_key(section: str, item: object) -> str | None:
+    """The id an item declares, as the database will key it (codes are upper-case)."""
+    if not isinstance(item, dict):
+        return None
+    key = item.get("code") if section == "promotionCodes" else item.get("id")
+    if not isinstance(key, str):
+        return None
+    return key.upper() if section == "promotionCodes" else key
+
+
+def _duplicates(section: str, items: list[Any]) -> list[Problem]:
+    field, noun = ("code", "code") if section == "promotionCodes" else ("id", "id")
+    first: dict[str, int] = {}
+    problems: list[Problem] = []
+    for index, item in enumerate(items):
+        key = _item_key(section, item)
+        if key is None:
+            continue
+        if key in first:
+            problems.append(
+                (
+                    (section, index, field),
+                    f"duplicate {noun} {key!r} (also {section}[{first[key]}])",
+                )
+            )
+        else:
+            first[key] = index
+    return problems
+
+
+def _sections(data: object) -> tuple[dict[str, list[Any]], list[Problem]]:
+    if not isinstance(data, dict):
+        expected = ", ".join(_SECTIONS)
+        return {}, [((), f"must be a mapping with any of {expected}")]
+    sections: dict[str, list[Any]] = {}
+    problems: list[Problem] = []
+    for key, value in data.items():
+        if key not in _SECTIONS:
+            problems.append(((str(key),), "unknown field"))
+        elif value is None:  # ``addons:`` with nothing under it
+            sections[key] = []
+        elif not isinstance(value, list):
+            problems.append(((key,), "must be a list"))
+        else:
+            sections[key] = value
+    return sections, problems
+
+
+def parse_catalog(data: object) -> CatalogSpec:
+    """A validated catalog, or ``CatalogInvalid`` listing every problem in file order."""
+    sections, problems = _sections(data)
+    known = {
+        noun: frozenset(
+            key for item in sections.get(section, []) if (key := _item_key(section, item))
+        )
+        for section, (_, noun) in _SECTIONS.items()
+    }
+    valid: dict[str, list[tuple[int, Any]]] = {section: [] for section in _SECTIONS}
+    for section, (model, _) in _SECTIONS.items():
+        items = sections.get(section, [])
+        problems.extend(_duplicates(section, items))
+        for index, item in enumerate(items):
+            try:
+                spec = model.model_validate(item, context={"known": known})
+            except ValidationError as exc:
+                errors = exc.errors()
+                problems.extend(
+                    ((section, index, *error["loc"]), message_for(error)) for error in errors
+                )
+                if any(error["type"] != _REFERENCE_ERROR for error in errors):
+                    continue
+                # Only references are wrong: the item's own rules can still be checked.
+                spec = model.model_validate(item)
+            valid[section].append((index, spec))
+    problems.extend(
+        rules.check(
+            rules.ValidItems(
+                products=valid["products"],
+                features=valid["features"],
+                plans=valid["plans"],
+                addons=valid["addons"],
+                coupons=valid["coupons"],
+                promotion_codes=valid["promotionCodes"],
+            )
+        )
+    )
+    if problems:
+        raise CatalogInvalid(in_file_order(problems, data))
+    return CatalogSpec.model_validate(
+        {section: [spec for _, spec in valid[section]] for section in _SECTIONS}
+    )
+
+
+def load_catalog(text: str, filename: str) -> CatalogSpec:
+    """Parse catalog file ``text``; ``filename`` picks YAML or JSON and names the file."""
+    try:
+        data = read_document(text, filename)
+    except DocumentError as exc:
+        raise CatalogInvalid([exc.message]) from None
+    if data is None:
+        raise CatalogInvalid([f"{filename}: the file is empty; write {{}} for an empty catalog"])
+    return parse_catalog(data)

@@ -1,0 +1,404 @@
+"""Apply a catalog file to one environment.
+
+The file is the whole truth for the environment: what it lists is created or updated,
+what it no longer lists is archived (never deleted, since subscriptions and customers
+still point at it), and what reappears is re-activated. Applying the same file twice
+changes nothing, down to ``updated_at``.
+
+Products, features, coupons and promotion codes are updated in place. Plans and addons
+are versioned instead (see ``app.catalog.versions``): a change inserts a new package
+row with its own prices and entitlements and leaves the old version untouched, so a
+subscription keeps what it bought until it is migrated.
+
+Everything runs in the caller's transaction and is only flushed, so a failure part-way
+applies nothing once the caller rolls back. Two applies racing on one environment
+cannot both publish the same version: the unique (environment, kind, ref, version)
+constraint makes the later one fail and roll back.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import structlog
+from sqlmodel import Session, col, select
+
+from app.catalog.schemas import (
+    AddonSpec,
+    CatalogSpec,
+    CouponSpec,
+    FeatureSpec,
+    PlanSpec,
+    ProductSpec,
+    PromotionCodeSpec,
+)
+from app.catalog.versions import content_hash, pricing_type
+from app.models import (
+    Coupon,
+    Environment,
+    Feature,
+    Package,
+    PackageEntitlement,
+    PackagePrice,
+    Product,
+    PromotionCode,
+)
+from app.models.base import utcnow
+from app.models.catalog import CatalogStatus, PackageKind
+
+log = structlog.get_logger(__name__)
+
+Row = TypeVar("Row", Product, Feature, Coupon, PromotionCode)
+
+
+@dataclass
+class Changes:
+    """What applying did to one kind of item."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    archived: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.archived)
+
+
+@dataclass(frozen=True)
+class NewVersion:
+    kind: PackageKind
+    ref_id: str
+    version_number: int
+
+
+@dataclass
+class ApplyReport:
+    products: Changes = field(default_factory=Changes)
+    features: Changes = field(default_factory=Changes)
+    plans: Changes = field(default_factory=Changes)
+    addons: Changes = field(default_factory=Changes)
+    coupons: Changes = field(default_factory=Changes)
+    promotion_codes: Changes = field(default_factory=Changes)
+    # Every package version inserted, first versions included.
+    new_versions: list[NewVersion] = field(default_factory=list)
+
+    def by_kind(self) -> dict[str, Changes]:
+        return {
+            "products": self.products,
+            "features": self.features,
+            "plans": self.plans,
+            "addons": self.addons,
+            "coupons": self.coupons,
+            "promotionCodes": self.promotion_codes,
+        }
+
+    @property
+    def changed(self) -> bool:
+        return any(changes.changed for changes in self.by_kind().values())
+
+    def summary(self) -> str:
+        if not self.changed:
+            return "catalog is up to date: nothing changed"
+        lines = [
+            f"{kind}: {c.created} created, {c.updated} updated, {c.unchanged} unchanged, "
+            f"{c.archived} archived"
+            for kind, c in self.by_kind().items()
+        ]
+        if self.new_versions:
+            versions = ", ".join(
+                f"{v.kind} {v.ref_id} v{v.version_number}" for v in self.new_versions
+            )
+            lines.append(f"new versions: {versions}")
+        return "\n".join(lines)
+
+
+def apply_catalog(session: Session, environment: Environment, spec: CatalogSpec) -> ApplyReport:
+    """Make ``environment``'s catalog match ``spec``; flushes, the caller commits."""
+    report = ApplyReport()
+    env_id = environment.id
+    features = _sync(session, Feature, env_id, _features(spec.features), report.features)
+    products = _sync(session, Product, env_id, _products(spec.products), report.products)
+    for kind, specs, changes in (
+        (PackageKind.PLAN, spec.plans, report.plans),
+        (PackageKind.ADDON, spec.addons, report.addons),
+    ):
+        _sync_packages(
+            session,
+            env_id,
+            kind,
+            specs,
+            products=products,
+            features=features,
+            changes=changes,
+            report=report,
+        )
+    coupons = _sync(session, Coupon, env_id, _coupons(spec.coupons), report.coupons)
+    codes = _promotion_codes(spec.promotion_codes, coupons)
+    _sync(session, PromotionCode, env_id, codes, report.promotion_codes)
+    log.info(
+        "catalog.applied",
+        environment_id=env_id,
+        changed=report.changed,
+        **{kind: vars(changes) for kind, changes in report.by_kind().items()},
+    )
+    return report
+
+
+def _status(active: bool) -> str:
+    return (CatalogStatus.ACTIVE if active else CatalogStatus.ARCHIVED).value
+
+
+def _features(specs: list[FeatureSpec]) -> dict[str, dict[str, Any]]:
+    return {
+        f.id: {
+            "display_name": f.display_name,
+            "description": f.description,
+            "feature_type": f.feature_type.value,
+            "meter_type": f.meter_type.value,
+            "units": f.units,
+            "units_plural": f.units_plural,
+            "additional_metadata": f.additional_meta_data,
+            "status": _status(True),
+        }
+        for f in specs
+    }
+
+
+def _products(specs: list[ProductSpec]) -> dict[str, dict[str, Any]]:
+    return {
+        p.id: {
+            "display_name": p.display_name,
+            "description": p.description,
+            "additional_metadata": p.additional_meta_data,
+            "multiple_subscriptions": p.multiple_subscriptions,
+            "initial_plan_ref": p.customer_journey.initial_plan,
+            "initial_plan_is_trial": p.customer_journey.initial_plan_is_trial,
+            "fallback_plan_ref": p.customer_journey.fallback_plan,
+            "status": _status(True),
+        }
+        for p in specs
+    }
+
+
+def _coupons(specs: list[CouponSpec]) -> dict[str, dict[str, Any]]:
+    return {
+        c.id: {
+            "name": c.name,
+            "description": c.description,
+            "type": c.type.value,
+            "discount_value": c.discount_value,
+            "currency": c.currency,
+            "duration_in_months": c.duration_in_months,
+            "status": c.status.value,
+            "additional_metadata": c.additional_meta_data,
+        }
+        for c in specs
+    }
+
+
+def _promotion_codes(
+    specs: list[PromotionCodeSpec], coupons: dict[str, Coupon]
+) -> dict[str, dict[str, Any]]:
+    return {
+        p.code: {
+            "coupon_id": coupons[p.coupon].id,
+            "max_redemptions": p.max_redemptions,
+            "expires_at": p.expires_at,
+            "status": _status(p.active),
+        }
+        for p in specs
+    }
+
+
+# Stripe cannot change these once a coupon or promotion code exists there, so a change
+# drops the link (``billing_id``) and the billing sync creates a new Stripe object.
+_BILLING_TERMS: dict[type[Any], tuple[str, ...]] = {
+    Coupon: ("type", "discount_value", "currency", "duration_in_months"),
+    PromotionCode: ("coupon_id", "max_redemptions", "expires_at"),
+}
+
+
+def _key_of(row: Product | Feature | Coupon | PromotionCode) -> str:
+    return row.code if isinstance(row, PromotionCode) else row.ref_id
+
+
+def _assign(row: Any, values: dict[str, Any]) -> bool:
+    """Set the values that differ; whether any did."""
+    changed = False
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            changed = True
+    return changed
+
+
+def _sync(
+    session: Session,
+    model: type[Row],
+    env_id: str,
+    wanted: dict[str, dict[str, Any]],
+    changes: Changes,
+) -> dict[str, Row]:
+    """Create, update and archive rows of ``model`` to match ``wanted`` (keyed by ref)."""
+    existing = {
+        _key_of(row): row
+        for row in session.exec(select(model).where(col(model.environment_id) == env_id))
+    }
+    key_field = "code" if model is PromotionCode else "ref_id"
+    terms = _BILLING_TERMS.get(model, ())
+    now = utcnow()
+    rows: dict[str, Row] = {}
+    for key, values in wanted.items():
+        row = existing.get(key)
+        if row is None:
+            fields: dict[str, Any] = {"environment_id": env_id, key_field: key, **values}
+            row = model(**fields)
+            session.add(row)
+            changes.created += 1
+        else:
+            updates = values
+            if any(getattr(row, name) != values[name] for name in terms):
+                updates = {**values, "billing_id": None}
+            if _assign(row, updates):
+                row.updated_at = now
+                session.add(row)
+                changes.updated += 1
+            else:
+                changes.unchanged += 1
+        rows[key] = row
+    for key, row in existing.items():
+        if key not in wanted and row.status != CatalogStatus.ARCHIVED:
+            row.status = CatalogStatus.ARCHIVED.value
+            row.updated_at = now
+            session.add(row)
+            changes.archived += 1
+    session.flush()
+    return rows
+
+
+def _set_status(rows: Sequence[Package], status: CatalogStatus) -> bool:
+    changed = False
+    for row in rows:
+        if row.status != status:
+            row.status = status.value
+            changed = True
+    return changed
+
+
+def _sync_packages(
+    session: Session,
+    env_id: str,
+    kind: PackageKind,
+    specs: Sequence[PlanSpec | AddonSpec],
+    *,
+    products: dict[str, Product],
+    features: dict[str, Feature],
+    changes: Changes,
+    report: ApplyReport,
+) -> None:
+    versions: dict[str, list[Package]] = defaultdict(list)
+    query = select(Package).where(Package.environment_id == env_id, Package.kind == kind.value)
+    for row in session.exec(query):
+        versions[row.ref_id].append(row)
+    for spec in specs:
+        rows = versions.get(spec.id, [])
+        latest = max(rows, key=lambda row: row.version_number, default=None)
+        revived = _set_status(rows, CatalogStatus.ACTIVE)
+        digest = content_hash(spec)
+        if latest is not None and latest.content_hash == digest:
+            if revived:
+                changes.updated += 1
+            else:
+                changes.unchanged += 1
+            continue
+        number = 1
+        if latest is not None:
+            latest.is_latest = False
+            number = latest.version_number + 1
+        _insert_version(
+            session,
+            env_id,
+            kind,
+            spec,
+            number=number,
+            digest=digest,
+            products=products,
+            features=features,
+        )
+        report.new_versions.append(NewVersion(kind, spec.id, number))
+        if latest is None:
+            changes.created += 1
+        else:
+            changes.updated += 1
+    wanted = {spec.id for spec in specs}
+    for ref_id, rows in versions.items():
+        if ref_id not in wanted and _set_status(rows, CatalogStatus.ARCHIVED):
+            changes.archived += 1
+    session.flush()
+
+
+def _insert_version(
+    session: Session,
+    env_id: str,
+    kind: PackageKind,
+    spec: PlanSpec | AddonSpec,
+    *,
+    number: int,
+    digest: str,
+    products: dict[str, Product],
+    features: dict[str, Feature],
+) -> Package:
+    plan = spec if isinstance(spec, PlanSpec) else None
+    package = Package(
+        environment_id=env_id,
+        kind=kind.value,
+        ref_id=spec.id,
+        version_number=number,
+        is_latest=True,
+        product_id=products[spec.product].id,
+        display_name=spec.display_name,
+        description=spec.description,
+        additional_metadata=spec.additional_meta_data,
+        pricing_type=pricing_type(spec).value,
+        trial_days=plan.trial.days if plan and plan.trial else None,
+        trial_end_behavior=plan.trial.end_behavior.value if plan and plan.trial else None,
+        max_quantity=spec.max_quantity if isinstance(spec, AddonSpec) else None,
+        compatible_addons=list(plan.compatible_addons) if plan else None,
+        content_hash=digest,
+        status=CatalogStatus.ACTIVE.value,
+    )
+    session.add(package)
+    for price in spec.prices:
+        shared: dict[str, Any] = {
+            "package_id": package.id,
+            "billing_period": price.billing_period.value,
+            "billing_model": price.billing_model.value,
+            "feature_id": features[price.feature].id if price.feature else None,
+            "min_unit_quantity": price.min_unit_quantity,
+            "max_unit_quantity": price.max_unit_quantity,
+        }
+        session.add(PackagePrice(**shared, amount=price.amount, currency=price.currency))
+        session.add_all(
+            PackagePrice(
+                **shared,
+                amount=local.amount,
+                currency=local.currency,
+                billing_country_code=local.country,
+            )
+            for local in price.country_prices
+        )
+    session.add_all(
+        PackageEntitlement(
+            package_id=package.id,
+            feature_id=features[entitlement.feature].id,
+            usage_limit=entitlement.usage_limit,
+            has_unlimited_usage=entitlement.unlimited,
+            reset_period=entitlement.reset_period.value if entitlement.reset_period else None,
+        )
+        for entitlement in spec.entitlements
+    )
+    return package

@@ -1,0 +1,242 @@
+"""``billing-sync``: serve, worker, migrate, environments, keys, catalog and jobs."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from app import db, migrations
+from app.config import get_settings
+from app.errors import AppError, CatalogInvalid
+
+app = typer.Typer(
+    help="billing-sync: customers, subscriptions and entitlements, kept in Stripe.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+environments_app = typer.Typer(
+    help="Environments (development, production, ...).", no_args_is_help=True
+)
+keys_app = typer.Typer(help="Server API keys of an environment.", no_args_is_help=True)
+catalog_app = typer.Typer(help="The product catalog.", no_args_is_help=True)
+jobs_app = typer.Typer(help="Background jobs.", no_args_is_help=True)
+app.add_typer(environments_app, name="environments")
+app.add_typer(keys_app, name="keys")
+app.add_typer(catalog_app, name="catalog")
+app.add_typer(jobs_app, name="jobs")
+
+out = Console()
+err = Console(stderr=True)
+
+EnvironmentOption = Annotated[
+    str, typer.Option("--environment", "-e", help="Environment name, e.g. development.")
+]
+
+
+def _fail(exc: AppError) -> None:
+    err.print(f"[red]error[/red] [{exc.code}] {exc.message}")
+    if isinstance(exc, CatalogInvalid):
+        for problem in exc.problems:
+            err.print(f"  - {problem}", markup=False, highlight=False)
+    raise typer.Exit(1)
+
+
+def _setup_logging() -> None:
+    from app.logging import configure_logging  # noqa: PLC0415
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    _setup_logging()
+    migrations.upgrade()
+    out.print("database is up to date")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default PORT).")] = None,
+) -> None:
+    """Serve the API; without REDIS_URL the job worker runs in this process too."""
+    import uvicorn  # noqa: PLC0415
+
+    from app.main import create_app  # noqa: PLC0415
+
+    settings = get_settings()
+    migrations.upgrade()
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_config=None,
+        proxy_headers=True,
+    )
+
+
+@app.command()
+def worker(
+    threads: Annotated[
+        int | None, typer.Option(help="Worker threads (default WORKER_THREADS).")
+    ] = None,
+) -> None:
+    """Run job workers in this process (needs REDIS_URL, shared with the API)."""
+    from workers.broker import build_broker  # noqa: PLC0415
+    from workers.runner import run_forever  # noqa: PLC0415
+
+    settings = get_settings()
+    _setup_logging()
+    if settings.redis_url is None:
+        err.print(
+            "[red]error[/red] REDIS_URL is not set: without it `serve` runs the "
+            "worker itself, and a separate worker would never see its jobs"
+        )
+        raise typer.Exit(2)
+    run_forever(build_broker(settings), threads or settings.worker_threads)
+
+
+@environments_app.command("create")
+def environments_create(name: str) -> None:
+    """Create an environment (nothing happens if it exists)."""
+    from app.environments import service  # noqa: PLC0415
+
+    try:
+        with db.unit_of_work() as session:
+            environment = service.ensure_environment(session, name)
+            out.print(f"environment {environment.name} ({environment.id})")
+    except AppError as exc:
+        _fail(exc)
+
+
+@environments_app.command("list")
+def environments_list() -> None:
+    from app.environments import service  # noqa: PLC0415
+
+    with db.unit_of_work() as session:
+        for environment in service.list_environments(session):
+            out.print(f"{environment.name}\t{environment.id}")
+
+
+@keys_app.command("create")
+def keys_create(environment: EnvironmentOption) -> None:
+    """Create a server API key. It is shown once, alone on the last line."""
+    from app.environments import service  # noqa: PLC0415
+
+    try:
+        with db.unit_of_work() as session:
+            issued = service.create_api_key(session, environment)
+            key_id, raw_key = issued.record.id, issued.key
+    except AppError as exc:
+        _fail(exc)
+    err.print(
+        f"API key {key_id} for environment {environment}; store it now, it cannot be shown again:"
+    )
+    sys.stdout.write(raw_key + "\n")
+
+
+@keys_app.command("list")
+def keys_list(environment: EnvironmentOption) -> None:
+    from app.environments import service  # noqa: PLC0415
+
+    try:
+        with db.unit_of_work() as session:
+            table = Table("id", "prefix", "created", "revoked")
+            for key in service.list_api_keys(session, environment):
+                table.add_row(
+                    key.id,
+                    key.prefix + "...",
+                    key.created_at.isoformat(),
+                    key.revoked_at.isoformat() if key.revoked_at else "",
+                )
+    except AppError as exc:
+        _fail(exc)
+    out.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str) -> None:
+    from app.environments import service  # noqa: PLC0415
+
+    try:
+        with db.unit_of_work() as session:
+            service.revoke_api_key(session, key_id)
+    except AppError as exc:
+        _fail(exc)
+    out.print(f"revoked {key_id}")
+
+
+@catalog_app.command("validate")
+def catalog_validate(file: Path) -> None:
+    """Check a catalog file without applying it."""
+    from app.catalog.schemas import load_catalog  # noqa: PLC0415
+
+    try:
+        load_catalog(_read(file), file.name)
+    except AppError as exc:
+        _fail(exc)
+    out.print(f"{file}: valid")
+
+
+@catalog_app.command("apply")
+def catalog_apply(file: Path, environment: EnvironmentOption) -> None:
+    """Apply a catalog file to an environment: all of it, or nothing if it is invalid."""
+    from app.catalog.schemas import load_catalog  # noqa: PLC0415
+    from app.catalog.service import apply_catalog  # noqa: PLC0415
+    from app.environments import service as environments  # noqa: PLC0415
+
+    try:
+        spec = load_catalog(_read(file), file.name)
+        with db.unit_of_work() as session:
+            report = apply_catalog(
+                session, environments.get_environment(session, environment), spec
+            )
+    except AppError as exc:
+        _fail(exc)
+    out.print(report.summary())
+
+
+@jobs_app.command("ping")
+def jobs_ping(
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for a worker.")] = 5.0,
+) -> None:
+    """Send a ping job and wait for a worker to answer it (checks REDIS_URL workers)."""
+    import dramatiq  # noqa: PLC0415
+
+    from app import jobs  # noqa: PLC0415
+    from workers.broker import build_broker  # noqa: PLC0415
+
+    settings = get_settings()
+    broker = build_broker(settings)
+    if settings.redis_url is None:
+        err.print("REDIS_URL is not set: jobs run inside `billing-sync serve`")
+        raise typer.Exit(2)
+    message = broker.enqueue(
+        dramatiq.Message(
+            queue_name=jobs.DEFAULT_QUEUE, actor_name="system.ping", args=(), kwargs={}, options={}
+        )
+    )
+    try:
+        answer = jobs.wait_for_result(message, timeout)
+    except AppError as exc:
+        _fail(exc)
+    out.print(f"worker answered: {answer}")
+
+
+def _read(file: Path) -> str:
+    try:
+        return file.read_text(encoding="utf-8")
+    except OSError as exc:
+        err.print(f"[red]error[/red] cannot read {file}: {exc.strerror}")
+        raise typer.Exit(1) from None
+
+
+def main() -> None:
+    app()

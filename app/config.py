@@ -1,0 +1,91 @@
+"""Settings, read once from plain environment variables (and a ``.env`` file).
+
+Every name is documented in README.md. Outside development the service refuses to
+start while a secret still holds a placeholder value, so a copied example
+configuration never reaches production.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_MARKERS = ("changeme", "changethis", "placeholder", "xxxx", "your_", "example")
+
+
+def is_placeholder(value: str | None) -> bool:
+    if value is None:
+        return False
+    lowered = value.strip().lower()
+    return lowered == "" or any(marker in lowered for marker in PLACEHOLDER_MARKERS)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    app_env: Literal["development", "test", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+    database_url: str = "sqlite:///./var/billing-sync.db"
+    redis_url: str | None = None
+
+    stripe_api_key: str | None = None
+    stripe_api_base: str | None = None
+    stripe_webhook_secret: str | None = None
+    secret_key: str | None = None
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["auto", "json", "console"] = "auto"
+
+    job_result_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    worker_threads: int = Field(default=4, ge=1, le=64)
+
+    metadata_max_keys: int = Field(default=50, ge=1)
+    metadata_max_value_length: int = Field(default=500, ge=1)
+
+    @field_validator(
+        "redis_url",
+        "stripe_api_key",
+        "stripe_api_base",
+        "stripe_webhook_secret",
+        "secret_key",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.strip() == "" else value
+
+    @model_validator(mode="after")
+    def _refuse_placeholders(self) -> Settings:
+        if self.app_env == "development":
+            return self
+        problems = [
+            name.upper()
+            for name in ("stripe_api_key", "stripe_webhook_secret", "secret_key")
+            if getattr(self, name) is not None and is_placeholder(getattr(self, name))
+        ]
+        if problems:
+            raise ValueError(
+                f"placeholder value in {', '.join(problems)}: set real secrets "
+                f"before running with APP_ENV={self.app_env}"
+            )
+        if self.app_env == "production" and self.secret_key is None:
+            raise ValueError("SECRET_KEY must be set when APP_ENV=production")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def billing_integrated(self) -> bool:
+        return self.stripe_api_key is not None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,185 @@
+"""Customers: provision (create or update), update, get, archive and unarchive.
+
+Archiving nulls the customer's PII and hides it from the API; its customer id stays
+taken forever, so a later provision with that id is refused rather than silently
+reviving or impersonating the archived customer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from app.catalog import repository as catalog
+from app.config import get_settings
+from app.customers import repository
+from app.customers.schemas import BillingInformation, CustomerFields, check_metadata
+from app.errors import (
+    Conflict,
+    CouponNotFound,
+    CustomerArchived,
+    CustomerNotFound,
+    ValidationFailed,
+)
+from app.models import Coupon, Customer, Environment
+from app.models.base import utcnow
+from app.validation import validate
+
+
+class SubscriptionDecisionStrategy(StrEnum):
+    REQUESTED_PLAN = "REQUESTED_PLAN"
+    PREDEFINED_FREE_PLAN = "PREDEFINED_FREE_PLAN"
+    PREDEFINED_TRIAL_PLAN = "PREDEFINED_TRIAL_PLAN"
+    SKIPPED_SUBSCRIPTION_CREATION = "SKIPPED_SUBSCRIPTION_CREATION"
+
+
+@dataclass(frozen=True)
+class ProvisionedCustomer:
+    customer: Customer
+    created: bool
+    subscription_decision_strategy: SubscriptionDecisionStrategy
+    billing_information: BillingInformation | None
+
+
+def _fields(data: dict[str, Any]) -> CustomerFields:
+    fields = validate(CustomerFields, data)
+    settings = get_settings()
+    try:
+        check_metadata(
+            fields.additionalMetaData,
+            settings.metadata_max_keys,
+            settings.metadata_max_value_length,
+        )
+    except ValueError as exc:
+        raise ValidationFailed(
+            f"input.additionalMetaData: {exc}", field="input.additionalMetaData"
+        ) from None
+    return fields
+
+
+def _coupon(session: Session, environment: Environment, ref_id: str) -> Coupon:
+    coupon = catalog.coupon_by_ref(session, environment.id, ref_id)
+    if coupon is None:
+        raise CouponNotFound(
+            f"no active coupon {ref_id!r} in this environment", field="input.couponRefId"
+        )
+    return coupon
+
+
+def _apply(
+    session: Session, environment: Environment, customer: Customer, fields: CustomerFields
+) -> bool:
+    """Copy the fields that were sent onto ``customer``; True when something changed."""
+    sent = fields.model_fields_set
+    changes: dict[str, Any] = {}
+    for attr, key in (
+        ("name", "name"),
+        ("email", "email"),
+        ("crm_id", "crmId"),
+        ("billing_id", "billingId"),
+        ("additional_metadata", "additionalMetaData"),
+    ):
+        if key in sent:
+            changes[attr] = getattr(fields, key)
+    if "excludeFromExperiment" in sent and fields.excludeFromExperiment is not None:
+        changes["exclude_from_experiment"] = fields.excludeFromExperiment
+    if "couponRefId" in sent:
+        ref = fields.couponRefId
+        changes["coupon_id"] = None if ref is None else _coupon(session, environment, ref).id
+    changed = False
+    for attr, value in changes.items():
+        if getattr(customer, attr) != value:
+            setattr(customer, attr, value)
+            changed = True
+    return changed
+
+
+def provision_customer(
+    session: Session, environment: Environment, data: dict[str, Any]
+) -> ProvisionedCustomer:
+    """Create the customer, or update it when the id exists (provision is idempotent)."""
+    fields = _fields(data)
+    customer = repository.find_for_update(session, environment.id, fields.customerId)
+    if customer is not None and customer.archived_at is not None:
+        raise CustomerArchived(
+            f"customer id {fields.customerId!r} belonged to an archived customer and "
+            "cannot be provisioned again",
+            field="input.customerId",
+        )
+    created = customer is None
+    if customer is None:
+        customer = Customer(environment_id=environment.id, customer_id=fields.customerId)
+    if _apply(session, environment, customer, fields) or created:
+        customer.updated_at = utcnow()
+        session.add(customer)
+        try:
+            session.flush()
+        except IntegrityError:
+            # A concurrent provision of the same id won the insert; that one stands.
+            raise Conflict(
+                f"customer {fields.customerId!r} was provisioned concurrently; retry",
+                field="input.customerId",
+            ) from None
+    return ProvisionedCustomer(
+        customer=customer,
+        created=created,
+        subscription_decision_strategy=SubscriptionDecisionStrategy.SKIPPED_SUBSCRIPTION_CREATION,
+        billing_information=fields.billingInformation,
+    )
+
+
+def update_customer(
+    session: Session, environment: Environment, data: dict[str, Any]
+) -> tuple[Customer, BillingInformation | None]:
+    fields = _fields(data)
+    customer = _active(session, environment, fields.customerId, for_update=True)
+    if _apply(session, environment, customer, fields):
+        customer.updated_at = utcnow()
+        session.add(customer)
+        session.flush()
+    return customer, fields.billingInformation
+
+
+def get_customer(session: Session, environment: Environment, customer_id: str) -> Customer:
+    return _active(session, environment, customer_id)
+
+
+def archive_customer(session: Session, environment: Environment, customer_id: str) -> Customer:
+    """Null the PII and hide the customer. Archiving twice is not an error."""
+    customer = repository.find_for_update(session, environment.id, customer_id)
+    if customer is None:
+        raise CustomerNotFound(f"customer {customer_id!r} not found", field="input.customerId")
+    if customer.archived_at is None:
+        customer.archived_at = utcnow()
+        customer.updated_at = customer.archived_at
+        customer.name = None
+        customer.email = None
+        session.add(customer)
+        session.flush()
+    return customer
+
+
+def unarchive_customer(session: Session, environment: Environment, customer_id: str) -> Customer:
+    customer = repository.find_for_update(session, environment.id, customer_id)
+    if customer is None:
+        raise CustomerNotFound(f"customer {customer_id!r} not found", field="input.customerId")
+    if customer.archived_at is not None:
+        customer.archived_at = None
+        customer.updated_at = utcnow()
+        session.add(customer)
+        session.flush()
+    return customer
+
+
+def _active(
+    session: Session, environment: Environment, customer_id: str, *, for_update: bool = False
+) -> Customer:
+    find = repository.find_for_update if for_update else repository.find
+    customer = find(session, environment.id, customer_id) if customer_id else None
+    if customer is None or customer.archived_at is not None:
+        raise CustomerNotFound(f"customer {customer_id!r} not found", field="input.customerId")
+    return customer

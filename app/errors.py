@@ -1,0 +1,80 @@
+"""The service's one error root.
+
+Every expected failure is an ``AppError`` with a stable ``code`` (shown to clients as
+GraphQL ``errors[].extensions.code``) and a message that is safe to show. Anything
+else that escapes a service is a bug: it is logged in full and shown as
+``INTERNAL_SERVER_ERROR`` without details.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class AppError(Exception):
+    code = "APP_ERROR"
+    http_status = 400
+
+    def __init__(self, message: str, *, field: str | None = None, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.details = details
+
+    def extensions(self) -> dict[str, Any]:
+        extensions: dict[str, Any] = {"code": self.code}
+        if self.field is not None:
+            extensions["field"] = self.field
+        extensions.update(self.details)
+        return extensions
+
+
+class ValidationFailed(AppError):
+    code = "BAD_USER_INPUT"
+
+
+class BadRequest(AppError):
+    """The HTTP request itself is unusable (not JSON, no query, wrong content type)."""
+
+    code = "BAD_REQUEST"
+
+
+class NotFound(AppError):
+    code = "NOT_FOUND"
+    http_status = 404
+
+
+class Conflict(AppError):
+    code = "CONFLICT"
+    http_status = 409
+
+
+class Unauthenticated(AppError):
+    code = "UNAUTHENTICATED"
+    http_status = 401
+
+
+class CustomerNotFound(NotFound):
+    code = "CUSTOMER_NOT_FOUND"
+
+
+class CustomerArchived(Conflict):
+    code = "CUSTOMER_ARCHIVED"
+
+
+class CouponNotFound(NotFound):
+    code = "COUPON_NOT_FOUND"
+
+
+class CatalogInvalid(AppError):
+    """A catalog file with problems; ``problems`` lists each one as ``path: message``."""
+
+    code = "CATALOG_INVALID"
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(f"catalog is invalid ({len(problems)} problem(s))", problems=problems)
+        self.problems = problems
+
+
+class EnvironmentNotFound(NotFound):
+    code = "ENVIRONMENT_NOT_FOUND"

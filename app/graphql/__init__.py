@@ -1,0 +1,1 @@
+"""The GraphQL schema clients see. Resolvers unpack input and call one service function."""

@@ -1,0 +1,81 @@
+"""Scalars, enums and helpers shared by the GraphQL types."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from app.customers.service import SubscriptionDecisionStrategy
+from app.models.catalog import (
+    BillingModel,
+    BillingPeriod,
+    FeatureType,
+    MeterType,
+    PricingType,
+    TrialEndBehavior,
+)
+from app.models.catalog import CatalogStatus as CouponStatus
+from app.models.catalog import DiscountType as CouponType
+from app.models.catalog import ResetPeriod as EntitlementResetPeriod
+
+__all__ = [
+    "JSON",
+    "BillingModel",
+    "BillingPeriod",
+    "CouponStatus",
+    "CouponType",
+    "EntitlementResetPeriod",
+    "FeatureType",
+    "MeterType",
+    "PricingType",
+    "SubscriptionDecisionStrategy",
+    "TrialEndBehavior",
+]
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with milliseconds, as the platform writes times."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def number(value: Decimal | None) -> float | None:
+    """Decimals leave the API as GraphQL Floats (the platform's schema types them so)."""
+    return None if value is None else float(value)
+
+
+def json_value(value: Any) -> JSON | None:
+    return None if value is None else JSON(value)
+
+
+# The domain's enums are the GraphQL enums; their values are the platform's names
+# (``MeterType.NONE`` is ``None`` on the wire), so the values name the GraphQL members.
+for _enum, _name in (
+    (FeatureType, "FeatureType"),
+    (MeterType, "MeterType"),
+    (BillingPeriod, "BillingPeriod"),
+    (BillingModel, "BillingModel"),
+    (PricingType, "PricingType"),
+    (TrialEndBehavior, "TrialEndBehavior"),
+    (EntitlementResetPeriod, "EntitlementResetPeriod"),
+    (CouponType, "CouponType"),
+    (CouponStatus, "CouponStatus"),
+    (SubscriptionDecisionStrategy, "SubscriptionDecisionStrategy"),
+):
+    strawberry.enum(_enum, name=_name, graphql_name_from="value")
+
+
+@strawberry.enum
+class SubscriptionStatus(enum.Enum):
+    ACTIVE = "ACTIVE"
+    CANCELED = "CANCELED"
+    EXPIRED = "EXPIRED"
+    IN_TRIAL = "IN_TRIAL"
+    NOT_STARTED = "NOT_STARTED"
+    PAYMENT_PENDING = "PAYMENT_PENDING"

@@ -1,0 +1,79 @@
+"""Per-request GraphQL context and the bridge from async resolvers to sync services.
+
+Services use a synchronous session. ``run`` executes one service call in a worker
+thread inside its own unit of work (so each mutation field commits on its own, as
+GraphQL runs mutations one after another), converting the result to GraphQL types
+before the session closes. A per-request lock keeps one request's calls sequential.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from strawberry.fastapi import BaseContext
+from strawberry.types import Info as StrawberryInfo
+
+from app.db import unit_of_work
+from app.errors import Unauthenticated
+from app.models import Environment
+
+T = TypeVar("T")
+
+
+@dataclass
+class Context(BaseContext):
+    environment_or_none: Environment | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def __post_init__(self) -> None:
+        super().__init__()
+
+    @property
+    def environment(self) -> Environment:
+        if self.environment_or_none is None:
+            raise Unauthenticated(
+                "missing API key: send it in the X-API-KEY header or the apiKey query parameter"
+            )
+        return self.environment_or_none
+
+
+Info = StrawberryInfo[Context, None]
+
+
+def _call(fn: Callable[[Session, Environment], T], environment: Environment) -> T:
+    with unit_of_work() as session:
+        return fn(session, environment)
+
+
+async def run(info: Info, fn: Callable[[Session, Environment], T]) -> T:
+    context = info.context
+    environment = context.environment
+    async with context.lock:
+        return await run_in_threadpool(_call, fn, environment)
+
+
+def as_dict(value: Any) -> Any:
+    """A Strawberry input as plain data with GraphQL field names; unset fields left out."""
+    from strawberry.types.base import has_object_definition  # noqa: PLC0415
+    from strawberry.types.unset import UNSET  # noqa: PLC0415
+    from strawberry.utils.str_converters import to_camel_case  # noqa: PLC0415
+
+    if has_object_definition(value):
+        result: dict[str, Any] = {}
+        for definition in value.__strawberry_definition__.fields:
+            item = getattr(value, definition.python_name)
+            if item is UNSET:
+                continue
+            name = definition.graphql_name or to_camel_case(definition.python_name)
+            result[name] = as_dict(item)
+        return result
+    if isinstance(value, list):
+        return [as_dict(item) for item in value]
+    if hasattr(value, "value") and hasattr(type(value), "__members__"):
+        return value.value
+    return value

@@ -1,0 +1,285 @@
+"""Customer inputs, types and resolvers, named as the platform names them."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+import strawberry
+from sqlmodel import Session
+
+from app.customers import service
+from app.graphql.catalog import Coupon, Feature, Plan
+from app.graphql.common import (
+    JSON,
+    BillingPeriod,
+    EntitlementResetPeriod,
+    SubscriptionDecisionStrategy,
+    SubscriptionStatus,
+    iso,
+    json_value,
+)
+from app.graphql.context import Info, as_dict, run
+from app.models import Coupon as CouponRow
+from app.models import Customer as CustomerRow
+from app.models import Environment
+
+UNSET: Any = strawberry.UNSET
+
+
+@strawberry.input
+class Address:
+    address_line1: str | None = UNSET
+    address_line2: str | None = UNSET
+    city: str | None = UNSET
+    country: str | None = UNSET
+    phone_number: str | None = UNSET
+    postal_code: str | None = UNSET
+    state: str | None = UNSET
+
+
+@strawberry.input
+class TaxExempt:
+    type: str
+    value: str
+
+
+@strawberry.input
+class CustomerBillingInfo:
+    billing_address: Address | None = UNSET
+    currency: str | None = UNSET
+    customer_name: str | None = UNSET
+    integration_id: str | None = UNSET
+    invoice_custom_fields: JSON | None = UNSET
+    language: str | None = UNSET
+    metadata: JSON | None = UNSET
+    payment_method_id: str | None = UNSET
+    shipping_address: Address | None = UNSET
+    tax_ids: list[TaxExempt] | None = UNSET
+    timezone: str | None = UNSET
+
+
+@strawberry.input
+class SubscriptionAddonInput:
+    addon_id: str
+    quantity: int | None = UNSET
+
+
+@strawberry.input
+class BillableFeatureInput:
+    feature_id: str
+    quantity: float
+
+
+@strawberry.input
+class ProvisionCustomerSubscriptionInput:
+    plan_id: str
+    additional_meta_data: JSON | None = UNSET
+    addons: list[SubscriptionAddonInput] | None = UNSET
+    await_payment_confirmation: bool | None = UNSET
+    billable_features: list[BillableFeatureInput] | None = UNSET
+    billing_country_code: str | None = UNSET
+    billing_period: BillingPeriod | None = UNSET
+    promotion_code: str | None = UNSET
+    resource_id: str | None = UNSET
+    start_date: str | None = UNSET
+    unit_quantity: float | None = UNSET
+
+
+@strawberry.input
+class ProvisionCustomerInput:
+    additional_meta_data: JSON | None = UNSET
+    billing_id: str | None = UNSET
+    billing_information: CustomerBillingInfo | None = UNSET
+    coupon_ref_id: str | None = UNSET
+    crm_id: str | None = UNSET
+    customer_id: str | None = UNSET
+    email: str | None = UNSET
+    exclude_from_experiment: bool | None = UNSET
+    name: str | None = UNSET
+    ref_id: str | None = UNSET
+    should_sync_free: bool | None = UNSET
+    subscription_params: ProvisionCustomerSubscriptionInput | None = UNSET
+
+
+@strawberry.input
+class UpdateCustomerInput:
+    additional_meta_data: JSON | None = UNSET
+    billing_id: str | None = UNSET
+    billing_information: CustomerBillingInfo | None = UNSET
+    coupon_ref_id: str | None = UNSET
+    crm_id: str | None = UNSET
+    customer_id: str | None = UNSET
+    email: str | None = UNSET
+    name: str | None = UNSET
+    ref_id: str | None = UNSET
+    should_wait_sync: bool | None = UNSET
+
+
+@strawberry.input(name="GetCustomerByRefIdInput")
+class GetCustomerByRefIdInput:
+    customer_id: str
+
+
+@strawberry.input
+class ArchiveCustomerInput:
+    customer_id: str
+
+
+@strawberry.input
+class UnarchiveCustomerInput:
+    customer_id: str
+
+
+@strawberry.enum
+class PromotionalEntitlementStatus(enum.Enum):
+    Active = "Active"
+    Expired = "Expired"
+    Paused = "Paused"
+
+
+@strawberry.type
+class PromotionalEntitlement:
+    id: str
+    feature_id: str
+    feature: Feature
+    status: PromotionalEntitlementStatus
+    usage_limit: float | None
+    has_unlimited_usage: bool | None
+    reset_period: EntitlementResetPeriod | None
+    start_date: str
+    end_date: str | None
+    is_visible: bool
+    description: str | None
+
+
+@strawberry.type
+class Customer:
+    id: str
+    customer_id: str
+    ref_id: str
+    environment_id: str
+    name: str | None
+    email: str | None
+    created_at: str | None
+    updated_at: str
+    billing_id: str | None
+    crm_id: str | None
+    has_payment_method: bool
+    exclude_from_experiment: bool | None
+    additional_meta_data: JSON | None
+    coupon: Coupon | None
+    promotional_entitlements: list[PromotionalEntitlement] | None
+
+    @classmethod
+    def of(cls, session: Session, row: CustomerRow) -> Customer:
+        coupon = session.get(CouponRow, row.coupon_id) if row.coupon_id else None
+        return cls(
+            id=row.id,
+            customer_id=row.customer_id,
+            ref_id=row.customer_id,
+            environment_id=row.environment_id,
+            name=row.name,
+            email=row.email,
+            created_at=iso(row.created_at),
+            updated_at=iso(row.updated_at) or "",
+            billing_id=row.billing_id,
+            crm_id=row.crm_id,
+            has_payment_method=row.has_payment_method,
+            exclude_from_experiment=row.exclude_from_experiment,
+            additional_meta_data=json_value(row.additional_metadata),
+            coupon=Coupon.of(coupon) if coupon is not None else None,
+            # No domain grants promotional entitlements yet, so there are none to list.
+            promotional_entitlements=[],
+        )
+
+
+@strawberry.type
+class CustomerSubscription:
+    id: str
+    subscription_id: str
+    ref_id: str
+    status: SubscriptionStatus
+    plan: Plan
+
+
+@strawberry.type
+class ProvisionedCustomer:
+    customer: Customer
+    subscription_decision_strategy: SubscriptionDecisionStrategy
+    # No subscription is created on provisioning until the subscriptions domain
+    # exists; the field is declared so documents that select it stay valid.
+    subscription: CustomerSubscription | None = None
+
+
+def _customer_data(raw: dict[str, Any]) -> dict[str, Any]:
+    """Map the input's names onto the service's: refId is an alias of customerId."""
+    data = dict(raw)
+    ref_id = data.pop("refId", None)
+    if "customerId" not in data or data["customerId"] is None:
+        if ref_id is None:
+            data["customerId"] = ""
+        else:
+            data["customerId"] = ref_id
+    for accepted_only in ("shouldSyncFree", "shouldWaitSync", "subscriptionParams"):
+        data.pop(accepted_only, None)
+    return data
+
+
+@strawberry.type
+class CustomerQueries:
+    @strawberry.field
+    async def get_customer_by_ref_id(self, info: Info, input: GetCustomerByRefIdInput) -> Customer:
+        def call(session: Session, environment: Environment) -> Customer:
+            row = service.get_customer(session, environment, input.customer_id)
+            return Customer.of(session, row)
+
+        return await run(info, call)
+
+
+@strawberry.type
+class CustomerMutations:
+    @strawberry.mutation
+    async def provision_customer(
+        self, info: Info, input: ProvisionCustomerInput
+    ) -> ProvisionedCustomer:
+        data = _customer_data(as_dict(input))
+
+        def call(session: Session, environment: Environment) -> ProvisionedCustomer:
+            result = service.provision_customer(session, environment, data)
+            return ProvisionedCustomer(
+                customer=Customer.of(session, result.customer),
+                subscription_decision_strategy=SubscriptionDecisionStrategy(
+                    result.subscription_decision_strategy
+                ),
+            )
+
+        return await run(info, call)
+
+    @strawberry.mutation
+    async def update_one_customer(self, info: Info, input: UpdateCustomerInput) -> Customer:
+        data = _customer_data(as_dict(input))
+
+        def call(session: Session, environment: Environment) -> Customer:
+            row, _billing_information = service.update_customer(session, environment, data)
+            return Customer.of(session, row)
+
+        return await run(info, call)
+
+    @strawberry.mutation
+    async def archive_customer(self, info: Info, input: ArchiveCustomerInput) -> Customer:
+        def call(session: Session, environment: Environment) -> Customer:
+            return Customer.of(
+                session, service.archive_customer(session, environment, input.customer_id)
+            )
+
+        return await run(info, call)
+
+    @strawberry.mutation
+    async def unarchive_customer(self, info: Info, input: UnarchiveCustomerInput) -> Customer:
+        def call(session: Session, environment: Environment) -> Customer:
+            return Customer.of(
+                session, service.unarchive_customer(session, environment, input.customer_id)
+            )
+
+        return await run(info, call)

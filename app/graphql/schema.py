@@ -1,0 +1,33 @@
+"""The schema: every domain's queries and mutations merged into one root each."""
+
+from __future__ import annotations
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
+
+from app.graphql.customers import CustomerMutations, CustomerQueries
+
+Query = merge_types("Query", (CustomerQueries,))
+Mutation = merge_types("Mutation", (CustomerMutations,))
+
+
+class Schema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Expected errors are answers, not incidents; app.graphql.errors logs the others.
+        return
+
+
+def build_schema() -> strawberry.Schema:
+    return Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=[
+            lambda: ParserCache(maxsize=512),
+            lambda: ValidationCache(maxsize=512),
+        ],
+    )

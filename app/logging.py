@@ -1,0 +1,150 @@
+"""structlog set-up: JSON off a terminal, request/message ids from contextvars, and a
+redaction processor in front of every sink.
+
+Redaction works on key names (anything that names a secret, a contact detail or billing
+information is masked whole) and on values (e-mail addresses, phone numbers and API
+keys inside free text), so a careless ``log.info(..., input=payload)`` leaks nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
+import structlog
+
+MASK = "[REDACTED]"
+
+_SECRET_KEYS = {
+    "apikey",
+    "api_key",
+    "xapikey",
+    "x_api_key",
+    "authorization",
+    "password",
+    "secret",
+    "secret_key",
+    "token",
+    "stripe_api_key",
+    "client_secret",
+    "payment_secret",
+    "paymentsecret",
+    "webhook_secret",
+}
+_PII_KEYS = {
+    "email",
+    "phone",
+    "phonenumber",
+    "phone_number",
+    "address",
+    "billingaddress",
+    "billing_address",
+    "shippingaddress",
+    "shipping_address",
+    "addressline1",
+    "addressline2",
+    "address_line1",
+    "address_line2",
+    "postalcode",
+    "postal_code",
+    "taxids",
+    "tax_ids",
+    "paymentmethodid",
+    "payment_method_id",
+}
+_WHOLE_SUBTREE_KEYS = {"billinginformation", "billing_information", "billinginfo", "billing_info"}
+
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+_API_KEY = re.compile(r"\b(?:bsk|sk|rk|pk|whsec)_[A-Za-z0-9_-]{8,}")
+_PHONE = re.compile(r"(?<![\w.])\+?\d[\d\s().-]{7,}\d(?![\w.])")
+
+
+def _normalise(key: str) -> str:
+    return key.lower().replace("-", "_")
+
+
+def _redact_text(value: str) -> str:
+    value = _API_KEY.sub(MASK, value)
+    value = _EMAIL.sub(MASK, value)
+    return _PHONE.sub(MASK, value)
+
+
+def redact(value: Any, key: str | None = None) -> Any:
+    if key is not None:
+        normal = _normalise(key)
+        compact = normal.replace("_", "")
+        if normal in _WHOLE_SUBTREE_KEYS or compact in _WHOLE_SUBTREE_KEYS:
+            return MASK
+        if normal in _SECRET_KEYS or compact in _SECRET_KEYS:
+            return MASK
+        if (normal in _PII_KEYS or compact in _PII_KEYS) and value is not None:
+            return MASK
+    if isinstance(value, str):
+        return _redact_text(value)
+    if isinstance(value, Mapping):
+        return {k: redact(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [redact(v) for v in value]
+    return value
+
+
+_STRUCTURAL = {"event", "level", "timestamp", "logger", "request_id", "message_id"}
+
+
+def redaction_processor(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    for key in list(event_dict):
+        if key in _STRUCTURAL:
+            continue
+        event_dict[key] = redact(event_dict[key], key)
+    if isinstance(event_dict.get("event"), str):
+        event_dict["event"] = _redact_text(event_dict["event"])
+    return event_dict
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
+def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
+    as_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
+    renderer: Any = (
+        structlog.processors.JSONRenderer() if as_json else structlog.dev.ConsoleRenderer()
+    )
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,
+        redaction_processor,
+    ]
+    structlog.configure(
+        processors=[*shared, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level)),
+        # Resolve sys.stderr at each write, so a replaced stream (a test's capture, a
+        # daemon's redirect) is honoured.
+        logger_factory=lambda *_: structlog.PrintLogger(sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+    # Libraries that use the standard library (uvicorn, dramatiq, alembic) go through
+    # the same redaction and rendering.
+    handler = _StderrHandler()
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level)

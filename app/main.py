@@ -1,0 +1,148 @@
+"""The composition root: settings, logging, database, broker and routes wired together."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+import structlog
+from cross_web import AsyncHTTPRequestAdapter
+from cross_web import HTTPException as StrawberryHTTPException
+from fastapi import Depends, FastAPI, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
+from strawberry.fastapi import GraphQLRouter
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.types import ExecutionResult
+
+from app import db
+from app.config import Settings, get_settings
+from app.environments import service as environments
+from app.errors import AppError, BadRequest
+from app.graphql.context import Context
+from app.graphql.errors import with_codes
+from app.graphql.schema import build_schema
+from app.logging import configure_logging
+from workers.broker import broker_is_reachable, build_broker
+from workers.runner import start_worker, stop_worker
+
+log = structlog.get_logger(__name__)
+
+
+def _authenticate(raw_key: str | None) -> Any:
+    with db.unit_of_work() as session:
+        environment = environments.authenticate(session, raw_key)
+        session.expunge(environment)
+        return environment
+
+
+async def graphql_context(
+    request: Request,
+    x_api_key: Annotated[str | None, Header(alias="X-API-KEY")] = None,
+    api_key: Annotated[str | None, Query(alias="apiKey")] = None,
+) -> Context:
+    raw_key = x_api_key or api_key
+    opening_ide = request.method == "GET" and "query" not in request.query_params
+    if opening_ide and raw_key is None:
+        return Context()
+    environment = await run_in_threadpool(_authenticate, raw_key)
+    structlog.contextvars.bind_contextvars(environment=environment.name)
+    return Context(environment_or_none=environment)
+
+
+GraphQLContext = Annotated[Context, Depends(graphql_context)]
+
+
+async def _context_getter(context: GraphQLContext) -> Context:
+    return context
+
+
+class CodedGraphQLRouter(GraphQLRouter[Context, None]):
+    """Strawberry's router, answering every failure in the GraphQL error shape with a code."""
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        try:
+            return await super().parse_http_body(request)
+        except StrawberryHTTPException as exc:
+            raise BadRequest(exc.reason) from None
+
+    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        try:
+            return await super().execute_single(*args, **kwargs)
+        except StrawberryHTTPException as exc:
+            raise BadRequest(exc.reason) from None
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        return await super().process_result(request, with_codes(result))
+
+
+def create_app(settings: Settings | None = None, *, embedded_worker: bool | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    broker = build_broker(settings)
+    run_worker = settings.redis_url is None if embedded_worker is None else embedded_worker
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        worker = start_worker(broker, settings.worker_threads) if run_worker else None
+        log.info("service.started", billing_integrated=settings.billing_integrated)
+        try:
+            yield
+        finally:
+            if worker is not None:
+                stop_worker(worker)
+
+    app = FastAPI(title="billing-sync", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.broker = broker
+
+    @app.middleware("http")
+    async def request_id(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        rid = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=rid[:64])
+        response = await call_next(request)
+        response.headers["X-Request-ID"] = rid[:64]
+        return response
+
+    @app.exception_handler(AppError)
+    async def app_error(_request: Request, exc: AppError) -> JSONResponse:
+        body = {"errors": [{"message": exc.message, "extensions": exc.extensions()}]}
+        return JSONResponse(body, status_code=exc.http_status)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz() -> JSONResponse:
+        def database_ok() -> bool:
+            try:
+                with db.get_engine().connect() as connection:
+                    connection.execute(text("SELECT 1"))
+                return True
+            except Exception:  # noqa: BLE001 - any failure means "not ready"
+                return False
+
+        checks = {
+            "database": await run_in_threadpool(database_ok),
+            "broker": await run_in_threadpool(broker_is_reachable, broker),
+        }
+        ready = all(checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    graphql = CodedGraphQLRouter(build_schema(), context_getter=_context_getter)
+    app.include_router(graphql, prefix="/graphql")
+    return app

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.models.base import JSONType, UTCDateTime, new_id, utcnow
+
+
+class Customer(SQLModel, table=True):
+    """A customer of one environment. Billing information is never stored here."""
+
+    __tablename__ = "customer"
+    __table_args__ = (UniqueConstraint("environment_id", "customer_id"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    environment_id: str = Field(foreign_key="environment.id", index=True, max_length=36)
+    customer_id: str = Field(max_length=255)
+    name: str | None = Field(default=None, max_length=255)
+    email: str | None = Field(default=None, max_length=320)
+    billing_id: str | None = Field(default=None, max_length=255)
+    crm_id: str | None = Field(default=None, max_length=255)
+    has_payment_method: bool = Field(default=False)
+    additional_metadata: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType))
+    coupon_id: str | None = Field(default=None, foreign_key="coupon.id", max_length=36)
+    exclude_from_experiment: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    archived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

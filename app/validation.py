@@ -1,0 +1,81 @@
+"""Turn pydantic validation errors into the service's errors, one path per problem."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from app.errors import ValidationFailed
+
+M = TypeVar("M", bound=BaseModel)
+
+_MESSAGES = {
+    "missing": "is required",
+    "extra_forbidden": "unknown field",
+    "string_type": "must be a string",
+    "int_type": "must be an integer",
+    "int_parsing": "must be an integer",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "decimal_type": "must be a number",
+    "decimal_parsing": "must be a number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "dict_type": "must be an object",
+    "list_type": "must be a list",
+    "string_too_short": "must not be empty",
+}
+
+
+def error_path(loc: tuple[int | str, ...], root: str = "") -> str:
+    path = root
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path
+
+
+def describe(error: Any) -> str:
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    if kind in _MESSAGES:
+        return _MESSAGES[kind]
+    if kind == "greater_than_equal":
+        return f"must be >= {ctx['ge']}"
+    if kind == "greater_than":
+        return f"must be > {ctx['gt']}"
+    if kind == "less_than_equal":
+        return f"must be <= {ctx['le']}"
+    if kind == "less_than":
+        return f"must be < {ctx['lt']}"
+    if kind == "string_too_long":
+        return f"must be at most {ctx['max_length']} characters"
+    if kind in ("enum", "literal_error"):
+        return f"must be one of {ctx.get('expected', '').replace(chr(39), '')}"
+    if kind == "value_error":
+        return str(ctx.get("error", error["msg"]))
+    message = str(error["msg"])
+    return message[0].lower() + message[1:] if message else kind
+
+
+def problems(exc: ValidationError, root: str = "") -> list[tuple[str, str]]:
+    return [(error_path(tuple(e["loc"]), root), describe(e)) for e in exc.errors()]
+
+
+def validate(model: type[M], data: Any, *, root: str = "input") -> M:
+    """``model.model_validate(data)``, or ``ValidationFailed`` naming every bad field."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        found = problems(exc, root)
+        first_path, first_message = found[0]
+        listed = [f"{path}: {message}" for path, message in found]
+        raise ValidationFailed(
+            f"{first_path}: {first_message}"
+            + (f" (and {len(found) - 1} more problem(s))" if len(found) > 1 else ""),
+            field=first_path,
+            problems=listed,
+        ) from None

@@ -1,0 +1,88 @@
+"""The ``billing-sync`` command line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+from typer.testing import CliRunner
+
+from app.cli import app
+from app.environments import service
+from app.models import Customer, Environment, Package
+from tests.conftest import EXAMPLE_CATALOG
+
+runner = CliRunner()
+
+
+def test_keys_create_prints_the_key_alone_on_the_last_line(
+    engine: Engine, environment: Environment
+) -> None:
+    result = runner.invoke(app, ["keys", "create", "--environment", "development"])
+    assert result.exit_code == 0, result.output
+    last = result.stdout.rstrip("\n").splitlines()[-1]
+    assert last.startswith("bsk_") and " " not in last
+    with Session(engine) as s:
+        assert service.authenticate(s, last).name == "development"
+
+
+def test_keys_create_for_unknown_environment_fails_clearly(
+    engine: Engine, environment: Environment
+) -> None:
+    result = runner.invoke(app, ["keys", "create", "--environment", "nope"])
+    assert result.exit_code == 1
+    assert "ENVIRONMENT_NOT_FOUND" in result.stderr
+
+
+def test_catalog_apply_reports_and_is_idempotent(engine: Engine, environment: Environment) -> None:
+    first = runner.invoke(app, ["catalog", "apply", str(EXAMPLE_CATALOG), "-e", "development"])
+    assert first.exit_code == 0, first.output
+    with Session(engine) as s:
+        count = len(s.exec(select(Package)).all())
+    second = runner.invoke(app, ["catalog", "apply", str(EXAMPLE_CATALOG), "-e", "development"])
+    assert second.exit_code == 0, second.output
+    with Session(engine) as s:
+        assert len(s.exec(select(Package)).all()) == count
+    assert count > 0
+
+
+def test_invalid_catalog_lists_every_problem_and_applies_nothing(
+    engine: Engine, environment: Environment, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "features:\n  - id: f1\n    displayName: F\n    featureType: COLOR\n"
+        "plans:\n  - id: p1\n    product: missing\n    displayName: P\n    pricingType: PAID\n"
+        "    prices:\n"
+        "      - {billingPeriod: MONTHLY, billingModel: FLAT_FEE, amount: -1, currency: USD}\n"
+    )
+    result = runner.invoke(app, ["catalog", "apply", str(bad), "-e", "development"])
+    assert result.exit_code == 1
+    assert "CATALOG_INVALID" in result.stderr
+    assert "features[0].featureType" in result.stderr
+    assert "plans[0].prices[0].amount: must be >= 0" in result.stderr
+    with Session(engine) as s:
+        assert s.exec(select(Package)).all() == []
+        assert s.exec(select(Customer)).all() == []
+
+
+def test_installed_command_creates_environment_and_key(tmp_path: Path) -> None:
+    """The console script itself, as an operator runs it, on a fresh SQLite file."""
+    exe = Path(sys.executable).parent / "billing-sync"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "LOG_FORMAT": "json"}
+    env.pop("REDIS_URL", None)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(exe), *args], env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+
+    assert run("migrate").returncode == 0
+    assert run("environments", "create", "development").returncode == 0
+    created = run("keys", "create", "--environment", "development")
+    assert created.returncode == 0, created.stderr
+    assert created.stdout.strip().splitlines()[-1].startswith("bsk_")

@@ -1,0 +1,1 @@
+"""Stripe webhooks: the verified endpoint, the event store and the event handlers."""

@@ -1,0 +1,1 @@
+"""Dramatiq broker set-up and the actors. Actors unpack ids and call one service each."""

@@ -1,0 +1,25 @@
+"""The actors. Each one is thin: unpack ids, open a unit of work, call a service.
+
+``ACTORS`` lists (function, options); ``workers.broker.build_broker`` declares them.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable
+from typing import Any
+
+from app.db import get_engine
+
+
+def ping() -> dict[str, Any]:
+    """Answer with where it ran and whether the database answers: a worker liveness probe."""
+    with get_engine().connect() as connection:
+        connection.exec_driver_sql("SELECT 1")
+    return {"pong": True, "host": socket.gethostname(), "pid": os.getpid()}
+
+
+ACTORS: list[tuple[Callable[..., Any], dict[str, Any]]] = [
+    (ping, {"actor_name": "system.ping", "store_results": True, "max_retries": 0}),
+]
