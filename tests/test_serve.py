@@ -1,0 +1,80 @@
+"""``billing-sync serve`` as an operator starts it: embedded defaults, PORT honoured."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import EXAMPLE_CATALOG
+
+CLI = Path(sys.executable).parent / "billing-sync"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_serve_answers_graphql_on_port_with_nothing_installed(tmp_path: Path) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
+        "PORT": str(port),
+        "LOG_FORMAT": "json",
+    }
+    for name in ("REDIS_URL", "STRIPE_API_KEY", "HOST"):
+        env.pop(name, None)
+
+    def cli(*args: str) -> str:
+        done = subprocess.run(
+            [str(CLI), *args], env=env, capture_output=True, text=True, timeout=60, check=True
+        )
+        return done.stdout
+
+    cli("migrate")
+    cli("environments", "create", "development")
+    cli("catalog", "apply", str(EXAMPLE_CATALOG), "--environment", "development")
+    key = cli("keys", "create", "--environment", "development").strip().splitlines()[-1]
+    server = subprocess.Popen(
+        [str(CLI), "serve"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        ready = None
+        while time.monotonic() < deadline and ready is None:
+            try:
+                ready = httpx.get(f"{base}/readyz", timeout=2)
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert ready is not None and ready.status_code == 200
+        response = httpx.post(
+            f"{base}/graphql",
+            headers={"X-API-KEY": key},
+            json={
+                "query": 'mutation { provisionCustomer(input: {customerId: "c-1", '
+                'couponRefId: "coupon-id"}) { customer { customerId coupon { refId } } } }'
+            },
+        )
+        assert response.json() == {
+            "data": {
+                "provisionCustomer": {
+                    "customer": {"customerId": "c-1", "coupon": {"refId": "coupon-id"}}
+                }
+            }
+        }
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
