@@ -100,7 +100,11 @@ def worker(
             "worker itself, and a separate worker would never see its jobs"
         )
         raise typer.Exit(2)
-    run_forever(build_broker(settings), threads or settings.worker_threads)
+    run_forever(
+        build_broker(settings),
+        threads or settings.worker_threads,
+        settings.scheduler_interval_seconds,
+    )
 
 
 @environments_app.command("create")

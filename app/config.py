@@ -43,6 +43,8 @@ class Settings(BaseSettings):
 
     job_result_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     worker_threads: int = Field(default=4, ge=1, le=64)
+    # How often each worker asks for due subscription transitions (0 turns it off).
+    scheduler_interval_seconds: float = Field(default=30.0, ge=0)
 
     metadata_max_keys: int = Field(default=50, ge=1)
     metadata_max_value_length: int = Field(default=500, ge=1)

@@ -6,18 +6,22 @@ that called them (a GraphQL resolver, an actor, a CLI command) owns the transact
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, create_engine
 
 from app.config import get_settings
+
+T = TypeVar("T")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -75,3 +79,28 @@ def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def is_transient(error: BaseException) -> bool:
+    """A conflict that a retry of the whole transaction resolves."""
+    if not isinstance(error, OperationalError | DBAPIError):
+        return False
+    original = getattr(error, "orig", None)
+    code = getattr(original, "sqlstate", None)
+    # 40001 serialization failure, 40P01 deadlock (PostgreSQL); SQLite's lock upgrade.
+    return code in ("40001", "40P01") or "database is locked" in str(original)
+
+
+def in_transaction(
+    fn: Callable[[Session], T], *, attempts: int = 3, engine: Engine | None = None
+) -> T:
+    """Run ``fn`` in a unit of work, retrying the whole of it on a transient conflict."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with unit_of_work(engine) as session:
+                return fn(session)
+        except DBAPIError as exc:
+            if attempt == attempts or not is_transient(exc):
+                raise
+            time.sleep(0.05 * attempt)
+    raise AssertionError("unreachable")  # pragma: no cover

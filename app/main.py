@@ -91,7 +91,11 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        worker = start_worker(broker, settings.worker_threads) if run_worker else None
+        worker = (
+            start_worker(broker, settings.worker_threads, settings.scheduler_interval_seconds)
+            if run_worker
+            else None
+        )
         log.info("service.started", billing_integrated=settings.billing_integrated)
         try:
             yield

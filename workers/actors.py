@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from app.db import get_engine
+from app.subscriptions import transitions
 
 
 def ping() -> dict[str, Any]:
@@ -20,6 +21,19 @@ def ping() -> dict[str, Any]:
     return {"pong": True, "host": socket.gethostname(), "pid": os.getpid()}
 
 
+def run_due_transitions() -> int:
+    """Apply every time-driven subscription transition that is due."""
+    return transitions.run_due()
+
+
 ACTORS: list[tuple[Callable[..., Any], dict[str, Any]]] = [
     (ping, {"actor_name": "system.ping", "store_results": True, "max_retries": 0}),
+    (
+        run_due_transitions,
+        {
+            "actor_name": "subscriptions.run_due_transitions",
+            "max_retries": 3,
+            "time_limit": 10 * 60 * 1000,
+        },
+    ),
 ]

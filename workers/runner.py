@@ -8,28 +8,46 @@ import threading
 import dramatiq
 import structlog
 
+from workers.scheduler import Ticker
+
 log = structlog.get_logger(__name__)
 
 
-def start_worker(broker: dramatiq.Broker, threads: int) -> dramatiq.Worker:
+_tickers: dict[int, Ticker] = {}
+
+
+def start_worker(broker: dramatiq.Broker, threads: int, tick_seconds: float = 0) -> dramatiq.Worker:
+    """Start consuming; with ``tick_seconds`` also the ticker of time-driven transitions."""
     broker.emit_after("process_boot")
     worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=100)
     worker.start()
-    log.info("worker.started", threads=threads, queues=sorted(broker.get_declared_queues()))
+    if tick_seconds > 0:
+        ticker = Ticker(broker, tick_seconds)
+        ticker.start()
+        _tickers[id(worker)] = ticker
+    log.info(
+        "worker.started",
+        threads=threads,
+        queues=sorted(broker.get_declared_queues()),
+        tick_seconds=tick_seconds,
+    )
     return worker
 
 
 def stop_worker(worker: dramatiq.Worker) -> None:
+    ticker = _tickers.pop(id(worker), None)
+    if ticker is not None:
+        ticker.stop()
     worker.stop(timeout=10_000)
     log.info("worker.stopped")
 
 
-def run_forever(broker: dramatiq.Broker, threads: int) -> None:
+def run_forever(broker: dramatiq.Broker, threads: int, tick_seconds: float = 0) -> None:
     """Consume until SIGINT or SIGTERM, then finish the messages in hand and stop."""
     done = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: done.set())
-    worker = start_worker(broker, threads)
+    worker = start_worker(broker, threads, tick_seconds)
     try:
         done.wait()
     finally:

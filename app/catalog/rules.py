@@ -116,6 +116,8 @@ def _customer_journey(
             )
     if journey.initial_plan_is_trial and journey.initial_plan is None:
         problems.append(((*here, "initialPlanIsTrial"), "needs an initialPlan"))
+    if journey.override_requested_plan and journey.initial_plan is None:
+        problems.append(((*here, "overrideRequestedPlan"), "needs an initialPlan"))
     if initial is not None:
         if journey.initial_plan_is_trial and initial.trial is None:
             problems.append(((*here, "initialPlanIsTrial"), f"plan {initial.id!r} has no trial"))

@@ -148,6 +148,8 @@ class _Spec(BaseModel):
 class CustomerJourneySpec(_Spec):
     initial_plan: PlanRef | None = None
     initial_plan_is_trial: StrictBool = False
+    # Provision new customers on the initial plan even when a plan was requested.
+    override_requested_plan: StrictBool = False
     fallback_plan: PlanRef | None = None
 
 

@@ -177,6 +177,7 @@ def _products(specs: list[ProductSpec]) -> dict[str, dict[str, Any]]:
             "multiple_subscriptions": p.multiple_subscriptions,
             "initial_plan_ref": p.customer_journey.initial_plan,
             "initial_plan_is_trial": p.customer_journey.initial_plan_is_trial,
+            "override_requested_plan": p.customer_journey.override_requested_plan,
             "fallback_plan_ref": p.customer_journey.fallback_plan,
             "status": _status(True),
         }

@@ -25,8 +25,10 @@ from app.errors import (
     CustomerNotFound,
     ValidationFailed,
 )
-from app.models import Coupon, Customer, Environment
+from app.models import Coupon, Customer, Environment, Subscription
 from app.models.base import utcnow
+from app.models.catalog import PackageKind
+from app.subscriptions.schemas import ProvisionRequest
 from app.validation import validate
 
 
@@ -43,6 +45,7 @@ class ProvisionedCustomer:
     created: bool
     subscription_decision_strategy: SubscriptionDecisionStrategy
     billing_information: BillingInformation | None
+    subscription: Subscription | None = None
 
 
 def _fields(data: dict[str, Any]) -> CustomerFields:
@@ -101,7 +104,13 @@ def _apply(
 def provision_customer(
     session: Session, environment: Environment, data: dict[str, Any]
 ) -> ProvisionedCustomer:
-    """Create the customer, or update it when the id exists (provision is idempotent)."""
+    """Create the customer, or update it when the id exists (provision is idempotent).
+
+    ``subscriptionParams`` subscribe a customer that this call creates, following the
+    product's customer journey; an existing customer's subscriptions are left alone.
+    """
+    data = dict(data)
+    subscription_params = data.pop("subscriptionParams", None)
     fields = _fields(data)
     customer = repository.find_for_update(session, environment.id, fields.customerId)
     if customer is not None and customer.archived_at is not None:
@@ -124,12 +133,41 @@ def provision_customer(
                 f"customer {fields.customerId!r} was provisioned concurrently; retry",
                 field="input.customerId",
             ) from None
+    strategy = SubscriptionDecisionStrategy.SKIPPED_SUBSCRIPTION_CREATION
+    subscription = None
+    if created and subscription_params is not None:
+        strategy, subscription = _first_subscription(
+            session, environment, customer, dict(subscription_params)
+        )
     return ProvisionedCustomer(
         customer=customer,
         created=created,
-        subscription_decision_strategy=SubscriptionDecisionStrategy.SKIPPED_SUBSCRIPTION_CREATION,
+        subscription_decision_strategy=strategy,
         billing_information=fields.billingInformation,
+        subscription=subscription,
     )
+
+
+def _first_subscription(
+    session: Session, environment: Environment, customer: Customer, params: dict[str, Any]
+) -> tuple[SubscriptionDecisionStrategy, Subscription]:
+    from app.subscriptions import service as subscriptions  # noqa: PLC0415
+
+    params["customerId"] = customer.customer_id
+    plan = catalog.latest_package(
+        session, environment.id, PackageKind.PLAN, str(params.get("planId", ""))
+    )
+    product = catalog.product_by_id(session, environment.id, plan.product_id) if plan else None
+    strategy = SubscriptionDecisionStrategy.REQUESTED_PLAN
+    if product is not None and product.override_requested_plan and product.initial_plan_ref:
+        params["planId"] = product.initial_plan_ref
+        if product.initial_plan_is_trial:
+            strategy = SubscriptionDecisionStrategy.PREDEFINED_TRIAL_PLAN
+            params["trialOverrideConfiguration"] = {"isTrial": True}
+        else:
+            strategy = SubscriptionDecisionStrategy.PREDEFINED_FREE_PLAN
+    request = validate(ProvisionRequest, params, root="input.subscriptionParams")
+    return strategy, subscriptions.provision(session, environment, request)
 
 
 def update_customer(

@@ -1,4 +1,4 @@
-"""Catalog types as clients see them: Feature, Coupon, Plan."""
+"""Catalog types as clients see them: Feature, Coupon, Plan, Addon."""
 
 from __future__ import annotations
 
@@ -113,5 +113,28 @@ class Plan:
             description=row.description,
             additional_meta_data=json_value(row.additional_metadata),
             pricing_type=PricingType(row.pricing_type),
+            version_number=row.version_number,
+        )
+
+
+@strawberry.type
+class Addon:
+    id: str
+    ref_id: str
+    display_name: str
+    description: str | None
+    additional_meta_data: JSON | None
+    max_quantity: int | None
+    version_number: int
+
+    @classmethod
+    def of(cls, row: PackageRow) -> Addon:
+        return cls(
+            id=row.id,
+            ref_id=row.ref_id,
+            display_name=row.display_name,
+            description=row.description,
+            additional_meta_data=json_value(row.additional_metadata),
+            max_quantity=row.max_quantity,
             version_number=row.version_number,
         )

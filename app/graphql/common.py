@@ -10,6 +10,7 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
+from app.catalog.repository import SortDirection
 from app.customers.service import SubscriptionDecisionStrategy
 from app.models.catalog import (
     BillingModel,
@@ -22,6 +23,10 @@ from app.models.catalog import (
 from app.models.catalog import CatalogStatus as CouponStatus
 from app.models.catalog import DiscountType as CouponType
 from app.models.catalog import ResetPeriod as EntitlementResetPeriod
+from app.models.subscriptions import PaymentCollection, SubscriptionStatus
+from app.subscriptions.schemas import CancellationTime as SubscriptionCancellationTime
+from app.subscriptions.schemas import MigrationTime as SubscriptionMigrationTime
+from app.subscriptions.service import ProvisionStatus as ProvisionSubscriptionStatus
 
 __all__ = [
     "JSON",
@@ -32,8 +37,15 @@ __all__ = [
     "EntitlementResetPeriod",
     "FeatureType",
     "MeterType",
+    "PaymentCollection",
     "PricingType",
+    "ProvisionSubscriptionStatus",
+    "SortDirection",
+    "SubscriptionCancellationTime",
     "SubscriptionDecisionStrategy",
+    "SubscriptionInvoiceStatus",
+    "SubscriptionMigrationTime",
+    "SubscriptionStatus",
     "TrialEndBehavior",
 ]
 
@@ -67,15 +79,20 @@ for _enum, _name in (
     (CouponType, "CouponType"),
     (CouponStatus, "CouponStatus"),
     (SubscriptionDecisionStrategy, "SubscriptionDecisionStrategy"),
+    (SubscriptionStatus, "SubscriptionStatus"),
+    (PaymentCollection, "PaymentCollection"),
+    (SubscriptionCancellationTime, "SubscriptionCancellationTime"),
+    (SubscriptionMigrationTime, "SubscriptionMigrationTime"),
+    (ProvisionSubscriptionStatus, "ProvisionSubscriptionStatus"),
+    (SortDirection, "SortDirection"),
 ):
     strawberry.enum(_enum, name=_name, graphql_name_from="value")
 
 
 @strawberry.enum
-class SubscriptionStatus(enum.Enum):
-    ACTIVE = "ACTIVE"
+class SubscriptionInvoiceStatus(enum.Enum):
+    """Declared for ``SubscriptionInvoice``; no invoice exists until billing is integrated."""
+
     CANCELED = "CANCELED"
-    EXPIRED = "EXPIRED"
-    IN_TRIAL = "IN_TRIAL"
-    NOT_STARTED = "NOT_STARTED"
-    PAYMENT_PENDING = "PAYMENT_PENDING"
+    OPEN = "OPEN"
+    PAID = "PAID"

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from strawberry.fastapi import BaseContext
 from strawberry.types import Info as StrawberryInfo
 
-from app.db import unit_of_work
+from app.db import in_transaction
 from app.errors import Unauthenticated
 from app.models import Environment
 
@@ -46,8 +46,7 @@ Info = StrawberryInfo[Context, None]
 
 
 def _call(fn: Callable[[Session, Environment], T], environment: Environment) -> T:
-    with unit_of_work() as session:
-        return fn(session, environment)
+    return in_transaction(lambda session: fn(session, environment))
 
 
 async def run(info: Info, fn: Callable[[Session, Environment], T]) -> T:

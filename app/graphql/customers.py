@@ -9,20 +9,21 @@ import strawberry
 from sqlmodel import Session
 
 from app.customers import service
-from app.graphql.catalog import Coupon, Feature, Plan
+from app.graphql.catalog import Coupon, Feature
 from app.graphql.common import (
     JSON,
-    BillingPeriod,
     EntitlementResetPeriod,
     SubscriptionDecisionStrategy,
-    SubscriptionStatus,
     iso,
     json_value,
 )
 from app.graphql.context import Info, as_dict, run
+from app.graphql.subscription_inputs import ProvisionCustomerSubscriptionInput
+from app.graphql.subscription_types import CustomerSubscription
 from app.models import Coupon as CouponRow
 from app.models import Customer as CustomerRow
 from app.models import Environment
+from app.subscriptions import service as subscriptions
 
 UNSET: Any = strawberry.UNSET
 
@@ -57,33 +58,6 @@ class CustomerBillingInfo:
     shipping_address: Address | None = UNSET
     tax_ids: list[TaxExempt] | None = UNSET
     timezone: str | None = UNSET
-
-
-@strawberry.input
-class SubscriptionAddonInput:
-    addon_id: str
-    quantity: int | None = UNSET
-
-
-@strawberry.input
-class BillableFeatureInput:
-    feature_id: str
-    quantity: float
-
-
-@strawberry.input
-class ProvisionCustomerSubscriptionInput:
-    plan_id: str
-    additional_meta_data: JSON | None = UNSET
-    addons: list[SubscriptionAddonInput] | None = UNSET
-    await_payment_confirmation: bool | None = UNSET
-    billable_features: list[BillableFeatureInput] | None = UNSET
-    billing_country_code: str | None = UNSET
-    billing_period: BillingPeriod | None = UNSET
-    promotion_code: str | None = UNSET
-    resource_id: str | None = UNSET
-    start_date: str | None = UNSET
-    unit_quantity: float | None = UNSET
 
 
 @strawberry.input
@@ -195,21 +169,10 @@ class Customer:
 
 
 @strawberry.type
-class CustomerSubscription:
-    id: str
-    subscription_id: str
-    ref_id: str
-    status: SubscriptionStatus
-    plan: Plan
-
-
-@strawberry.type
 class ProvisionedCustomer:
     customer: Customer
     subscription_decision_strategy: SubscriptionDecisionStrategy
-    # No subscription is created on provisioning until the subscriptions domain
-    # exists; the field is declared so documents that select it stay valid.
-    subscription: CustomerSubscription | None = None
+    subscription: CustomerSubscription | None
 
 
 def _customer_data(raw: dict[str, Any]) -> dict[str, Any]:
@@ -221,7 +184,7 @@ def _customer_data(raw: dict[str, Any]) -> dict[str, Any]:
             data["customerId"] = ""
         else:
             data["customerId"] = ref_id
-    for accepted_only in ("shouldSyncFree", "shouldWaitSync", "subscriptionParams"):
+    for accepted_only in ("shouldSyncFree", "shouldWaitSync"):
         data.pop(accepted_only, None)
     return data
 
@@ -247,11 +210,17 @@ class CustomerMutations:
 
         def call(session: Session, environment: Environment) -> ProvisionedCustomer:
             result = service.provision_customer(session, environment, data)
+            customer = Customer.of(session, result.customer)
+            subscription = None
+            if result.subscription is not None:
+                view = subscriptions.view(session, result.subscription)
+                subscription = CustomerSubscription.of(view, customer)
             return ProvisionedCustomer(
-                customer=Customer.of(session, result.customer),
+                customer=customer,
                 subscription_decision_strategy=SubscriptionDecisionStrategy(
                     result.subscription_decision_strategy
                 ),
+                subscription=subscription,
             )
 
         return await run(info, call)

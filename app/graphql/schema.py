@@ -8,10 +8,12 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from app.graphql.coupons import CouponQueries
 from app.graphql.customers import CustomerMutations, CustomerQueries
+from app.graphql.subscriptions import SubscriptionMutations, SubscriptionQueries
 
-Query = merge_types("Query", (CustomerQueries,))
-Mutation = merge_types("Mutation", (CustomerMutations,))
+Query = merge_types("Query", (CustomerQueries, SubscriptionQueries, CouponQueries))
+Mutation = merge_types("Mutation", (CustomerMutations, SubscriptionMutations))
 
 
 class Schema(strawberry.Schema):

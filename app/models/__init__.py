@@ -11,6 +11,7 @@ from app.models.catalog import (
 )
 from app.models.customers import Customer
 from app.models.environments import ApiKey, Environment
+from app.models.subscriptions import Subscription, SubscriptionAddon, SubscriptionFeatureQuantity
 
 __all__ = [
     "ApiKey",
@@ -23,4 +24,7 @@ __all__ = [
     "PackagePrice",
     "Product",
     "PromotionCode",
+    "Subscription",
+    "SubscriptionAddon",
+    "SubscriptionFeatureQuantity",
 ]

@@ -93,6 +93,7 @@ class Product(SQLModel, table=True):
     # the plan a cancelled subscription falls back to.
     initial_plan_ref: str | None = Field(default=None, max_length=255)
     initial_plan_is_trial: bool = Field(default=False)
+    override_requested_plan: bool = Field(default=False)
     fallback_plan_ref: str | None = Field(default=None, max_length=255)
     status: str = Field(default=CatalogStatus.ACTIVE, max_length=16)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

@@ -1,0 +1,145 @@
+"""Subscription queries and mutations: each unpacks its input and calls one service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from sqlmodel import Session
+
+from app.graphql.context import Info, as_dict, run
+from app.graphql.customers import Customer
+from app.graphql.subscription_inputs import (
+    GetActiveSubscriptionsInput,
+    GetSubscriptionInput,
+    ProvisionSubscriptionInput,
+    SubscriptionCancellationInput,
+    SubscriptionInput,
+    SubscriptionMigrationInput,
+    UpdateSubscriptionInput,
+)
+from app.graphql.subscription_types import (
+    CustomerSubscription,
+    ProvisionSubscriptionResult,
+    SubscriptionMigrationResult,
+)
+from app.models import Environment, Subscription
+from app.subscriptions import service
+
+
+def rendered(session: Session, row: Subscription) -> CustomerSubscription:
+    view = service.view(session, row)
+    return CustomerSubscription.of(view, Customer.of(session, view.customer))
+
+
+def _subscription_data(raw: dict[str, Any]) -> dict[str, Any]:
+    # Billing details are only forwarded to the billing integration and never stored
+    # (ARCHITECTURE invariant 1); until that integration exists there is nowhere to
+    # forward them, so they are accepted (documents that send them stay valid) and
+    # dropped here rather than handed to a service that would have to ignore them.
+    data = dict(raw)
+    data.pop("billingInformation", None)
+    return data
+
+
+async def _provision(info: Info, input: ProvisionSubscriptionInput) -> ProvisionSubscriptionResult:
+    data = _subscription_data(as_dict(input))
+
+    def call(session: Session, environment: Environment) -> ProvisionSubscriptionResult:
+        outcome = service.provision_subscription(session, environment, data)
+        subscription = rendered(session, outcome.subscription)
+        return ProvisionSubscriptionResult(
+            id=subscription.id,
+            status=outcome.status,
+            checkout_url=outcome.checkout_url,
+            checkout_billing_id=outcome.checkout_billing_id,
+            subscription=subscription,
+        )
+
+    return await run(info, call)
+
+
+@strawberry.type
+class SubscriptionQueries:
+    @strawberry.field
+    async def get_active_subscriptions(
+        self, info: Info, input: GetActiveSubscriptionsInput
+    ) -> list[CustomerSubscription]:
+        def call(session: Session, environment: Environment) -> list[CustomerSubscription]:
+            rows = service.active_subscriptions(
+                session, environment, input.customer_id, input.resource_id
+            )
+            return [rendered(session, row) for row in rows]
+
+        return await run(info, call)
+
+    @strawberry.field
+    async def get_subscription(
+        self, info: Info, input: GetSubscriptionInput
+    ) -> CustomerSubscription:
+        def call(session: Session, environment: Environment) -> CustomerSubscription:
+            row = service.get_subscription(session, environment, input.subscription_id)
+            return rendered(session, row)
+
+        return await run(info, call)
+
+
+@strawberry.type
+class SubscriptionMutations:
+    @strawberry.mutation
+    async def provision_subscription_v2(
+        self, info: Info, input: ProvisionSubscriptionInput
+    ) -> ProvisionSubscriptionResult:
+        return await _provision(info, input)
+
+    # The older name of provisionSubscriptionV2, kept for clients written against it.
+    @strawberry.mutation
+    async def provision_subscription(
+        self, info: Info, input: ProvisionSubscriptionInput
+    ) -> ProvisionSubscriptionResult:
+        return await _provision(info, input)
+
+    @strawberry.mutation
+    async def create_subscription(
+        self, info: Info, subscription: SubscriptionInput
+    ) -> CustomerSubscription:
+        data = _subscription_data(as_dict(subscription))
+
+        def call(session: Session, environment: Environment) -> CustomerSubscription:
+            return rendered(session, service.create_subscription(session, environment, data))
+
+        return await run(info, call)
+
+    @strawberry.mutation
+    async def update_one_subscription(
+        self, info: Info, input: UpdateSubscriptionInput
+    ) -> CustomerSubscription:
+        data = as_dict(input)
+
+        def call(session: Session, environment: Environment) -> CustomerSubscription:
+            return rendered(session, service.update_subscription(session, environment, data))
+
+        return await run(info, call)
+
+    @strawberry.mutation
+    async def cancel_subscription(
+        self, info: Info, input: SubscriptionCancellationInput
+    ) -> CustomerSubscription:
+        data = as_dict(input)
+
+        def call(session: Session, environment: Environment) -> CustomerSubscription:
+            return rendered(session, service.cancel_subscription(session, environment, data))
+
+        return await run(info, call)
+
+    @strawberry.mutation
+    async def migrate_subscription_to_latest(
+        self, info: Info, input: SubscriptionMigrationInput
+    ) -> SubscriptionMigrationResult:
+        data = as_dict(input)
+
+        def call(session: Session, environment: Environment) -> SubscriptionMigrationResult:
+            row = service.migrate_subscription(session, environment, data)
+            return SubscriptionMigrationResult(subscription_id=row.ref_id)
+
+        return await run(info, call)

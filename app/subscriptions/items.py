@@ -1,0 +1,213 @@
+"""Check what a subscription buys against the plan version it uses.
+
+Every rule lives here so provision, update, migration and estimates agree: the billing
+period must be priced, every per-unit price needs a quantity within its bounds, addons
+must exist, be compatible and stay within their maximum.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlmodel import Session
+
+from app.catalog import repository as catalog
+from app.models import Feature, Package, PackagePrice
+from app.models.catalog import BillingModel, BillingPeriod, PackageKind
+from app.subscriptions.errors import (
+    AddonNotCompatible,
+    AddonNotFound,
+    BillableFeatureRequired,
+    BillingPeriodNotPriced,
+    BillingPeriodRequired,
+    FeatureNotFound,
+    InvalidQuantity,
+)
+
+
+@dataclass(frozen=True)
+class ResolvedItems:
+    billing_period: BillingPeriod | None
+    country: str | None
+    currency: str | None
+    feature_quantities: dict[str, int] = field(default_factory=dict)
+    addons: list[tuple[Package, int]] = field(default_factory=list)
+
+
+def prices_for(
+    session: Session, package: Package, period: BillingPeriod | None, country: str | None
+) -> list[PackagePrice]:
+    """The prices of ``package`` for a period: the country's own if it has any, else the default."""
+    if period is None:
+        return []
+    rows = [p for p in catalog.prices_of(session, package.id) if p.billing_period == period]
+    local = [p for p in rows if country is not None and p.billing_country_code == country]
+    return local or [p for p in rows if p.billing_country_code is None]
+
+
+def _quantity(value: Decimal | int, where: str) -> int:
+    quantity = Decimal(value)
+    if quantity != quantity.to_integral_value() or quantity < 1:
+        raise InvalidQuantity(
+            f"{where}: quantity must be a whole number of at least 1", field=where
+        )
+    return int(quantity)
+
+
+def _feature_quantities(
+    session: Session,
+    environment_id: str,
+    plan: Package,
+    per_unit: Sequence[PackagePrice],
+    billable_features: Sequence[tuple[str, Decimal]],
+    unit_quantity: Decimal | None,
+    prefix: str,
+) -> dict[str, int]:
+    priced = {p.feature_id: p for p in per_unit if p.feature_id is not None}
+    quantities: dict[str, int] = {}
+    for index, (ref, raw) in enumerate(billable_features):
+        where = f"{prefix}.billableFeatures[{index}]"
+        feature: Feature | None = catalog.feature_by_ref(session, environment_id, ref)
+        if feature is None:
+            raise FeatureNotFound(f"{where}.featureId: unknown feature {ref!r}", field=where)
+        if feature.id not in priced:
+            raise BillableFeatureRequired(
+                f"{where}.featureId: plan {plan.ref_id!r} does not price {ref!r} per unit",
+                field=where,
+            )
+        quantities[feature.id] = _quantity(raw, where)
+    missing = [fid for fid in priced if fid not in quantities]
+    if unit_quantity is not None:
+        if len(missing) != 1:
+            raise BillableFeatureRequired(
+                f"{prefix}.unitQuantity: plan {plan.ref_id!r} has {len(missing)} per-unit "
+                "prices left to set; give each one in billableFeatures",
+                field=f"{prefix}.unitQuantity",
+            )
+        quantities[missing[0]] = _quantity(unit_quantity, f"{prefix}.unitQuantity")
+        missing = []
+    if missing:
+        names = sorted(
+            f.ref_id for f in catalog.features_by_ids(session, environment_id, missing).values()
+        )
+        raise BillableFeatureRequired(
+            f"{prefix}.billableFeatures: plan {plan.ref_id!r} prices {', '.join(names)} per "
+            "unit; give a quantity for each (or unitQuantity)",
+            field=f"{prefix}.billableFeatures",
+        )
+    for feature_id, quantity in quantities.items():
+        price = priced[feature_id]
+        low, high = price.min_unit_quantity or 1, price.max_unit_quantity
+        if quantity < low or (high is not None and quantity > high):
+            bound = f"{low}..{high}" if high is not None else f"at least {low}"
+            raise InvalidQuantity(
+                f"{prefix}.billableFeatures: quantity {quantity} is outside {bound}",
+                field=f"{prefix}.billableFeatures",
+            )
+    return quantities
+
+
+def _addons(
+    session: Session,
+    environment_id: str,
+    plan: Package,
+    period: BillingPeriod | None,
+    country: str | None,
+    requested: Sequence[tuple[str, int]],
+    versions: Mapping[str, Package],
+    prefix: str,
+) -> list[tuple[Package, int]]:
+    chosen: list[tuple[Package, int]] = []
+    seen: set[str] = set()
+    for index, (ref, quantity) in enumerate(requested):
+        where = f"{prefix}.addons[{index}]"
+        if ref in seen:
+            raise InvalidQuantity(f"{where}.addonId: {ref!r} is listed twice", field=where)
+        seen.add(ref)
+        addon = versions.get(ref) or catalog.latest_package(
+            session, environment_id, PackageKind.ADDON, ref
+        )
+        if addon is None:
+            raise AddonNotFound(f"{where}.addonId: unknown addon {ref!r}", field=where)
+        if ref not in (plan.compatible_addons or []):
+            raise AddonNotCompatible(
+                f"{where}.addonId: addon {ref!r} is not compatible with plan {plan.ref_id!r}",
+                field=where,
+            )
+        if quantity < 1 or (addon.max_quantity is not None and quantity > addon.max_quantity):
+            limit = f"1..{addon.max_quantity}" if addon.max_quantity else "at least 1"
+            raise InvalidQuantity(
+                f"{where}.quantity: {quantity} is outside {limit} for addon {ref!r}", field=where
+            )
+        if catalog.prices_of(session, addon.id):
+            if period is None:
+                raise BillingPeriodRequired(
+                    f"{prefix}.billingPeriod: addon {ref!r} is paid; a billing period is required",
+                    field=f"{prefix}.billingPeriod",
+                )
+            if not prices_for(session, addon, period, country):
+                raise BillingPeriodNotPriced(
+                    f"{where}.addonId: addon {ref!r} has no {period.value} price", field=where
+                )
+        chosen.append((addon, quantity))
+    return chosen
+
+
+def resolve_items(
+    session: Session,
+    environment_id: str,
+    plan: Package,
+    *,
+    billing_period: BillingPeriod | None,
+    country: str | None,
+    billable_features: Sequence[tuple[str, Decimal]] = (),
+    unit_quantity: Decimal | None = None,
+    addons: Sequence[tuple[str, int]] = (),
+    addon_versions: Mapping[str, Package] | None = None,
+    prefix: str = "input",
+) -> ResolvedItems:
+    has_prices = bool(catalog.prices_of(session, plan.id))
+    if has_prices and billing_period is None:
+        raise BillingPeriodRequired(
+            f"{prefix}.billingPeriod: plan {plan.ref_id!r} is paid; MONTHLY or ANNUALLY required",
+            field=f"{prefix}.billingPeriod",
+        )
+    prices = prices_for(session, plan, billing_period, country)
+    if has_prices and not prices:
+        raise BillingPeriodNotPriced(
+            f"{prefix}.billingPeriod: plan {plan.ref_id!r} has no "
+            f"{billing_period.value if billing_period else ''} price",
+            field=f"{prefix}.billingPeriod",
+        )
+    per_unit = [p for p in prices if p.billing_model == BillingModel.PER_UNIT]
+    local = any(p.billing_country_code is not None for p in prices)
+    used_country = country if local else None
+    quantities = _feature_quantities(
+        session, environment_id, plan, per_unit, billable_features, unit_quantity, prefix
+    )
+    chosen = _addons(
+        session,
+        environment_id,
+        plan,
+        billing_period,
+        used_country,
+        addons,
+        addon_versions or {},
+        prefix,
+    )
+    currency = prices[0].currency if prices else None
+    if currency is None:
+        for addon, _ in chosen:
+            addon_prices = prices_for(session, addon, billing_period, used_country)
+            if addon_prices:
+                currency = addon_prices[0].currency
+                break
+    return ResolvedItems(
+        billing_period=billing_period,
+        country=used_country,
+        currency=currency,
+        feature_quantities=quantities,
+        addons=chosen,
+    )

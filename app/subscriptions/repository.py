@@ -1,0 +1,116 @@
+"""Subscription queries, all scoped to one environment."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, or_
+from sqlmodel import Session, col, select
+
+from app.models import Subscription, SubscriptionAddon, SubscriptionFeatureQuantity
+from app.models.subscriptions import LIVE_STATUSES, SubscriptionStatus
+
+LIVE = [s.value for s in LIVE_STATUSES]
+HOLDING = [*LIVE, SubscriptionStatus.NOT_STARTED.value]
+
+
+def by_ref(
+    session: Session, environment_id: str, ref_id: str, *, for_update: bool = False
+) -> Subscription | None:
+    query = select(Subscription).where(
+        Subscription.environment_id == environment_id, Subscription.ref_id == ref_id
+    )
+    if for_update:
+        query = query.with_for_update()
+    return session.exec(query).first()
+
+
+def ref_taken(session: Session, environment_id: str, ref_id: str) -> bool:
+    return by_ref(session, environment_id, ref_id) is not None
+
+
+def in_slot(
+    session: Session,
+    customer_id: str,
+    product_id: str,
+    resource_id: str | None,
+    statuses: Sequence[str] = HOLDING,
+) -> list[Subscription]:
+    """The customer's subscriptions of a product (and resource) in the given statuses."""
+    query = select(Subscription).where(
+        Subscription.customer_id == customer_id,
+        Subscription.product_id == product_id,
+        col(Subscription.status).in_(statuses),
+    )
+    if resource_id is None:
+        query = query.where(col(Subscription.resource_id).is_(None))
+    else:
+        query = query.where(Subscription.resource_id == resource_id)
+    return list(session.exec(query.order_by(col(Subscription.created_at))))
+
+
+def of_customer(
+    session: Session,
+    customer_id: str,
+    resource_id: str | None,
+    statuses: Sequence[str] = HOLDING,
+) -> list[Subscription]:
+    query = select(Subscription).where(
+        Subscription.customer_id == customer_id, col(Subscription.status).in_(statuses)
+    )
+    if resource_id is not None:
+        query = query.where(Subscription.resource_id == resource_id)
+    return list(session.exec(query.order_by(col(Subscription.created_at))))
+
+
+def trialled_plan(session: Session, customer_id: str, plan_ids: Sequence[str]) -> bool:
+    """Whether the customer ever held a trial of any of these plan versions."""
+    query = select(Subscription.id).where(
+        Subscription.customer_id == customer_id,
+        col(Subscription.plan_id).in_(plan_ids),
+        or_(col(Subscription.is_trial).is_(True), col(Subscription.was_in_trial).is_(True)),
+    )
+    return session.exec(query.limit(1)).first() is not None
+
+
+def addons_of(session: Session, subscription_id: str) -> list[SubscriptionAddon]:
+    query = select(SubscriptionAddon).where(SubscriptionAddon.subscription_id == subscription_id)
+    return list(session.exec(query.order_by(col(SubscriptionAddon.id))))
+
+
+def feature_rows_of(session: Session, subscription_id: str) -> list[SubscriptionFeatureQuantity]:
+    query = select(SubscriptionFeatureQuantity).where(
+        SubscriptionFeatureQuantity.subscription_id == subscription_id
+    )
+    return list(session.exec(query))
+
+
+def feature_quantities_of(session: Session, subscription_id: str) -> dict[str, int]:
+    return {row.feature_id: row.quantity for row in feature_rows_of(session, subscription_id)}
+
+
+def due_ids(session: Session, now: datetime, limit: int = 500) -> list[str]:
+    """Subscriptions with a time-driven transition due at ``now``."""
+    live = col(Subscription.status).in_(LIVE)
+    query = select(Subscription.id).where(
+        or_(
+            and_(
+                col(Subscription.status) == SubscriptionStatus.NOT_STARTED.value,
+                col(Subscription.start_date) <= now,
+            ),
+            and_(
+                col(Subscription.status) == SubscriptionStatus.IN_TRIAL.value,
+                col(Subscription.trial_end_date) <= now,
+            ),
+            and_(
+                live,
+                or_(
+                    col(Subscription.effective_end_date) <= now,
+                    col(Subscription.migrate_at) <= now,
+                    col(Subscription.current_billing_period_end) <= now,
+                ),
+            ),
+        )
+    )
+    return list(session.exec(query.limit(limit)))

@@ -1,0 +1,125 @@
+"""Validated subscription requests, with the platform's input names."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from app.customers.schemas import check_country, check_customer_id
+from app.models.catalog import BillingPeriod, TrialEndBehavior
+
+
+class CancellationTime(StrEnum):
+    IMMEDIATE = "IMMEDIATE"
+    END_OF_BILLING_PERIOD = "END_OF_BILLING_PERIOD"
+    SPECIFIC_DATE = "SPECIFIC_DATE"
+
+
+class MigrationTime(StrEnum):
+    IMMEDIATE = "IMMEDIATE"
+    END_OF_BILLING_PERIOD = "END_OF_BILLING_PERIOD"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise ValueError("must be an ISO 8601 time with a time zone, e.g. 2024-01-31T10:00:00Z")
+    return value
+
+
+def _whole(value: Decimal | None) -> Decimal | None:
+    if value is not None and value != value.to_integral_value():
+        raise ValueError("must be a whole number")
+    return value
+
+
+class AddonRequest(_Strict):
+    addonId: str = Field(min_length=1)
+    quantity: int = 1
+
+
+class BillableFeatureRequest(_Strict):
+    featureId: str = Field(min_length=1)
+    quantity: Decimal
+
+    _quantity = field_validator("quantity")(_whole)
+
+
+class TrialOverride(_Strict):
+    isTrial: bool
+    trialEndBehavior: TrialEndBehavior | None = None
+    trialEndDate: datetime | None = None
+
+    _end = field_validator("trialEndDate")(_aware)
+
+
+class AppliedCoupon(_Strict):
+    couponId: str | None = None
+    promotionCode: str | None = None
+    billingCouponId: str | None = None
+
+
+class SubscriptionItems(_Strict):
+    """What is bought: shared by provision, update and estimates."""
+
+    billingPeriod: BillingPeriod | None = None
+    unitQuantity: Decimal | None = None
+    billableFeatures: list[BillableFeatureRequest] | None = None
+    addons: list[AddonRequest] | None = None
+
+    _unit_quantity = field_validator("unitQuantity")(_whole)
+
+
+class ProvisionRequest(SubscriptionItems):
+    customerId: str
+    planId: str = Field(min_length=1)
+    resourceId: str | None = Field(default=None, min_length=1, max_length=255)
+    startDate: datetime | None = None
+    billingCountryCode: str | None = None
+    promotionCode: str | None = None
+    appliedCoupon: AppliedCoupon | None = None
+    skipTrial: bool = False
+    trialOverrideConfiguration: TrialOverride | None = None
+    additionalMetaData: dict[str, Any] | None = None
+    # Used once billing is integrated; accepted and kept out of the way until then.
+    checkoutOptions: dict[str, Any] | None = None
+    awaitPaymentConfirmation: bool | None = None
+    refId: str | None = None
+
+    _start = field_validator("startDate")(_aware)
+
+    @field_validator("customerId")
+    @classmethod
+    def _customer(cls, value: str) -> str:
+        return check_customer_id(value)
+
+    @field_validator("billingCountryCode")
+    @classmethod
+    def _country(cls, value: str | None) -> str | None:
+        return None if value is None else check_country(value)
+
+
+class UpdateRequest(SubscriptionItems):
+    subscriptionId: str = Field(min_length=1)
+    additionalMetaData: dict[str, Any] | None = None
+    promotionCode: str | None = None
+
+
+class CancelRequest(_Strict):
+    subscriptionRefId: str = Field(min_length=1)
+    subscriptionCancellationTime: CancellationTime = CancellationTime.IMMEDIATE
+    endDate: datetime | None = None
+
+    _end = field_validator("endDate")(_aware)
+
+
+class MigrateRequest(_Strict):
+    subscriptionId: str = Field(min_length=1)
+    subscriptionMigrationTime: MigrationTime = MigrationTime.IMMEDIATE

@@ -1,0 +1,397 @@
+"""Subscriptions: provision, create, update, cancel, migrate, and read them.
+
+The platform's rules, per customer, product and resource (the "slot"):
+- a customer may hold one non-trial subscription and one trial (of another plan) at once;
+- a new subscription to the plan being trialled is a paid one and ends the trial;
+- otherwise a new subscription replaces the one it competes with, from its start date;
+- a plan's trial is given once per customer, unless skipped or overridden;
+- when a subscription ends and nothing else is left, the product's fallback plan starts.
+No billing integration is involved here: without one, every subscription starts at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlmodel import Session
+
+from app import clock
+from app.catalog import repository as catalog
+from app.customers import repository as customers
+from app.errors import CustomerNotFound
+from app.models import Coupon, Customer, Environment, Package, Product, Subscription
+from app.models.catalog import BillingPeriod, PackageKind, TrialEndBehavior
+from app.models.subscriptions import SubscriptionStatus
+from app.subscriptions import lifecycle, migration, repository, views
+from app.subscriptions.errors import (
+    CouponNotApplicable,
+    InvalidDate,
+    InvalidPromotionCode,
+    MultipleSubscriptionsNotAllowed,
+    PlanNotFound,
+    SubscriptionEnded,
+    SubscriptionNotFound,
+)
+from app.subscriptions.items import ResolvedItems, resolve_items
+from app.subscriptions.schemas import (
+    CancellationTime,
+    CancelRequest,
+    MigrateRequest,
+    MigrationTime,
+    ProvisionRequest,
+    UpdateRequest,
+)
+from app.subscriptions.transitions import advance
+from app.subscriptions.views import SubscriptionView
+from app.validation import validate
+
+
+class ProvisionStatus(StrEnum):
+    SUCCESS = "SUCCESS"
+    PAYMENT_REQUIRED = "PAYMENT_REQUIRED"
+
+
+@dataclass(frozen=True)
+class ProvisionOutcome:
+    subscription: Subscription
+    status: ProvisionStatus
+    checkout_url: str | None = None
+    checkout_billing_id: str | None = None
+
+
+def _customer(session: Session, environment: Environment, customer_id: str) -> Customer:
+    # Locking the customer serialises concurrent provisioning for one customer.
+    customer = customers.find_for_update(session, environment.id, customer_id)
+    if customer is None or customer.archived_at is not None:
+        raise CustomerNotFound(f"customer {customer_id!r} not found", field="input.customerId")
+    return customer
+
+
+def _plan(session: Session, environment: Environment, plan_id: str) -> tuple[Package, Product]:
+    plan = catalog.latest_package(session, environment.id, PackageKind.PLAN, plan_id)
+    product = catalog.product_by_id(session, environment.id, plan.product_id) if plan else None
+    if plan is None or product is None:
+        raise PlanNotFound(f"unknown plan {plan_id!r}", field="input.planId")
+    return plan, product
+
+
+def _coupon(
+    session: Session,
+    environment: Environment,
+    request: ProvisionRequest | UpdateRequest,
+    currency: str | None,
+) -> tuple[Coupon | None, str | None]:
+    """The coupon a request applies, and the promotion code it came through."""
+    applied = getattr(request, "appliedCoupon", None)
+    code = request.promotionCode or (applied.promotionCode if applied else None)
+    coupon: Coupon | None = None
+    promotion_code_id = None
+    if code:
+        promotion = catalog.promotion_code(session, environment.id, code)
+        if promotion is None:
+            raise InvalidPromotionCode(
+                f"promotion code {code!r} is not active", field="input.promotionCode"
+            )
+        coupon = catalog.coupon_by_id(session, environment.id, promotion.coupon_id)
+        promotion_code_id = promotion.id
+    elif applied and applied.couponId:
+        coupon = catalog.coupon_by_ref(session, environment.id, applied.couponId)
+        if coupon is None:
+            raise InvalidPromotionCode(
+                f"coupon {applied.couponId!r} is not active",
+                field="input.appliedCoupon.couponId",
+            )
+    if coupon is not None and coupon.currency and currency and coupon.currency != currency:
+        raise CouponNotApplicable(
+            f"coupon {coupon.ref_id!r} is in {coupon.currency}; this subscription is billed "
+            f"in {currency}",
+            field="input.promotionCode",
+        )
+    return coupon, promotion_code_id
+
+
+def _items(
+    session: Session, environment: Environment, plan: Package, request: ProvisionRequest
+) -> ResolvedItems:
+    return resolve_items(
+        session,
+        environment.id,
+        plan,
+        billing_period=request.billingPeriod,
+        country=request.billingCountryCode,
+        billable_features=[(f.featureId, f.quantity) for f in request.billableFeatures or []],
+        unit_quantity=request.unitQuantity,
+        addons=[(a.addonId, a.quantity) for a in request.addons or []],
+    )
+
+
+def _trial(
+    session: Session,
+    customer: Customer,
+    plan: Package,
+    request: ProvisionRequest,
+    start: datetime,
+    holders: list[Subscription],
+) -> tuple[datetime | None, str | None]:
+    """When the new subscription's trial ends (None: no trial) and what happens then."""
+    override = request.trialOverrideConfiguration
+    behaviour = plan.trial_end_behavior or TrialEndBehavior.CONVERT_TO_PAID.value
+    if override is not None:
+        if not override.isTrial:
+            return None, None
+        end = override.trialEndDate or lifecycle.trial_end_for(plan, start)
+        if end is None or end <= start:
+            raise InvalidDate(
+                "input.trialOverrideConfiguration.trialEndDate: a trial needs an end after the "
+                "start date",
+                field="input.trialOverrideConfiguration.trialEndDate",
+            )
+        if override.trialEndBehavior is not None:
+            behaviour = override.trialEndBehavior.value
+        return end, behaviour
+    if request.skipTrial or plan.trial_days is None:
+        return None, None
+    if any(h.is_trial and _plan_ref(session, h) == plan.ref_id for h in holders):
+        return None, None  # subscribing to the plan being trialled: the paid upgrade
+    versions = [p.id for p in _versions(session, plan)]
+    if repository.trialled_plan(session, customer.id, versions):
+        return None, None
+    return lifecycle.trial_end_for(plan, start), behaviour
+
+
+def _plan_ref(session: Session, subscription: Subscription) -> str | None:
+    plan = session.get(Package, subscription.plan_id)
+    return plan.ref_id if plan else None
+
+
+def _versions(session: Session, plan: Package) -> list[Package]:
+    from sqlmodel import select  # noqa: PLC0415
+
+    query = select(Package).where(
+        Package.environment_id == plan.environment_id,
+        Package.kind == plan.kind,
+        Package.ref_id == plan.ref_id,
+    )
+    return list(session.exec(query))
+
+
+def provision(
+    session: Session, environment: Environment, request: ProvisionRequest
+) -> Subscription:
+    now = clock.now()
+    customer = _customer(session, environment, request.customerId)
+    plan, product = _plan(session, environment, request.planId)
+    if request.resourceId is not None and not product.multiple_subscriptions:
+        raise MultipleSubscriptionsNotAllowed(
+            f"product {product.ref_id!r} allows one subscription per customer; "
+            "resourceId cannot be used with it",
+            field="input.resourceId",
+        )
+    items = _items(session, environment, plan, request)
+    coupon, promotion_code_id = _coupon(session, environment, request, items.currency)
+    start = request.startDate or now
+    holders = repository.in_slot(session, customer.id, product.id, request.resourceId)
+    trial_end, behaviour = _trial(session, customer, plan, request, start, holders)
+    is_trial = trial_end is not None
+    ref_id = request.refId or lifecycle.new_ref_id(session, environment.id, plan.ref_id)
+    for holder in holders:
+        same_plan_trial = holder.is_trial and _plan_ref(session, holder) == plan.ref_id
+        if holder.is_trial == is_trial or (not is_trial and same_plan_trial):
+            lifecycle.replace(session, holder, start, now, ref_id)
+    subscription = lifecycle.create(
+        session,
+        lifecycle.Terms(
+            customer=customer,
+            product=product,
+            plan=plan,
+            items=items,
+            start=start,
+            resource_id=request.resourceId,
+            trial_end=trial_end,
+            trial_end_behavior=behaviour,
+            coupon_id=coupon.id if coupon else None,
+            promotion_code_id=promotion_code_id,
+            additional_metadata=request.additionalMetaData,
+            ref_id=ref_id,
+            unit_quantity=request.unitQuantity,
+        ),
+        now,
+    )
+    advance(session, subscription, now)
+    return subscription
+
+
+def provision_subscription(
+    session: Session, environment: Environment, data: dict[str, Any]
+) -> ProvisionOutcome:
+    request = validate(ProvisionRequest, data)
+    return ProvisionOutcome(provision(session, environment, request), ProvisionStatus.SUCCESS)
+
+
+def create_subscription(
+    session: Session, environment: Environment, data: dict[str, Any]
+) -> Subscription:
+    """``createSubscription``: SubscriptionInput, whose isTrial/trialEndBehavior map onto
+    the trial override of a provision."""
+    fields = dict(data)
+    is_trial = fields.pop("isTrial", None)
+    behaviour = fields.pop("trialEndBehavior", None)
+    for unused in ("endDate", "isOverridingTrialConfig", "environmentId", "crmId"):
+        fields.pop(unused, None)
+    if is_trial is not None and "trialOverrideConfiguration" not in fields:
+        fields["trialOverrideConfiguration"] = {"isTrial": is_trial, "trialEndBehavior": behaviour}
+    return provision(session, environment, validate(ProvisionRequest, fields))
+
+
+def _live(
+    session: Session, environment: Environment, ref_id: str, field: str = "input.subscriptionId"
+) -> Subscription:
+    subscription = repository.by_ref(session, environment.id, ref_id, for_update=True)
+    if subscription is None:
+        raise SubscriptionNotFound(f"subscription {ref_id!r} not found", field=field)
+    advance(session, subscription, clock.now())
+    return subscription
+
+
+def update_subscription(
+    session: Session, environment: Environment, data: dict[str, Any]
+) -> Subscription:
+    fields = dict(data)
+    if "subscriptionId" not in fields and "refId" in fields:
+        fields["subscriptionId"] = fields.pop("refId")
+    fields.pop("refId", None)
+    request = validate(UpdateRequest, fields)
+    now = clock.now()
+    subscription = _live(session, environment, request.subscriptionId)
+    if subscription.status in (SubscriptionStatus.CANCELED, SubscriptionStatus.EXPIRED):
+        raise SubscriptionEnded(
+            f"subscription {subscription.ref_id!r} has ended", field="input.subscriptionId"
+        )
+    plan = session.get(Package, subscription.plan_id)
+    assert plan is not None
+    billable, addons, versions = migration.current_request(session, subscription)
+    if request.billableFeatures is not None:
+        given = {f.featureId: f.quantity for f in request.billableFeatures}
+        billable = [(ref, given.pop(ref, qty)) for ref, qty in billable] + list(given.items())
+    if request.addons is not None:
+        addons = [(a.addonId, a.quantity) for a in request.addons]
+    period_changed = (
+        request.billingPeriod is not None
+        and request.billingPeriod.value != subscription.billing_period
+    )
+    period = request.billingPeriod or (
+        BillingPeriod(subscription.billing_period) if subscription.billing_period else None
+    )
+    unit_quantity = None
+    if request.unitQuantity is not None and request.billableFeatures is None:
+        # unitQuantity alone replaces the quantity of the plan's single per-unit price.
+        billable, unit_quantity = [], request.unitQuantity
+    items = resolve_items(
+        session,
+        environment.id,
+        plan,
+        billing_period=period,
+        country=subscription.billing_country_code,
+        billable_features=billable,
+        unit_quantity=unit_quantity,
+        addons=addons,
+        addon_versions=versions,
+    )
+    if request.promotionCode is not None:
+        coupon, promotion_code_id = _coupon(session, environment, request, items.currency)
+        subscription.coupon_id = coupon.id if coupon else None
+        subscription.promotion_code_id = promotion_code_id
+    lifecycle.set_items(session, subscription, items)
+    if request.unitQuantity is not None:
+        subscription.unit_quantity = request.unitQuantity
+    if "additionalMetaData" in request.model_fields_set:
+        subscription.additional_metadata = request.additionalMetaData
+    if period_changed and not subscription.is_trial:
+        # A new interval restarts the billing cycle now, as Stripe does.
+        subscription.billing_cycle_anchor = now
+        lifecycle.refresh_period(subscription, now)
+    subscription.updated_at = now
+    session.add(subscription)
+    session.flush()
+    return subscription
+
+
+def cancel_subscription(
+    session: Session, environment: Environment, data: dict[str, Any]
+) -> Subscription:
+    request = validate(CancelRequest, data)
+    now = clock.now()
+    subscription = _live(
+        session, environment, request.subscriptionRefId, field="input.subscriptionRefId"
+    )
+    if subscription.status in (SubscriptionStatus.CANCELED, SubscriptionStatus.EXPIRED):
+        return subscription
+    when = request.subscriptionCancellationTime
+    if when == CancellationTime.SPECIFIC_DATE:
+        if request.endDate is None:
+            raise InvalidDate("input.endDate: required with SPECIFIC_DATE", field="input.endDate")
+        if request.endDate < now:
+            raise InvalidDate("input.endDate: must not be in the past", field="input.endDate")
+        end_at = request.endDate
+    elif when == CancellationTime.END_OF_BILLING_PERIOD:
+        end_at = subscription.current_billing_period_end
+    else:
+        end_at = now
+    if subscription.status == SubscriptionStatus.NOT_STARTED or end_at <= now:
+        lifecycle.end(session, subscription, now, SubscriptionStatus.CANCELED, "cancelled")
+        lifecycle.fall_back(session, subscription, now, now)
+    else:
+        subscription.cancellation_date = now
+        subscription.effective_end_date = end_at
+        subscription.cancel_reason = "cancelled"
+        subscription.updated_at = now
+        session.add(subscription)
+        session.flush()
+    return subscription
+
+
+def migrate_subscription(
+    session: Session, environment: Environment, data: dict[str, Any]
+) -> Subscription:
+    request = validate(MigrateRequest, data)
+    now = clock.now()
+    subscription = _live(session, environment, request.subscriptionId)
+    if subscription.status in (SubscriptionStatus.CANCELED, SubscriptionStatus.EXPIRED):
+        raise SubscriptionEnded(
+            f"subscription {subscription.ref_id!r} has ended", field="input.subscriptionId"
+        )
+    if migration.is_latest(session, subscription):
+        return subscription
+    migration.latest_items(session, subscription)  # refuse now what could not run later
+    if request.subscriptionMigrationTime == MigrationTime.IMMEDIATE:
+        migration.migrate_now(session, subscription, now)
+    else:
+        subscription.migrate_at = subscription.current_billing_period_end
+        session.add(subscription)
+        session.flush()
+    return subscription
+
+
+def get_subscription(session: Session, environment: Environment, ref_id: str) -> Subscription:
+    subscription = repository.by_ref(session, environment.id, ref_id)
+    if subscription is None:
+        raise SubscriptionNotFound(
+            f"subscription {ref_id!r} not found", field="input.subscriptionId"
+        )
+    return subscription
+
+
+def active_subscriptions(
+    session: Session, environment: Environment, customer_id: str, resource_id: str | None
+) -> list[Subscription]:
+    customer = customers.find(session, environment.id, customer_id)
+    if customer is None or customer.archived_at is not None:
+        raise CustomerNotFound(f"customer {customer_id!r} not found", field="input.customerId")
+    return repository.of_customer(session, customer.id, resource_id, statuses=list(repository.LIVE))
+
+
+def view(session: Session, subscription: Subscription) -> SubscriptionView:
+    return views.load(session, subscription)

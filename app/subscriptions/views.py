@@ -1,0 +1,123 @@
+"""A subscription with everything the API shows about it, loaded in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlmodel import Session
+
+from app.catalog import repository as catalog
+from app.models import (
+    Coupon,
+    Customer,
+    Feature,
+    Package,
+    PackagePrice,
+    Product,
+    Subscription,
+    SubscriptionAddon,
+)
+from app.models.catalog import BillingPeriod
+
+
+@dataclass(frozen=True)
+class PriceLine:
+    """One priced item of a subscription: a plan or addon price times a quantity."""
+
+    package: Package
+    price: PackagePrice
+    feature: Feature | None
+    quantity: int
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class AddonView:
+    item: SubscriptionAddon
+    addon: Package
+
+
+@dataclass(frozen=True)
+class Totals:
+    currency: str
+    sub_total: Decimal
+    addons_total: Decimal
+    discount: Decimal
+    total: Decimal
+
+
+@dataclass(frozen=True)
+class SubscriptionView:
+    subscription: Subscription
+    customer: Customer
+    product: Product
+    plan: Package
+    addons: list[AddonView]
+    plan_prices: list[PriceLine]
+    addon_prices: list[PriceLine]
+    totals: Totals | None
+    coupon: Coupon | None
+
+
+def load(session: Session, subscription: Subscription) -> SubscriptionView:
+    """Everything about ``subscription`` that the API shows, with its prices and totals."""
+    from app.pricing.totals import line_amount, totals  # noqa: PLC0415
+    from app.subscriptions import repository  # noqa: PLC0415
+    from app.subscriptions.items import prices_for  # noqa: PLC0415
+
+    customer = session.get(Customer, subscription.customer_id)
+    product = session.get(Product, subscription.product_id)
+    plan = session.get(Package, subscription.plan_id)
+    if customer is None or product is None or plan is None:  # pragma: no cover - FKs
+        raise LookupError(f"subscription {subscription.id} has dangling references")
+    period = BillingPeriod(subscription.billing_period) if subscription.billing_period else None
+    country = subscription.billing_country_code
+    quantities = repository.feature_quantities_of(session, subscription.id)
+    features = catalog.features_by_ids(
+        session,
+        subscription.environment_id,
+        [p.feature_id for p in catalog.prices_of(session, plan.id) if p.feature_id],
+    )
+
+    def lines(package: Package, addon_quantity: int | None) -> list[PriceLine]:
+        # A plan's per-unit price is multiplied by the quantity bought of its feature;
+        # an addon's prices by the number of addons.
+        result = []
+        for price in prices_for(session, package, period, country):
+            feature = features.get(price.feature_id) if price.feature_id else None
+            if addon_quantity is not None:
+                quantity = addon_quantity
+            else:
+                quantity = quantities.get(price.feature_id, 0) if price.feature_id else 1
+            result.append(
+                PriceLine(
+                    package,
+                    price,
+                    feature,
+                    quantity,
+                    line_amount(price.amount, quantity, price.currency),
+                )
+            )
+        return result
+
+    addons = []
+    addon_lines: list[PriceLine] = []
+    for item in repository.addons_of(session, subscription.id):
+        addon = session.get(Package, item.addon_id)
+        if addon is not None:
+            addons.append(AddonView(item=item, addon=addon))
+            addon_lines.extend(lines(addon, item.quantity))
+    plan_lines = lines(plan, None)
+    coupon = session.get(Coupon, subscription.coupon_id) if subscription.coupon_id else None
+    return SubscriptionView(
+        subscription=subscription,
+        customer=customer,
+        product=product,
+        plan=plan,
+        addons=addons,
+        plan_prices=plan_lines,
+        addon_prices=addon_lines,
+        totals=totals(plan_lines, addon_lines, coupon),
+        coupon=coupon,
+    )
