@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     stripe_api_base: str | None = None
     stripe_webhook_secret: str | None = None
     secret_key: str | None = None
+    # Client-side limit shared by every worker: Stripe allows 25 requests/s in test
+    # mode and 100 in live mode.
+    stripe_rate_limit: int = Field(default=25, ge=1, le=100)
+    stripe_max_network_retries: int = Field(default=2, ge=0, le=10)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
