@@ -7,7 +7,6 @@ configuration never reaches production.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -92,6 +91,17 @@ class Settings(BaseSettings):
         return self.stripe_api_key is not None
 
 
-@lru_cache(maxsize=1)
+_settings: Settings | None = None
+
+
 def get_settings() -> Settings:
-    return Settings()
+    """The process's settings: those ``set_settings`` installed, else read from the environment."""
+    global _settings  # noqa: PLW0603 - one configuration per process, by design
+    if _settings is None:
+        _settings = Settings()
+    return _settings
+
+
+def set_settings(settings: Settings | None) -> None:
+    global _settings  # noqa: PLW0603
+    _settings = settings

@@ -19,7 +19,7 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
 from app import db
-from app.config import Settings, get_settings
+from app.config import Settings, get_settings, set_settings
 from app.environments import service as environments
 from app.errors import AppError, BadRequest
 from app.graphql.context import Context
@@ -85,6 +85,7 @@ class CodedGraphQLRouter(GraphQLRouter[Context, None]):
 
 def create_app(settings: Settings | None = None, *, embedded_worker: bool | None = None) -> FastAPI:
     settings = settings or get_settings()
+    set_settings(settings)
     configure_logging(settings.log_level, settings.log_format)
     broker = build_broker(settings)
     run_worker = settings.redis_url is None if embedded_worker is None else embedded_worker

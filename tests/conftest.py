@@ -19,7 +19,7 @@ from sqlmodel import Session, SQLModel
 
 import app.models  # noqa: F401
 from app import db, migrations
-from app.config import Settings
+from app.config import Settings, set_settings
 from app.environments import service as environments
 from app.main import create_app
 from app.models import Environment
@@ -112,9 +112,18 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_CATALOG = REPO_ROOT / "examples" / "catalog.yaml"
 
 
-@pytest.fixture
-def settings() -> Settings:
-    return Settings(app_env="test", log_format="json", _env_file=None)  # type: ignore[call-arg]
+@pytest.fixture(autouse=True)
+def settings() -> Iterator[Settings]:
+    """Every test runs on these settings, whatever the developer's environment holds."""
+    chosen = Settings(
+        app_env="test",
+        log_format="json",
+        database_url="sqlite://",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    set_settings(chosen)
+    yield chosen
+    set_settings(None)
 
 
 @pytest.fixture

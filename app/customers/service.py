@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from app.billing.crypto import seal
 from app.catalog import repository as catalog
 from app.config import get_settings
 from app.customers import repository
@@ -25,6 +26,7 @@ from app.errors import (
     CustomerNotFound,
     ValidationFailed,
 )
+from app.jobs import enqueue
 from app.models import Coupon, Customer, Environment, Subscription
 from app.models.base import utcnow
 from app.models.catalog import PackageKind
@@ -133,6 +135,7 @@ def provision_customer(
                 f"customer {fields.customerId!r} was provisioned concurrently; retry",
                 field="input.customerId",
             ) from None
+    _forward_to_billing(session, customer, fields.billingInformation)
     strategy = SubscriptionDecisionStrategy.SKIPPED_SUBSCRIPTION_CREATION
     subscription = None
     if created and subscription_params is not None:
@@ -167,7 +170,7 @@ def _first_subscription(
         else:
             strategy = SubscriptionDecisionStrategy.PREDEFINED_FREE_PLAN
     request = validate(ProvisionRequest, params, root="input.subscriptionParams")
-    return strategy, subscriptions.provision(session, environment, request)
+    return strategy, subscriptions.provision(session, environment, request).subscription
 
 
 def update_customer(
@@ -175,11 +178,30 @@ def update_customer(
 ) -> tuple[Customer, BillingInformation | None]:
     fields = _fields(data)
     customer = _active(session, environment, fields.customerId, for_update=True)
-    if _apply(session, environment, customer, fields):
+    changed = _apply(session, environment, customer, fields)
+    if changed:
         customer.updated_at = utcnow()
         session.add(customer)
         session.flush()
+    if changed or fields.billingInformation is not None:
+        _forward_to_billing(session, customer, fields.billingInformation)
     return customer, fields.billingInformation
+
+
+def _forward_to_billing(
+    session: Session, customer: Customer, info: BillingInformation | None
+) -> None:
+    """Queue the Stripe customer's sync when there is something to send.
+
+    A customer is synced when it has billing information or is already in Stripe; one
+    with only free subscriptions stays out. The information rides sealed in the job.
+    """
+    if not get_settings().billing_integrated:
+        return
+    if info is None and customer.billing_id is None:
+        return
+    sealed = seal(info.model_dump(exclude_none=True)) if info is not None else None
+    enqueue(session, "billing.sync_customer", customer_id=customer.id, sealed=sealed)
 
 
 def get_customer(session: Session, environment: Environment, customer_id: str) -> Customer:

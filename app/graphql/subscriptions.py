@@ -5,8 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+import structlog
+from dramatiq import Message
+from dramatiq.results import ResultFailure
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
+from app import jobs
+from app.config import get_settings
 from app.graphql.context import Info, as_dict, run
 from app.graphql.customers import Customer
 from app.graphql.subscription_inputs import (
@@ -26,6 +32,8 @@ from app.graphql.subscription_types import (
 from app.models import Environment, Subscription
 from app.subscriptions import service
 
+log = structlog.get_logger(__name__)
+
 
 def rendered(session: Session, row: Subscription) -> CustomerSubscription:
     view = service.view(session, row)
@@ -33,10 +41,8 @@ def rendered(session: Session, row: Subscription) -> CustomerSubscription:
 
 
 def _subscription_data(raw: dict[str, Any]) -> dict[str, Any]:
-    # Billing details are only forwarded to the billing integration and never stored
-    # (ARCHITECTURE invariant 1); until that integration exists there is nowhere to
-    # forward them, so they are accepted (documents that send them stay valid) and
-    # dropped here rather than handed to a service that would have to ignore them.
+    # A subscription's billingInformation (tax rate ids, coupon id, ...) is accepted so
+    # documents that send it stay valid; nothing in it is used for subscriptions yet.
     data = dict(raw)
     data.pop("billingInformation", None)
     return data
@@ -45,18 +51,48 @@ def _subscription_data(raw: dict[str, Any]) -> dict[str, Any]:
 async def _provision(info: Info, input: ProvisionSubscriptionInput) -> ProvisionSubscriptionResult:
     data = _subscription_data(as_dict(input))
 
-    def call(session: Session, environment: Environment) -> ProvisionSubscriptionResult:
+    def call(
+        session: Session, environment: Environment
+    ) -> tuple[ProvisionSubscriptionResult, service.ProvisionOutcome]:
         outcome = service.provision_subscription(session, environment, data)
         subscription = rendered(session, outcome.subscription)
-        return ProvisionSubscriptionResult(
+        result = ProvisionSubscriptionResult(
             id=subscription.id,
             status=outcome.status,
             checkout_url=outcome.checkout_url,
             checkout_billing_id=outcome.checkout_billing_id,
             subscription=subscription,
         )
+        return result, outcome
 
-    return await run(info, call)
+    result, outcome = await run(info, call)
+    # The jobs were sent when the transaction committed; now the caller may wait for
+    # them, within the configured bound. A timeout still answers: the checkout URL can
+    # be read from the subscription later.
+    if outcome.checkout_job is not None:
+        answer = await run_in_threadpool(await_job, outcome.checkout_job)
+        if isinstance(answer, dict):
+            result.checkout_url = answer.get("url")
+            result.checkout_billing_id = answer.get("billing_id")
+    if outcome.payment_job is not None:
+        await run_in_threadpool(await_job, outcome.payment_job)
+        ref_id = outcome.subscription.ref_id
+
+        def reread(session: Session, environment: Environment) -> CustomerSubscription:
+            return rendered(session, service.get_subscription(session, environment, ref_id))
+
+        result.subscription = await run(info, reread)
+    return result
+
+
+def await_job(message: Message[Any]) -> Any:
+    try:
+        return jobs.wait_for_result(message, get_settings().job_result_timeout_seconds)
+    except jobs.JobTimedOut:
+        log.warning("provision.job_timed_out", actor=message.actor_name)
+    except ResultFailure as exc:
+        log.warning("provision.job_failed", actor=message.actor_name, error=str(exc))
+    return None
 
 
 @strawberry.type

@@ -147,6 +147,8 @@ class Package(SQLModel, table=True):
     # Digest of everything that defines this version; a change means a new version.
     content_hash: str = Field(sa_column=Column(String(64), nullable=False))
     status: str = Field(default=CatalogStatus.ACTIVE, max_length=16)
+    # The billing provider's product for this plan or addon (shared by its versions).
+    billing_id: str | None = Field(default=None, max_length=255)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 

@@ -84,6 +84,12 @@ class Subscription(SQLModel, table=True):
     payment_collection: str = Field(default=PaymentCollection.NOT_REQUIRED, max_length=16)
     # Why the subscription ended: the id of the one that replaced it, a cancellation, ...
     cancel_reason: str | None = Field(default=None, max_length=64)
+    # The billing provider's side, filled by the billing jobs and webhooks.
+    billing_id: str | None = Field(default=None, max_length=255, index=True)
+    checkout_billing_id: str | None = Field(default=None, max_length=255, index=True)
+    checkout_url: str | None = Field(default=None)
+    latest_invoice: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType))
+    billing_sync_error: str | None = Field(default=None)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 

@@ -112,12 +112,17 @@ def take_slot(session: Session, subscription: Subscription) -> None:
     session.flush()
 
 
-def create(session: Session, terms: Terms, now: datetime) -> Subscription:
+def create(
+    session: Session, terms: Terms, now: datetime, *, awaiting_payment: bool = False
+) -> Subscription:
+    """A new subscription; ``awaiting_payment`` ones hold nothing until payment completes."""
     plan = terms.plan
     starts_later = terms.start > now
     is_trial = terms.trial_end is not None
     status = (
-        SubscriptionStatus.NOT_STARTED
+        SubscriptionStatus.PAYMENT_PENDING
+        if awaiting_payment
+        else SubscriptionStatus.NOT_STARTED
         if starts_later
         else SubscriptionStatus.IN_TRIAL
         if is_trial
@@ -148,7 +153,7 @@ def create(session: Session, terms: Terms, now: datetime) -> Subscription:
     session.add(subscription)
     session.flush()
     set_items(session, subscription, terms.items)
-    if not starts_later:
+    if not starts_later and not awaiting_payment:
         take_slot(session, subscription)
     log.info(
         "subscription.created",

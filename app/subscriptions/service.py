@@ -16,14 +16,17 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from dramatiq import Message
 from sqlmodel import Session
 
 from app import clock
 from app.catalog import repository as catalog
+from app.config import get_settings
 from app.customers import repository as customers
 from app.errors import CustomerNotFound
+from app.jobs import enqueue
 from app.models import Coupon, Customer, Environment, Package, Product, Subscription
-from app.models.catalog import BillingPeriod, PackageKind, TrialEndBehavior
+from app.models.catalog import BillingPeriod, PackageKind, PricingType, TrialEndBehavior
 from app.models.subscriptions import SubscriptionStatus
 from app.subscriptions import lifecycle, migration, repository, views
 from app.subscriptions.errors import (
@@ -56,10 +59,14 @@ class ProvisionStatus(StrEnum):
 
 @dataclass(frozen=True)
 class ProvisionOutcome:
+    """What provisioning did; the jobs are for the caller to await after commit."""
+
     subscription: Subscription
     status: ProvisionStatus
     checkout_url: str | None = None
     checkout_billing_id: str | None = None
+    checkout_job: Message[Any] | None = None
+    payment_job: Message[Any] | None = None
 
 
 def _customer(session: Session, environment: Environment, customer_id: str) -> Customer:
@@ -180,7 +187,7 @@ def _versions(session: Session, plan: Package) -> list[Package]:
 
 def provision(
     session: Session, environment: Environment, request: ProvisionRequest
-) -> Subscription:
+) -> ProvisionOutcome:
     now = clock.now()
     customer = _customer(session, environment, request.customerId)
     plan, product = _plan(session, environment, request.planId)
@@ -197,10 +204,16 @@ def provision(
     trial_end, behaviour = _trial(session, customer, plan, request, start, holders)
     is_trial = trial_end is not None
     ref_id = request.refId or lifecycle.new_ref_id(session, environment.id, plan.ref_id)
-    for holder in holders:
-        same_plan_trial = holder.is_trial and _plan_ref(session, holder) == plan.ref_id
-        if holder.is_trial == is_trial or (not is_trial and same_plan_trial):
-            lifecycle.replace(session, holder, start, now, ref_id)
+    integrated = get_settings().billing_integrated
+    paid = plan.pricing_type == PricingType.PAID
+    # A paid subscription with no payment method on file waits for Checkout; what the
+    # customer holds now stays until the payment completes.
+    awaiting_payment = integrated and paid and not is_trial and not customer.has_payment_method
+    if not awaiting_payment:
+        for holder in holders:
+            same_plan_trial = holder.is_trial and _plan_ref(session, holder) == plan.ref_id
+            if holder.is_trial == is_trial or (not is_trial and same_plan_trial):
+                lifecycle.replace(session, holder, start, now, ref_id)
     subscription = lifecycle.create(
         session,
         lifecycle.Terms(
@@ -219,16 +232,39 @@ def provision(
             unit_quantity=request.unitQuantity,
         ),
         now,
+        awaiting_payment=awaiting_payment,
     )
+    if awaiting_payment:
+        checkout = enqueue(
+            session,
+            "billing.create_checkout",
+            subscription_id=subscription.id,
+            options=request.checkoutOptions or {},
+        )
+        return ProvisionOutcome(
+            subscription, ProvisionStatus.PAYMENT_REQUIRED, checkout_job=checkout
+        )
     advance(session, subscription, now)
-    return subscription
+    sync = _sync_billing(session, subscription, customer, paid)
+    payment_job = sync if request.awaitPaymentConfirmation else None
+    return ProvisionOutcome(subscription, ProvisionStatus.SUCCESS, payment_job=payment_job)
+
+
+def _sync_billing(
+    session: Session, subscription: Subscription, customer: Customer, paid: bool
+) -> Message[Any] | None:
+    """Queue the Stripe side of a change when this subscription belongs there."""
+    if not get_settings().billing_integrated:
+        return None
+    if not (paid or subscription.billing_id is not None):
+        return None
+    return enqueue(session, "billing.sync_subscription", subscription_id=subscription.id)
 
 
 def provision_subscription(
     session: Session, environment: Environment, data: dict[str, Any]
 ) -> ProvisionOutcome:
-    request = validate(ProvisionRequest, data)
-    return ProvisionOutcome(provision(session, environment, request), ProvisionStatus.SUCCESS)
+    return provision(session, environment, validate(ProvisionRequest, data))
 
 
 def create_subscription(
@@ -243,7 +279,7 @@ def create_subscription(
         fields.pop(unused, None)
     if is_trial is not None and "trialOverrideConfiguration" not in fields:
         fields["trialOverrideConfiguration"] = {"isTrial": is_trial, "trialEndBehavior": behaviour}
-    return provision(session, environment, validate(ProvisionRequest, fields))
+    return provision(session, environment, validate(ProvisionRequest, fields)).subscription
 
 
 def _live(
@@ -316,7 +352,18 @@ def update_subscription(
     subscription.updated_at = now
     session.add(subscription)
     session.flush()
+    _sync_billing(session, subscription, _owner(session, subscription), _is_paid(subscription))
     return subscription
+
+
+def _owner(session: Session, subscription: Subscription) -> Customer:
+    customer = session.get(Customer, subscription.customer_id)
+    assert customer is not None
+    return customer
+
+
+def _is_paid(subscription: Subscription) -> bool:
+    return subscription.pricing_type == PricingType.PAID
 
 
 def cancel_subscription(
@@ -350,6 +397,7 @@ def cancel_subscription(
         subscription.updated_at = now
         session.add(subscription)
         session.flush()
+    _sync_billing(session, subscription, _owner(session, subscription), _is_paid(subscription))
     return subscription
 
 
@@ -372,6 +420,7 @@ def migrate_subscription(
         subscription.migrate_at = subscription.current_billing_period_end
         session.add(subscription)
         session.flush()
+    _sync_billing(session, subscription, _owner(session, subscription), _is_paid(subscription))
     return subscription
 
 
