@@ -199,12 +199,60 @@ def catalog_apply(file: Path, environment: EnvironmentOption) -> None:
     try:
         spec = load_catalog(_read(file), file.name)
         with db.unit_of_work() as session:
-            report = apply_catalog(
-                session, environments.get_environment(session, environment), spec
-            )
+            env = environments.get_environment(session, environment)
+            report = apply_catalog(session, env, spec)
+            environment_id = env.id
     except AppError as exc:
         _fail(exc)
     out.print(report.summary())
+    if get_settings().billing_integrated:
+        _sync_catalog(environment_id)
+
+
+def _sync_catalog(environment_id: str) -> None:
+    """Create what Stripe lacks of the catalog: queued for the workers when they share
+    a broker with this command, done here otherwise (no worker would see the job)."""
+    from app.billing.catalog import sync_catalog  # noqa: PLC0415
+
+    settings = get_settings()
+    if settings.redis_url:
+        import dramatiq  # noqa: PLC0415
+
+        from app.jobs import DEFAULT_QUEUE  # noqa: PLC0415
+        from workers.broker import build_broker  # noqa: PLC0415
+
+        build_broker(settings).enqueue(
+            dramatiq.Message(
+                queue_name=DEFAULT_QUEUE,
+                actor_name="billing.sync_catalog",
+                args=(),
+                kwargs={"environment_id": environment_id},
+                options={},
+            )
+        )
+        out.print("Stripe catalog sync queued")
+        return
+    try:
+        count = db.in_transaction(lambda session: sync_catalog(session, environment_id))
+    except AppError as exc:
+        _fail(exc)
+    out.print(f"Stripe catalog in step ({count} prices, coupons and codes checked)")
+
+
+@catalog_app.command("sync")
+def catalog_sync(environment: EnvironmentOption) -> None:
+    """Create in Stripe whatever of the environment's catalog it lacks."""
+    from app.environments import service as environments  # noqa: PLC0415
+
+    if not get_settings().billing_integrated:
+        err.print("STRIPE_API_KEY is not set: there is no billing integration to sync")
+        raise typer.Exit(2)
+    try:
+        with db.unit_of_work() as session:
+            environment_id = environments.get_environment(session, environment).id
+    except AppError as exc:
+        _fail(exc)
+    _sync_catalog(environment_id)
 
 
 @jobs_app.command("ping")

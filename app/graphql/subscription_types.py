@@ -12,7 +12,7 @@ modules do not import each other at load time, and the caller passes the built
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -129,6 +129,27 @@ class SubscriptionInvoice:
     amount_due: float | None
     total: float | None
     pdf_url: str | None
+    currency: str | None
+
+    @classmethod
+    def of(cls, stored: dict[str, Any] | None) -> SubscriptionInvoice | None:
+        """The invoice summary the billing jobs and webhooks keep on the subscription."""
+        if not stored:
+            return None
+        return cls(
+            billing_id=str(stored["billingId"]),
+            status=SubscriptionInvoiceStatus(stored["status"]),
+            created_at=str(stored.get("createdAt") or ""),
+            updated_at=str(stored.get("updatedAt") or stored.get("createdAt") or ""),
+            requires_action=bool(stored.get("requiresAction")),
+            payment_url=stored.get("paymentUrl"),
+            payment_secret=stored.get("paymentSecret"),
+            error_message=stored.get("errorMessage"),
+            amount_due=stored.get("amountDue"),
+            total=stored.get("total"),
+            pdf_url=stored.get("pdfUrl"),
+            currency=stored.get("currency"),
+        )
 
 
 @strawberry.type
@@ -159,6 +180,8 @@ class CustomerSubscription:
     payment_collection: PaymentCollection
     # Filled from the billing integration's invoices; there are none without it.
     latest_invoice: SubscriptionInvoice | None
+    billing_id: str | None
+    billing_sync_error: str | None
     was_in_trial: bool | None
     created_at: str | None
 
@@ -195,7 +218,9 @@ class CustomerSubscription:
             resource_id=row.resource_id,
             additional_meta_data=json_value(row.additional_metadata),
             payment_collection=PaymentCollection(row.payment_collection),
-            latest_invoice=None,
+            latest_invoice=SubscriptionInvoice.of(row.latest_invoice),
+            billing_id=row.billing_id,
+            billing_sync_error=row.billing_sync_error,
             was_in_trial=row.was_in_trial,
             created_at=iso(row.created_at),
         )
