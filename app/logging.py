@@ -59,7 +59,9 @@ _WHOLE_SUBTREE_KEYS = {"billinginformation", "billing_information", "billinginfo
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _API_KEY = re.compile(r"\b(?:bsk|sk|rk|pk|whsec)_[A-Za-z0-9_-]{8,}")
-_PHONE = re.compile(r"(?<![\w.])\+?\d[\d\s().-]{7,}\d(?![\w.])")
+# Digits with spaces, dashes or parentheses between them; dots are left out so that
+# addresses such as 127.0.0.1 and version numbers are not taken for phone numbers.
+_PHONE = re.compile(r"(?<![\w.])\+?\d[\d\s()-]{7,}\d(?![\w.])")
 
 
 def _normalise(key: str) -> str:
@@ -148,3 +150,5 @@ def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)
+    # The Stripe SDK logs every request at INFO; billing-sync logs what it did instead.
+    logging.getLogger("stripe").setLevel(max(logging.WARNING, logging.getLevelName(level)))

@@ -91,6 +91,7 @@ ACTORS: list[tuple[Any, dict[str, Any]]] = [
         sync_subscription,
         {
             "actor_name": "billing.sync_subscription",
+            "store_results": True,
             **_RETRYING,
             "on_failure": "billing.record_failure",
         },

@@ -12,6 +12,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import stripe
@@ -91,15 +92,31 @@ def _timestamp(moment: datetime) -> int:
     return int(moment.timestamp())
 
 
+def payment_attempt(invoice: stripe.Invoice) -> tuple[str | None, str | None]:
+    """The status and error message of the open invoice's payment intent, if any."""
+    if invoice.status != "open" or invoice.id is None:
+        return None, None
+    gw = gateway()
+    invoice_id = invoice.id
+    payments = gw.call(lambda: gw.stripe.v1.invoice_payments.list({"invoice": invoice_id}))
+    for payment in payments.data:
+        intent = payment.payment.payment_intent
+        if intent is None:
+            continue
+        intent_id = intent if isinstance(intent, str) else intent.id
+        found = gw.call(partial(gw.stripe.v1.payment_intents.retrieve, intent_id))
+        error = found.last_payment_error
+        return found.status, error.message if error is not None else None
+    return None, None
+
+
 def record_invoice(
-    session: Session,
-    subscription: Subscription,
-    invoice: stripe.Invoice | None,
-    intent_status: str | None = None,
+    session: Session, subscription: Subscription, invoice: stripe.Invoice | None
 ) -> None:
     if invoice is None:
         return
-    summary = invoices.summary(invoice, intent_status)
+    intent_status, error_message = payment_attempt(invoice)
+    summary = invoices.summary(invoice, intent_status, error_message)
     subscription.latest_invoice = summary
     subscription.payment_collection = summary["paymentCollection"]
     session.add(subscription)
@@ -241,21 +258,13 @@ def sync_subscription(session: Session, subscription: Subscription) -> None:
         session.flush()
         latest = created.latest_invoice
         if isinstance(latest, stripe.Invoice):
-            record_invoice(session, subscription, latest, _intent_status(created))
+            record_invoice(session, subscription, latest)
         return
     billing_id = subscription.billing_id
     remote = gw.call(lambda: gw.stripe.v1.subscriptions.retrieve(billing_id))
     if subscription.status not in ENDED:
         _update_items(session, subscription, remote)
     _sync_end(subscription, remote)
-
-
-def _intent_status(remote: stripe.Subscription) -> str | None:
-    if remote.status == "incomplete":
-        latest = remote.latest_invoice
-        if isinstance(latest, stripe.Invoice) and latest.confirmation_secret is not None:
-            return "requires_action" if latest.attempt_count == 0 else None
-    return None
 
 
 def create_checkout(

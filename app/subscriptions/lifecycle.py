@@ -192,7 +192,14 @@ def end(
 def replace(session: Session, victim: Subscription, at: datetime, now: datetime, by: str) -> None:
     """Make room for a new subscription that starts at ``at``."""
     if victim.status == SubscriptionStatus.NOT_STARTED:
-        end(session, victim, now, SubscriptionStatus.CANCELED, f"replaced by {by}")
+        # Never started: it ends where it would have begun, never before.
+        end(
+            session,
+            victim,
+            max(now, victim.start_date),
+            SubscriptionStatus.CANCELED,
+            f"replaced by {by}",
+        )
     elif at <= now:
         end(
             session,

@@ -387,7 +387,16 @@ def cancel_subscription(
         end_at = subscription.current_billing_period_end
     else:
         end_at = now
-    if subscription.status == SubscriptionStatus.NOT_STARTED or end_at <= now:
+    if subscription.status == SubscriptionStatus.NOT_STARTED:
+        # Never started: it ends where it would have begun, and nothing falls back.
+        lifecycle.end(
+            session,
+            subscription,
+            max(now, subscription.start_date),
+            SubscriptionStatus.CANCELED,
+            "cancelled",
+        )
+    elif end_at <= now:
         lifecycle.end(session, subscription, now, SubscriptionStatus.CANCELED, "cancelled")
         lifecycle.fall_back(session, subscription, now, now)
     else:

@@ -21,6 +21,7 @@ from app.db import in_transaction, unit_of_work
 from app.models import Subscription
 from app.models.subscriptions import LIVE_STATUSES, SubscriptionStatus
 from app.subscriptions import lifecycle, migration, repository
+from app.subscriptions.errors import MigrationNotPossible
 
 log = structlog.get_logger(__name__)
 
@@ -70,8 +71,18 @@ def advance(session: Session, subscription: Subscription, now: datetime) -> int:
         elif kind == "trial_end":
             lifecycle.convert_trial(session, subscription, at, now)
         elif kind == "migrate":
-            migration.migrate_now(session, subscription, at)
             subscription.migrate_at = None
+            try:
+                with session.begin_nested():
+                    migration.migrate_now(session, subscription, at)
+            except MigrationNotPossible as exc:
+                # The catalog changed since the migration was asked for; the
+                # subscription stays on its version rather than blocking the clock.
+                log.warning(
+                    "subscription.migration_skipped",
+                    subscription_id=subscription.ref_id,
+                    reason=exc.message,
+                )
         else:
             lifecycle.refresh_period(subscription, now)
         subscription.updated_at = now
@@ -102,7 +113,10 @@ def run_due(engine: Engine | None = None, now: datetime | None = None) -> int:
 
     applied = 0
     for subscription_id in ids:
-        applied += in_transaction(
-            partial(advance_one, subscription_id=subscription_id), engine=engine
-        )
+        try:
+            applied += in_transaction(
+                partial(advance_one, subscription_id=subscription_id), engine=engine
+            )
+        except Exception:
+            log.exception("subscription.transition_failed", subscription_id=subscription_id)
     return applied

@@ -1,0 +1,63 @@
+"""Billing tests: the service configured against the Stripe test server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import stripe
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from app.billing.client import set_gateway
+from app.config import Settings, set_settings
+from app.main import create_app
+from app.models import Environment
+from tests.conftest import GraphQL, issue_key
+from tests.stripe_server.fixtures import TEST_API_KEY, stripe_client, stripe_server
+from tests.stripe_server.server import StripeTestServer
+from tests.subscriptions.factories import apply, catalog_data
+
+__all__ = ["stripe_client", "stripe_server"]
+
+
+@pytest.fixture
+def billing_settings(settings: Settings, stripe_server: StripeTestServer) -> Iterator[Settings]:
+    chosen = settings.model_copy(
+        update={
+            "stripe_api_key": TEST_API_KEY,
+            "stripe_api_base": stripe_server.url,
+            "stripe_max_network_retries": 0,
+            "secret_key": "test-secret-for-sealing",
+            "job_result_timeout_seconds": 10.0,
+        }
+    )
+    set_settings(chosen)
+    set_gateway(None)
+    yield chosen
+    set_gateway(None)
+    set_settings(settings)
+
+
+@pytest.fixture
+def catalog(session: Session, environment: Environment, billing_settings: Settings) -> None:
+    apply(session, environment, catalog_data())
+
+
+@pytest.fixture
+def billing_api(
+    engine: Engine, billing_settings: Settings, environment: Environment, catalog: None
+) -> Iterator[GraphQL]:
+    """GraphQL with its in-process worker, billing integrated with the test server."""
+    key = issue_key(engine, environment.name)
+    with TestClient(create_app(billing_settings)) as client:
+        yield GraphQL(client, key)
+
+
+def remote(client: stripe.StripeClient) -> dict[str, int]:
+    """How many of each object the Stripe test server holds."""
+    return {
+        "customers": len(client.v1.customers.list({"limit": 100}).data),
+        "subscriptions": len(client.v1.subscriptions.list({"limit": 100, "status": "all"}).data),
+    }

@@ -1,0 +1,204 @@
+"""End to end: GraphQL, the in-process broker and worker, and the Stripe test server."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import stripe
+
+from tests.billing.conftest import remote
+from tests.conftest import GraphQL
+from tests.stripe_server.server import StripeTestServer
+
+PROVISION_CUSTOMER = """
+mutation($input: ProvisionCustomerInput!) {
+  provisionCustomer(input: $input) { customer { customerId billingId hasPaymentMethod } }
+}"""
+PROVISION = """
+mutation($input: ProvisionSubscriptionInput!) {
+  provisionSubscriptionV2(input: $input) {
+    status checkoutUrl checkoutBillingId
+    subscription { refId status paymentCollection billingId
+      latestInvoice { billingId status requiresAction paymentUrl paymentSecret errorMessage } }
+  }
+}"""
+GET = """
+query($id: String!) {
+  getSubscription(input: {subscriptionId: $id}) {
+    refId status paymentCollection billingId billingSyncError
+    latestInvoice { billingId status requiresAction paymentUrl paymentSecret errorMessage }
+  }
+}"""
+
+
+def customer(api: GraphQL, customer_id: str = "c-1", **fields: Any) -> dict[str, Any]:
+    data = api(PROVISION_CUSTOMER, {"input": {"customerId": customer_id, **fields}})
+    return dict(data["provisionCustomer"]["customer"])
+
+
+def provision(api: GraphQL, **fields: Any) -> dict[str, Any]:
+    fields.setdefault("customerId", "c-1")
+    return dict(api(PROVISION, {"input": fields})["provisionSubscriptionV2"])
+
+
+def eventually(check: Any, timeout: float = 10.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.05)
+
+
+def subscription(api: GraphQL, ref: str) -> dict[str, Any]:
+    return dict(api(GET, {"id": ref})["getSubscription"])
+
+
+def test_free_customer_creates_nothing_in_stripe(
+    billing_api: GraphQL, stripe_client: stripe.StripeClient
+) -> None:
+    customer(billing_api)
+    result = provision(billing_api, planId="free")
+    assert result["status"] == "SUCCESS"
+    assert result["subscription"]["status"] == "ACTIVE"
+    time.sleep(0.3)
+    assert remote(stripe_client) == {"customers": 0, "subscriptions": 0}
+
+
+def test_paid_plan_without_payment_method_answers_with_a_checkout_url(
+    billing_api: GraphQL, stripe_client: stripe.StripeClient
+) -> None:
+    customer(billing_api)
+    result = provision(
+        billing_api,
+        planId="basic",
+        billingPeriod="MONTHLY",
+        checkoutOptions={
+            "successUrl": "https://app.example.com/ok",
+            "cancelUrl": "https://app.example.com/cancel",
+        },
+    )
+    assert result["status"] == "PAYMENT_REQUIRED"
+    assert result["checkoutUrl"].startswith("http")
+    assert result["checkoutBillingId"].startswith("cs_")
+    assert result["subscription"]["status"] == "PAYMENT_PENDING"
+    session = stripe_client.v1.checkout.sessions.retrieve(result["checkoutBillingId"])
+    assert session.mode == "subscription"
+    assert session.success_url == "https://app.example.com/ok"
+    assert session.metadata is not None
+    assert session.metadata["billing_sync_subscription_id"] == result["subscription"]["refId"]
+
+
+def test_pending_checkout_keeps_what_the_customer_holds(billing_api: GraphQL) -> None:
+    customer(billing_api)
+    free = provision(billing_api, planId="free")["subscription"]["refId"]
+    provision(billing_api, planId="basic", billingPeriod="MONTHLY")
+    assert subscription(billing_api, free)["status"] == "ACTIVE"
+
+
+def test_with_a_payment_method_the_stripe_subscription_is_created(
+    billing_api: GraphQL, stripe_client: stripe.StripeClient
+) -> None:
+    made = customer(billing_api, billingInformation={"paymentMethodId": "pm_card_visa"})
+    assert made["customerId"] == "c-1"
+    assert eventually(lambda: customer(billing_api)["hasPaymentMethod"])
+    result = provision(
+        billing_api,
+        planId="pro",
+        billingPeriod="MONTHLY",
+        skipTrial=True,
+        billableFeatures=[{"featureId": "seats", "quantity": 3}],
+        addons=[{"addonId": "extra", "quantity": 2}],
+        promotionCode="HALF50",
+        awaitPaymentConfirmation=True,
+    )
+    assert result["status"] == "SUCCESS"
+    shown = result["subscription"]
+    assert shown["status"] == "ACTIVE"
+    assert shown["billingId"].startswith("sub_")
+    assert shown["paymentCollection"] == "NOT_REQUIRED"
+    assert shown["latestInvoice"]["status"] == "PAID"
+    remote_sub = stripe_client.v1.subscriptions.retrieve(shown["billingId"])
+    quantities = sorted(item.quantity or 0 for item in remote_sub["items"].data)
+    assert quantities == [1, 2, 3]
+    assert remote_sub.metadata["billing_sync_subscription_id"] == shown["refId"]
+    assert remote_sub.discounts
+
+
+def test_trial_subscription_is_created_with_its_trial_end(
+    billing_api: GraphQL, stripe_client: stripe.StripeClient
+) -> None:
+    customer(billing_api, billingInformation={"paymentMethodId": "pm_card_visa"})
+    result = provision(
+        billing_api,
+        planId="pro",
+        billingPeriod="MONTHLY",
+        unitQuantity=1,
+        awaitPaymentConfirmation=True,
+    )
+    shown = result["subscription"]
+    assert shown["status"] == "IN_TRIAL"
+    remote_sub = stripe_client.v1.subscriptions.retrieve(shown["billingId"])
+    assert remote_sub.status == "trialing"
+    assert remote_sub.trial_end is not None
+
+
+def test_failed_first_payment_shows_failed_collection(
+    billing_api: GraphQL, stripe_server: StripeTestServer
+) -> None:
+    customer(billing_api, billingInformation={"paymentMethodId": "pm_card_visa"})
+    eventually(lambda: customer(billing_api)["hasPaymentMethod"])
+    stripe_server.next_payment("fail")
+    result = provision(
+        billing_api, planId="basic", billingPeriod="MONTHLY", awaitPaymentConfirmation=True
+    )
+    shown = result["subscription"]
+    assert shown["paymentCollection"] == "FAILED"
+    assert shown["latestInvoice"]["status"] == "OPEN"
+
+
+def test_payment_requiring_action_gives_url_and_secret(
+    billing_api: GraphQL, stripe_server: StripeTestServer
+) -> None:
+    customer(billing_api, billingInformation={"paymentMethodId": "pm_card_visa"})
+    eventually(lambda: customer(billing_api)["hasPaymentMethod"])
+    stripe_server.next_payment("require_action")
+    shown = provision(
+        billing_api, planId="basic", billingPeriod="MONTHLY", awaitPaymentConfirmation=True
+    )["subscription"]
+    assert shown["paymentCollection"] == "ACTION_REQUIRED", shown
+    invoice = shown["latestInvoice"]
+    assert invoice["requiresAction"] is True
+    assert invoice["paymentUrl"]
+    assert invoice["paymentSecret"]
+
+
+def test_injected_rate_limits_and_outages_are_retried_until_done(
+    billing_api: GraphQL, stripe_server: StripeTestServer, stripe_client: stripe.StripeClient
+) -> None:
+    customer(billing_api, billingInformation={"paymentMethodId": "pm_card_visa"})
+    eventually(lambda: customer(billing_api)["hasPaymentMethod"])
+    stripe_server.fail_next(429, 2)
+    stripe_server.fail_next(500, 1)
+    ref = provision(billing_api, planId="basic", billingPeriod="MONTHLY")["subscription"]["refId"]
+    assert eventually(lambda: subscription(billing_api, ref)["billingId"], timeout=30)
+    assert remote(stripe_client)["subscriptions"] == 1
+
+
+def test_cancellation_reaches_stripe(
+    billing_api: GraphQL, stripe_client: stripe.StripeClient
+) -> None:
+    customer(billing_api, billingInformation={"paymentMethodId": "pm_card_visa"})
+    eventually(lambda: customer(billing_api)["hasPaymentMethod"])
+    shown = provision(
+        billing_api, planId="basic", billingPeriod="MONTHLY", awaitPaymentConfirmation=True
+    )["subscription"]
+    billing_api(
+        "mutation($id: String!) { cancelSubscription(input: {subscriptionRefId: $id, "
+        "subscriptionCancellationTime: IMMEDIATE}) { status } }",
+        {"id": shown["refId"]},
+    )
+    assert eventually(
+        lambda: stripe_client.v1.subscriptions.retrieve(shown["billingId"]).status == "canceled"
+    )

@@ -1,0 +1,29 @@
+"""Resource modules; importing them registers their routes on the shared router."""
+
+from . import (
+    catalog,
+    changes,
+    checkout,
+    customers,
+    discounts,
+    events,
+    invoice_routes,
+    payment_methods,
+    payments,
+    previews,
+    subscriptions,
+)
+
+__all__ = [
+    "catalog",
+    "changes",
+    "checkout",
+    "customers",
+    "discounts",
+    "events",
+    "invoice_routes",
+    "payment_methods",
+    "payments",
+    "previews",
+    "subscriptions",
+]
