@@ -66,6 +66,11 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:
+        if self.redis_url and self.stripe_api_key and self.secret_key is None:
+            raise ValueError(
+                "SECRET_KEY must be set with REDIS_URL and STRIPE_API_KEY: billing information "
+                "sealed by the API must be opened by workers in other processes"
+            )
         if self.app_env == "development":
             return self
         problems = [

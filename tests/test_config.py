@@ -26,6 +26,7 @@ def test_plain_environment_variable_names_are_read(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("PORT", "9001")
     monkeypatch.setenv("STRIPE_API_KEY", "sk_test_123")
     monkeypatch.setenv("STRIPE_API_BASE", "http://127.0.0.1:12111")
+    monkeypatch.setenv("SECRET_KEY", "a-shared-secret")
     settings = make()
     assert settings.database_url == "postgresql://u@h/db"
     assert settings.redis_url == "redis://h:6379/0"
@@ -59,3 +60,9 @@ def test_placeholder_secrets_are_allowed_in_development() -> None:
 def test_production_needs_a_secret_key() -> None:
     with pytest.raises(ValidationError, match="SECRET_KEY"):
         make(app_env="production")
+
+
+def test_separate_workers_with_stripe_need_a_shared_secret_key() -> None:
+    with pytest.raises(ValidationError, match="SECRET_KEY"):
+        make(redis_url="redis://h:6379/0", stripe_api_key="sk_test_1")
+    assert make(redis_url="redis://h:6379/0", stripe_api_key="sk_test_1", secret_key="s")

@@ -19,9 +19,12 @@ class RateLimiter(Protocol):
 
 
 class LocalRateLimiter:
+    """Requests evenly spaced at ``per_second``: the bucket holds one token, so no burst
+    can push a one-second window past the limit."""
+
     def __init__(self, per_second: int) -> None:
         self.rate = float(per_second)
-        self.tokens = float(per_second)
+        self.tokens = 1.0
         self.updated = time.monotonic()
         self.lock = threading.Lock()
 
@@ -29,7 +32,7 @@ class LocalRateLimiter:
         while True:
             with self.lock:
                 now = time.monotonic()
-                self.tokens = min(self.rate, self.tokens + (now - self.updated) * self.rate)
+                self.tokens = min(1.0, self.tokens + (now - self.updated) * self.rate)
                 self.updated = now
                 if self.tokens >= 1:
                     self.tokens -= 1

@@ -61,3 +61,24 @@ def remote(client: stripe.StripeClient) -> dict[str, int]:
         "customers": len(client.v1.customers.list({"limit": 100}).data),
         "subscriptions": len(client.v1.subscriptions.list({"limit": 100, "status": "all"}).data),
     }
+
+
+@pytest.fixture
+def redis_billing_api(
+    engine: Engine, billing_settings: Settings, environment: Environment, catalog: None
+) -> Iterator[GraphQL]:
+    """The same, but jobs travel through the real Redis broker and results backend."""
+    import redis
+
+    from tests.conftest import TEST_REDIS_URL, require_service
+
+    try:
+        redis.Redis.from_url(TEST_REDIS_URL).flushdb()
+    except redis.RedisError as exc:
+        require_service("Redis", exc)
+    chosen = billing_settings.model_copy(update={"redis_url": TEST_REDIS_URL})
+    set_settings(chosen)
+    set_gateway(None)
+    key = issue_key(engine, environment.name)
+    with TestClient(create_app(chosen, embedded_worker=True)) as client:
+        yield GraphQL(client, key)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
 import stripe
 
 from tests.billing.conftest import remote
@@ -202,3 +203,26 @@ def test_cancellation_reaches_stripe(
     assert eventually(
         lambda: stripe_client.v1.subscriptions.retrieve(shown["billingId"]).status == "canceled"
     )
+
+
+@pytest.mark.redis
+def test_through_the_redis_broker_checkout_and_card_paths_work(
+    redis_billing_api: GraphQL, stripe_client: stripe.StripeClient
+) -> None:
+    customer(redis_billing_api, "no-card")
+    pending = provision(
+        redis_billing_api, customerId="no-card", planId="basic", billingPeriod="MONTHLY"
+    )
+    assert pending["status"] == "PAYMENT_REQUIRED"
+    assert pending["checkoutUrl"]
+    customer(redis_billing_api, "card", billingInformation={"paymentMethodId": "pm_card_visa"})
+    assert eventually(lambda: customer(redis_billing_api, "card")["hasPaymentMethod"])
+    paid = provision(
+        redis_billing_api,
+        customerId="card",
+        planId="basic",
+        billingPeriod="MONTHLY",
+        awaitPaymentConfirmation=True,
+    )
+    assert paid["subscription"]["latestInvoice"]["status"] == "PAID"
+    assert remote(stripe_client)["subscriptions"] == 1
