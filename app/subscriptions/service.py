@@ -214,6 +214,8 @@ def provision(
             same_plan_trial = holder.is_trial and _plan_ref(session, holder) == plan.ref_id
             if holder.is_trial == is_trial or (not is_trial and same_plan_trial):
                 lifecycle.replace(session, holder, start, now, ref_id)
+                # The replaced one's Stripe subscription must end (or be scheduled to).
+                _sync_billing(session, holder, customer, _is_paid(holder))
     subscription = lifecycle.create(
         session,
         lifecycle.Terms(

@@ -226,3 +226,76 @@ def test_through_the_redis_broker_checkout_and_card_paths_work(
     )
     assert paid["subscription"]["latestInvoice"]["status"] == "PAID"
     assert remote(stripe_client)["subscriptions"] == 1
+
+
+def test_a_slow_checkout_still_answers_and_the_url_shows_later(
+    billing_api: GraphQL, billing_settings: Any
+) -> None:
+    from app.config import set_settings
+
+    customer(billing_api)
+    set_settings(billing_settings.model_copy(update={"job_result_timeout_seconds": 0.001}))
+    result = provision(billing_api, planId="basic", billingPeriod="MONTHLY")
+    set_settings(billing_settings)
+    assert result["status"] == "PAYMENT_REQUIRED"
+    ref = result["subscription"]["refId"]
+    assert result["subscription"]["status"] == "PAYMENT_PENDING"
+    query = (
+        "query($id: String!) { getSubscription(input: {subscriptionId: $id}) "
+        "{ checkoutUrl checkoutBillingId } }"
+    )
+    shown = eventually(lambda: billing_api(query, {"id": ref})["getSubscription"]["checkoutUrl"])
+    assert shown and shown.startswith("http")
+
+
+def test_quantity_and_addon_changes_reach_stripe(
+    billing_api: GraphQL, stripe_client: stripe.StripeClient
+) -> None:
+    customer(billing_api, billingInformation={"paymentMethodId": "pm_card_visa"})
+    eventually(lambda: customer(billing_api)["hasPaymentMethod"])
+    shown = provision(
+        billing_api,
+        planId="pro",
+        billingPeriod="MONTHLY",
+        skipTrial=True,
+        unitQuantity=2,
+        awaitPaymentConfirmation=True,
+    )["subscription"]
+    billing_api(
+        "mutation($input: UpdateSubscriptionInput!) { updateOneSubscription(input: $input)"
+        " { refId } }",
+        {
+            "input": {
+                "subscriptionId": shown["refId"],
+                "unitQuantity": 5,
+                "addons": [{"addonId": "extra", "quantity": 3}],
+            }
+        },
+    )
+
+    def quantities() -> list[int]:
+        remote_sub = stripe_client.v1.subscriptions.retrieve(shown["billingId"])
+        return sorted(item.quantity or 0 for item in remote_sub["items"].data)
+
+    assert eventually(lambda: quantities() == [1, 3, 5])
+
+
+def test_replacing_a_paid_subscription_cancels_it_in_stripe(
+    billing_api: GraphQL, stripe_client: stripe.StripeClient
+) -> None:
+    customer(billing_api, billingInformation={"paymentMethodId": "pm_card_visa"})
+    eventually(lambda: customer(billing_api)["hasPaymentMethod"])
+    old = provision(
+        billing_api, planId="basic", billingPeriod="MONTHLY", awaitPaymentConfirmation=True
+    )["subscription"]
+    provision(
+        billing_api,
+        planId="pro",
+        billingPeriod="MONTHLY",
+        skipTrial=True,
+        unitQuantity=1,
+        awaitPaymentConfirmation=True,
+    )
+    assert eventually(
+        lambda: stripe_client.v1.subscriptions.retrieve(old["billingId"]).status == "canceled"
+    )
