@@ -25,10 +25,12 @@ environments_app = typer.Typer(
 keys_app = typer.Typer(help="Server API keys of an environment.", no_args_is_help=True)
 catalog_app = typer.Typer(help="The product catalog.", no_args_is_help=True)
 jobs_app = typer.Typer(help="Background jobs.", no_args_is_help=True)
+webhooks_app = typer.Typer(help="Stored Stripe events.", no_args_is_help=True)
 app.add_typer(environments_app, name="environments")
 app.add_typer(keys_app, name="keys")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(webhooks_app, name="webhooks")
 
 out = Console()
 err = Console(stderr=True)
@@ -280,6 +282,66 @@ def jobs_ping(
     except AppError as exc:
         _fail(exc)
     out.print(f"worker answered: {answer}")
+
+
+@webhooks_app.command("list")
+def webhooks_list(
+    failed: Annotated[bool, typer.Option("--failed", help="Only events that failed.")] = False,
+) -> None:
+    """Recent Stripe events with their processing state."""
+    from webhooks import store  # noqa: PLC0415
+
+    with db.unit_of_work() as session:
+        rows = store.failed(session) if failed else store.recent(session)
+        table = Table("event", "type", "state", "attempts", "received", "last error")
+        for row in rows:
+            table.add_row(
+                row.stripe_event_id,
+                row.type,
+                row.state,
+                str(row.attempts),
+                row.received_at.isoformat(),
+                (row.last_error or "")[:80],
+            )
+    out.print(table)
+
+
+@webhooks_app.command("replay")
+def webhooks_replay(
+    event_id: Annotated[str | None, typer.Argument(help="A Stripe event id (evt_...).")] = None,
+    failed: Annotated[bool, typer.Option("--failed", help="Every failed event.")] = False,
+) -> None:
+    """Process stored events again, here and now."""
+    from webhooks import store  # noqa: PLC0415
+    from webhooks.processing import process  # noqa: PLC0415
+
+    if (event_id is None) == (not failed):
+        err.print("give one EVENT_ID or --failed")
+        raise typer.Exit(2)
+    with db.unit_of_work() as session:
+        if failed:
+            rows = store.failed(session)
+        else:
+            found = store.by_stripe_id(session, str(event_id))
+            rows = [found] if found else []
+        ids = [(row.id, row.stripe_event_id) for row in rows]
+    if not ids:
+        err.print("no such event" if event_id else "no failed events")
+        raise typer.Exit(1 if event_id else 0)
+    for row_id, stripe_id in ids:
+        out.print(f"{stripe_id}: {process(row_id)}")
+
+
+@app.command()
+def reconcile() -> None:
+    """Re-read Stripe for pending or stale subscriptions and repair local state."""
+    from app.billing.reconcile import sweep  # noqa: PLC0415
+
+    settings = get_settings()
+    if not settings.billing_integrated:
+        err.print("STRIPE_API_KEY is not set: there is nothing to reconcile")
+        raise typer.Exit(2)
+    out.print(f"checked {sweep(settings.reconcile_stale_after_seconds)} subscription(s)")
 
 
 def _read(file: Path) -> str:

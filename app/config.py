@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     worker_threads: int = Field(default=4, ge=1, le=64)
     # How often each worker asks for due subscription transitions (0 turns it off).
     scheduler_interval_seconds: float = Field(default=30.0, ge=0)
+    # How often workers re-read Stripe for pending or stale subscriptions (0 turns it
+    # off), and how old a last read may be before a subscription counts as stale.
+    reconcile_interval_seconds: float = Field(default=300.0, ge=0)
+    reconcile_stale_after_seconds: float = Field(default=6 * 3600.0, gt=0)
 
     metadata_max_keys: int = Field(default=50, ge=1)
     metadata_max_value_length: int = Field(default=500, ge=1)
@@ -63,6 +67,23 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and value.strip() == "" else value
+
+    @property
+    def webhook_secrets(self) -> list[str]:
+        """Every accepted signing secret (comma-separated, for rotation)."""
+        if self.stripe_webhook_secret is None:
+            return []
+        return [part.strip() for part in self.stripe_webhook_secret.split(",") if part.strip()]
+
+    @model_validator(mode="after")
+    def _refuse_bad_webhook_secrets(self) -> Settings:
+        for secret in self.webhook_secrets:
+            if not secret.startswith("whsec_") and not is_placeholder(secret):
+                raise ValueError(
+                    "STRIPE_WEBHOOK_SECRET must be Stripe signing secrets (whsec_...), "
+                    "comma-separated while rotating"
+                )
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:

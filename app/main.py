@@ -26,6 +26,7 @@ from app.graphql.context import Context
 from app.graphql.errors import with_codes
 from app.graphql.schema import build_schema
 from app.logging import configure_logging
+from webhooks.endpoint import router as stripe_webhooks
 from workers.broker import broker_is_reachable, build_broker
 from workers.runner import start_worker, stop_worker
 
@@ -150,4 +151,5 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
 
     graphql = CodedGraphQLRouter(build_schema(), context_getter=_context_getter)
     app.include_router(graphql, prefix="/graphql")
+    app.include_router(stripe_webhooks)
     return app

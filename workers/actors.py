@@ -12,7 +12,7 @@ from typing import Any
 
 from app.db import get_engine
 from app.subscriptions import transitions
-from workers import billing
+from workers import billing, webhook_jobs
 
 
 def ping() -> dict[str, Any]:
@@ -29,6 +29,7 @@ def run_due_transitions() -> int:
 
 ACTORS: list[tuple[Callable[..., Any], dict[str, Any]]] = [
     *billing.ACTORS,
+    *webhook_jobs.ACTORS,
     (ping, {"actor_name": "system.ping", "store_results": True, "max_retries": 0}),
     (
         run_due_transitions,

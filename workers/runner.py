@@ -8,12 +8,13 @@ import threading
 import dramatiq
 import structlog
 
+from app.config import get_settings
 from workers.scheduler import Ticker
 
 log = structlog.get_logger(__name__)
 
 
-_tickers: dict[int, Ticker] = {}
+_tickers: dict[int, list[Ticker]] = {}
 
 
 def start_worker(broker: dramatiq.Broker, threads: int, tick_seconds: float = 0) -> dramatiq.Worker:
@@ -21,10 +22,15 @@ def start_worker(broker: dramatiq.Broker, threads: int, tick_seconds: float = 0)
     broker.emit_after("process_boot")
     worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=100)
     worker.start()
+    tickers = []
     if tick_seconds > 0:
-        ticker = Ticker(broker, tick_seconds)
+        tickers.append(Ticker(broker, tick_seconds))
+    settings = get_settings()
+    if settings.billing_integrated and settings.reconcile_interval_seconds > 0:
+        tickers.append(Ticker(broker, settings.reconcile_interval_seconds, "billing.reconcile"))
+    for ticker in tickers:
         ticker.start()
-        _tickers[id(worker)] = ticker
+    _tickers[id(worker)] = tickers
     log.info(
         "worker.started",
         threads=threads,
@@ -35,8 +41,7 @@ def start_worker(broker: dramatiq.Broker, threads: int, tick_seconds: float = 0)
 
 
 def stop_worker(worker: dramatiq.Worker) -> None:
-    ticker = _tickers.pop(id(worker), None)
-    if ticker is not None:
+    for ticker in _tickers.pop(id(worker), []):
         ticker.stop()
     worker.stop(timeout=10_000)
     log.info("worker.stopped")

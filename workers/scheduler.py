@@ -21,9 +21,12 @@ ACTOR = "subscriptions.run_due_transitions"
 
 
 class Ticker:
-    def __init__(self, broker: dramatiq.Broker, interval_seconds: float) -> None:
+    def __init__(
+        self, broker: dramatiq.Broker, interval_seconds: float, actor: str = ACTOR
+    ) -> None:
         self.broker = broker
         self.interval = interval_seconds
+        self.actor = actor
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="subscription-ticker", daemon=True)
 

@@ -12,6 +12,7 @@ from app.models.catalog import (
 from app.models.customers import Customer
 from app.models.environments import ApiKey, Environment
 from app.models.subscriptions import Subscription, SubscriptionAddon, SubscriptionFeatureQuantity
+from app.models.webhooks import WebhookEvent
 
 __all__ = [
     "ApiKey",
@@ -27,4 +28,5 @@ __all__ = [
     "Subscription",
     "SubscriptionAddon",
     "SubscriptionFeatureQuantity",
+    "WebhookEvent",
 ]

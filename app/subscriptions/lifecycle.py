@@ -302,3 +302,35 @@ def trial_end_for(plan: Package, start: datetime) -> datetime | None:
     if plan.trial_days is None:
         return None
     return start + timedelta(days=plan.trial_days)
+
+
+def activate_paid(session: Session, subscription: Subscription, now: datetime) -> None:
+    """A PAYMENT_PENDING subscription was paid: it starts now and replaces what it competes
+    with, as an immediate provision would have."""
+    if subscription.status != SubscriptionStatus.PAYMENT_PENDING:
+        return
+    for holder in repository.in_slot(
+        session, subscription.customer_id, subscription.product_id, subscription.resource_id
+    ):
+        if holder.id == subscription.id:
+            continue
+        plan = session.get(Package, subscription.plan_id)
+        holder_plan = session.get(Package, holder.plan_id)
+        same_plan_trial = (
+            holder.is_trial
+            and plan is not None
+            and holder_plan is not None
+            and holder_plan.ref_id == plan.ref_id
+        )
+        if holder.is_trial == subscription.is_trial or (
+            not subscription.is_trial and same_plan_trial
+        ):
+            replace(session, holder, now, now, subscription.ref_id)
+    subscription.start_date = max(subscription.start_date, now)
+    subscription.billing_cycle_anchor = subscription.start_date
+    subscription.status = (
+        SubscriptionStatus.IN_TRIAL if subscription.is_trial else SubscriptionStatus.ACTIVE
+    ).value
+    refresh_period(subscription, now)
+    take_slot(session, subscription)
+    log.info("subscription.payment_confirmed", subscription_id=subscription.ref_id)

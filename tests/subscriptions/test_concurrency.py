@@ -11,6 +11,7 @@ import threading
 import traceback
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -30,6 +31,7 @@ from tests.subscriptions.factories import catalog_data
 pytestmark = pytest.mark.postgres
 
 ROUNDS = 20
+LIVE = [status.value for status in LIVE_STATUSES]
 PLANS: dict[str, dict[str, Any]] = {
     "free": {"planId": "free"},
     "basic": {"planId": "basic", "billingPeriod": "MONTHLY"},
@@ -61,12 +63,12 @@ def pg_environment(pg: Engine) -> Environment:
     return environment
 
 
+@dataclass
 class Outcome:
     """What one thread's provision ended with."""
 
-    def __init__(self) -> None:
-        self.error: AppError | None = None
-        self.crash: str | None = None  # the traceback of anything but an AppError
+    error: AppError | None = None
+    crash: str | None = None  # the traceback of anything but an AppError
 
 
 def _provision(
@@ -97,7 +99,7 @@ def _live_non_trial(engine: Engine, environment: Environment, customer_id: str) 
                 Customer.environment_id == environment.id,
                 Customer.customer_id == customer_id,
                 Product.ref_id == "app",
-                col(Subscription.status).in_([s.value for s in LIVE_STATUSES]),
+                col(Subscription.status).in_(LIVE),
                 col(Subscription.is_trial).is_(False),
             )
         )
