@@ -29,6 +29,8 @@ def billing_settings(settings: Settings, stripe_server: StripeTestServer) -> Ite
             "stripe_api_key": TEST_API_KEY,
             "stripe_api_base": stripe_server.url,
             "stripe_max_network_retries": 0,
+            # The test server has no limit; the limiter itself is tested on its own.
+            "stripe_rate_limit": 100,
             "secret_key": "test-secret-for-sealing",
             "job_result_timeout_seconds": 10.0,
         }

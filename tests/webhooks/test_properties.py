@@ -1,0 +1,145 @@
+"""Every delivery order, with duplicates, ends in the state in-order delivery gives.
+
+A scenario (checkout completed, then optionally a failed renewal) produces Stripe's
+events; hypothesis chooses the order and the duplicates they are handled in. Handlers
+re-read Stripe, so the local outcome must not depend on that choice.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import stripe
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from app.billing.webhooks import ReceivedEvent
+from app.config import Settings
+from app.customers.service import provision_customer
+from app.models import Environment, Subscription
+from app.subscriptions import service
+from tests.stripe_server.server import StripeTestServer
+from webhooks import store
+from webhooks.processing import process
+from workers import billing as billing_jobs
+from workers.broker import build_broker
+
+counter = itertools.count()
+
+
+@pytest.fixture
+def broker(billing_settings: Settings) -> Iterator[None]:
+    built = build_broker(billing_settings)
+    yield
+    built.close()
+
+
+def scenario(
+    session: Session,
+    environment: Environment,
+    stripe_server: StripeTestServer,
+    stripe_client: stripe.StripeClient,
+    renewal_fails: bool,
+) -> tuple[str, list[Any]]:
+    """Run one scenario in Stripe; returns the local subscription id and its events."""
+    customer_id = f"c-{next(counter)}"
+    seen = {e.id for e in stripe_client.v1.events.list({"limit": 100}).auto_paging_iter()}
+    provision_customer(session, environment, {"customerId": customer_id})
+    outcome = service.provision_subscription(
+        session,
+        environment,
+        {"customerId": customer_id, "planId": "basic", "billingPeriod": "MONTHLY"},
+    )
+    session.commit()
+    sub_id = outcome.subscription.id
+    billing_jobs.create_checkout(sub_id, {})
+    session.expire_all()
+    checkout_id = session.get(Subscription, sub_id).checkout_billing_id  # type: ignore[union-attr]
+    stripe_server.complete_checkout_session(str(checkout_id))
+    if renewal_fails:
+        stripe_server.next_payment("fail")
+        stripe_server.advance_time(32 * 24 * 3600)
+    events = [
+        e
+        for e in stripe_client.v1.events.list({"limit": 100}).auto_paging_iter()
+        if e.id not in seen
+    ]
+    events.reverse()  # oldest first: the order Stripe created them in
+    return sub_id, events
+
+
+def deliver(session: Session, events: list[Any]) -> None:
+    for event in events:
+        data = event.data.object
+        row, new = store.record(
+            session,
+            ReceivedEvent(
+                id=event.id,
+                type=event.type,
+                created=datetime.fromtimestamp(event.created, UTC),
+                object_id=getattr(data, "id", None),
+                object_type=getattr(data, "object", None),
+            ),
+        )
+        session.commit()
+        if new:
+            process(row.id)
+
+
+def outcome_of(session: Session, sub_id: str) -> tuple[Any, ...]:
+    session.expire_all()
+    sub = session.get(Subscription, sub_id)
+    assert sub is not None
+    invoice = sub.latest_invoice or {}
+    live = session.exec(
+        select(Subscription).where(
+            Subscription.customer_id == sub.customer_id, Subscription.active_slot.isnot(None)
+        )
+    ).all()  # type: ignore[union-attr]
+    return (
+        sub.status,
+        sub.payment_collection,
+        invoice.get("status"),
+        invoice.get("requiresAction"),
+        bool(invoice.get("errorMessage")),
+        len(live),
+    )
+
+
+@pytest.mark.usefixtures("catalog", "broker")
+@given(data=st.data(), renewal_fails=st.booleans())
+@settings(
+    max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_any_order_with_duplicates_matches_in_order_delivery(
+    session: Session,
+    environment: Environment,
+    stripe_server: StripeTestServer,
+    stripe_client: stripe.StripeClient,
+    engine: Engine,
+    data: st.DataObject,
+    renewal_fails: bool,
+) -> None:
+    in_order_id, in_order_events = scenario(
+        session, environment, stripe_server, stripe_client, renewal_fails
+    )
+    deliver(session, in_order_events)
+    expected = outcome_of(session, in_order_id)
+
+    sub_id, events = scenario(session, environment, stripe_server, stripe_client, renewal_fails)
+    assert len(events) >= 3
+    # The number of events varies with timing, so the order comes from a drawn random
+    # source rather than a drawn permutation of a list whose length hypothesis cannot see.
+    rnd = random.Random(data.draw(st.integers(min_value=0, max_value=2**32 - 1)))
+    shuffled = list(events)
+    rnd.shuffle(shuffled)
+    duplicates = rnd.choices(events, k=rnd.randint(0, 4))
+    deliver(session, [*shuffled, *duplicates])
+    assert outcome_of(session, sub_id) == expected
