@@ -216,6 +216,25 @@ def replace(session: Session, victim: Subscription, at: datetime, now: datetime,
         session.flush()
 
 
+def keep(subscription: Subscription) -> None:
+    """Withdraw a scheduled end that a replacement had set."""
+    subscription.effective_end_date = None
+    subscription.cancellation_date = None
+    subscription.cancel_reason = None
+
+
+def undo_replacement(session: Session, withdrawn: Subscription) -> None:
+    """``withdrawn`` will never start: what it was to replace stays."""
+    reason = f"replaced by {withdrawn.ref_id}"
+    for holder in repository.in_slot(
+        session, withdrawn.customer_id, withdrawn.product_id, withdrawn.resource_id
+    ):
+        if holder.id != withdrawn.id and holder.cancel_reason == reason:
+            keep(holder)
+            session.add(holder)
+    session.flush()
+
+
 def fall_back(session: Session, ended: Subscription, at: datetime, now: datetime) -> None:
     """Start the product's fallback plan when the customer is left without a subscription."""
     product = session.get(Product, ended.product_id)
@@ -265,6 +284,9 @@ def convert_trial(
     ):
         if holder.id != subscription.id and not holder.is_trial:
             replace(session, holder, at, now, subscription.ref_id)
+            if subscription.cancel_reason == f"replaced by {holder.ref_id}":
+                # The holder was to replace this trial later; it is gone, so this stays.
+                keep(subscription)
     subscription.is_trial = False
     subscription.was_in_trial = True
     subscription.status = SubscriptionStatus.ACTIVE.value

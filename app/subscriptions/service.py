@@ -390,7 +390,9 @@ def cancel_subscription(
     else:
         end_at = now
     if subscription.status == SubscriptionStatus.NOT_STARTED:
-        # Never started: it ends where it would have begun, and nothing falls back.
+        # Never started: it ends where it would have begun, nothing falls back, and
+        # what it was to replace stays.
+        lifecycle.undo_replacement(session, subscription)
         lifecycle.end(
             session,
             subscription,

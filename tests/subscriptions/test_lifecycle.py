@@ -212,3 +212,37 @@ def test_active_subscriptions_lists_live_ones(world: Session, environment: Envir
     listed = service.active_subscriptions(world, environment, "c-1", None)
     assert len(listed) == 3
     assert len(service.active_subscriptions(world, environment, "c-1", "s1")) == 1
+
+
+def test_cancelling_a_scheduled_replacement_keeps_the_current_subscription(
+    world: Session, environment: Environment, frozen: clock.FrozenClock
+) -> None:
+    current = provision(world, environment, planId="basic", billingPeriod="MONTHLY")
+    later = provision(
+        world, environment, planId="free", startDate=(T0 + timedelta(days=10)).isoformat()
+    )
+    cancel(world, environment, later.ref_id, "IMMEDIATE")
+    world.refresh(current)
+    assert current.effective_end_date is None
+    frozen.advance(timedelta(days=11))
+    run_due()
+    assert states(world) == [("basic", "ACTIVE", False), ("free", "CANCELED", False)]
+
+
+def test_a_converting_trial_keeps_running_when_it_replaces_the_scheduled_paid_plan(
+    world: Session, environment: Environment, frozen: clock.FrozenClock
+) -> None:
+    provision(world, environment, planId="basic", billingPeriod="MONTHLY")
+    provision(world, environment, planId="pro", billingPeriod="MONTHLY", unitQuantity=1)
+    provision(
+        world,
+        environment,
+        planId="pro",
+        billingPeriod="MONTHLY",
+        unitQuantity=1,
+        startDate=(T0 + timedelta(days=20)).isoformat(),
+    )
+    frozen.advance(timedelta(days=25))
+    run_due()
+    live = [s for s in states(world) if s[1] == "ACTIVE"]
+    assert live == [("pro", "ACTIVE", False)]
