@@ -90,8 +90,9 @@ class CheckoutOptions:
 
 
 @strawberry.input
-class ProvisionSubscriptionInput:
-    customer_id: str
+class _PlanChoice:
+    """The fields every way of subscribing shares (not a GraphQL type of its own)."""
+
     plan_id: str
     additional_meta_data: JSON | None = UNSET
     addons: list[SubscriptionAddonInput] | None = UNSET
@@ -99,54 +100,35 @@ class ProvisionSubscriptionInput:
     await_payment_confirmation: bool | None = UNSET
     billable_features: list[BillableFeatureInput] | None = UNSET
     billing_country_code: str | None = UNSET
-    billing_information: SubscriptionBillingInfo | None = UNSET
     billing_period: BillingPeriod | None = UNSET
+    promotion_code: str | None = UNSET
+    resource_id: str | None = UNSET
+    start_date: str | None = UNSET
+    unit_quantity: float | None = UNSET
+
+
+@strawberry.input
+class ProvisionSubscriptionInput(_PlanChoice):
+    customer_id: str
+    billing_information: SubscriptionBillingInfo | None = UNSET
     checkout_options: CheckoutOptions | None = UNSET
-    promotion_code: str | None = UNSET
     ref_id: str | None = UNSET
-    resource_id: str | None = UNSET
     skip_trial: bool | None = UNSET
-    start_date: str | None = UNSET
     trial_override_configuration: TrialOverrideConfigurationInput | None = UNSET
-    unit_quantity: float | None = UNSET
 
 
 @strawberry.input
-class SubscriptionInput:
+class SubscriptionInput(_PlanChoice):
     customer_id: str
-    plan_id: str
-    additional_meta_data: JSON | None = UNSET
-    addons: list[SubscriptionAddonInput] | None = UNSET
-    applied_coupon: SubscriptionCouponInput | None = UNSET
-    await_payment_confirmation: bool | None = UNSET
-    billable_features: list[BillableFeatureInput] | None = UNSET
-    billing_country_code: str | None = UNSET
     billing_information: SubscriptionBillingInfo | None = UNSET
-    billing_period: BillingPeriod | None = UNSET
     is_trial: bool | None = UNSET
-    promotion_code: str | None = UNSET
     ref_id: str | None = UNSET
-    resource_id: str | None = UNSET
-    start_date: str | None = UNSET
     trial_end_behavior: TrialEndBehavior | None = UNSET
-    unit_quantity: float | None = UNSET
 
 
 @strawberry.input
-class ProvisionCustomerSubscriptionInput:
-    plan_id: str
-    additional_meta_data: JSON | None = UNSET
-    addons: list[SubscriptionAddonInput] | None = UNSET
-    applied_coupon: SubscriptionCouponInput | None = UNSET
-    await_payment_confirmation: bool | None = UNSET
-    billable_features: list[BillableFeatureInput] | None = UNSET
-    billing_country_code: str | None = UNSET
-    billing_period: BillingPeriod | None = UNSET
-    promotion_code: str | None = UNSET
-    resource_id: str | None = UNSET
-    start_date: str | None = UNSET
+class ProvisionCustomerSubscriptionInput(_PlanChoice):
     trial_override_configuration: TrialOverrideConfigurationInput | None = UNSET
-    unit_quantity: float | None = UNSET
 
 
 @strawberry.input
