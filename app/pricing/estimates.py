@@ -1,0 +1,251 @@
+"""estimateSubscription and estimateSubscriptionUpdate: what a subscription or a change
+costs, computed from the catalog version with the pricing engine, with no Stripe call.
+
+A new subscription is priced for its first billing period. An update is priced as
+Stripe would invoice it now: the prorations of going from the current items to the new
+ones at ``prorationDate`` (now by default), or, when the billing period changes, a
+credit for the unused time and the full new period at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlmodel import Session
+
+from app import clock
+from app.catalog import repository as catalog
+from app.customers import repository as customers
+from app.errors import CustomerNotFound, ValidationFailed
+from app.models import Coupon, Environment, Package, Subscription
+from app.models.catalog import BillingPeriod, DiscountType, PackageKind
+from app.pricing import engine, proration
+from app.subscriptions import migration
+from app.subscriptions import repository as subscriptions
+from app.subscriptions.errors import InvalidPromotionCode, PlanNotFound, SubscriptionNotFound
+from app.subscriptions.items import ResolvedItems, prices_for, resolve_items
+from app.subscriptions.periods import boundary, period_at
+from app.subscriptions.schemas import AddonRequest, AppliedCoupon, BillableFeatureRequest
+from app.validation import validate
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class BillingInfo(BaseModel):
+    # Only the tax rates matter to an estimate; the rest of SubscriptionBillingInfo is
+    # accepted and not used.
+    model_config = ConfigDict(extra="ignore")
+
+    taxRateIds: list[str] | None = None
+
+
+class EstimateRequest(_Strict):
+    customerId: str = Field(min_length=1)
+    planId: str = Field(min_length=1)
+    billingPeriod: BillingPeriod | None = None
+    billableFeatures: list[BillableFeatureRequest] | None = None
+    unitQuantity: Decimal | None = None
+    addons: list[AddonRequest] | None = None
+    startDate: datetime | None = None
+    billingCountryCode: str | None = None
+    promotionCode: str | None = None
+    appliedCoupon: AppliedCoupon | None = None
+    billingInformation: BillingInfo | None = None
+    resourceId: str | None = None
+    skipTrial: bool | None = None
+
+    @field_validator("startDate")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("must be an ISO 8601 time with a time zone")
+        return value
+
+
+class EstimateUpdateRequest(_Strict):
+    subscriptionId: str = Field(min_length=1)
+    billableFeatures: list[BillableFeatureRequest] | None = None
+    unitQuantity: Decimal | None = None
+    addons: list[AddonRequest] | None = None
+    promotionCode: str | None = None
+    appliedCoupon: AppliedCoupon | None = None
+    billingPeriod: BillingPeriod | None = None
+    prorationDate: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Estimate:
+    currency: str
+    quote: engine.Quote
+    sub_total: Decimal
+    total: Decimal
+    period_start: datetime
+    period_end: datetime
+    proration: proration.Proration | None
+
+
+def _no_tax(info: BillingInfo | None) -> None:
+    if info is not None and info.taxRateIds:
+        raise ValidationFailed(
+            "input.billingInformation.taxRateIds: tax rates are not in the catalog yet",
+            field="input.billingInformation.taxRateIds",
+        )
+
+
+def _items(session: Session, plan: Package, resolved: ResolvedItems) -> list[engine.Item]:
+    """The engine's items: one per price, keyed by the price so updates match them."""
+    result: list[engine.Item] = []
+    period, country = resolved.billing_period, resolved.country
+    for price in prices_for(session, plan, period, country):
+        quantity = resolved.feature_quantities.get(price.feature_id, 0) if price.feature_id else 1
+        if quantity > 0:
+            result.append(engine.Item(key=price.id, unit_amount=price.amount, quantity=quantity))
+    for addon, count in resolved.addons:
+        for price in prices_for(session, addon, period, country):
+            result.append(engine.Item(key=price.id, unit_amount=price.amount, quantity=count))
+    return result
+
+
+def _coupon(
+    session: Session, environment: Environment, code: str | None, applied: AppliedCoupon | None
+) -> engine.Coupon | None:
+    row: Coupon | None = None
+    code = code or (applied.promotionCode if applied else None)
+    if code:
+        promotion = catalog.promotion_code(session, environment.id, code)
+        if promotion is None:
+            raise InvalidPromotionCode(
+                f"promotion code {code!r} is not active", field="input.promotionCode"
+            )
+        row = catalog.coupon_by_id(session, environment.id, promotion.coupon_id)
+    elif applied and applied.couponId:
+        row = catalog.coupon_by_ref(session, environment.id, applied.couponId)
+        if row is None:
+            raise InvalidPromotionCode(
+                f"coupon {applied.couponId!r} is not active", field="input.appliedCoupon.couponId"
+            )
+    if row is None:
+        return None
+    kind = "PERCENTAGE" if row.type == DiscountType.PERCENTAGE else "FIXED"
+    return engine.Coupon(kind=kind, value=row.discount_value, currency=row.currency)
+
+
+def _currency(session: Session, plan: Package, resolved: ResolvedItems) -> str:
+    return resolved.currency or "USD"
+
+
+def estimate_subscription(
+    session: Session, environment: Environment, data: dict[str, Any]
+) -> Estimate:
+    request = validate(EstimateRequest, data)
+    _no_tax(request.billingInformation)
+    customer = customers.find(session, environment.id, request.customerId)
+    if customer is None or customer.archived_at is not None:
+        raise CustomerNotFound(
+            f"customer {request.customerId!r} not found", field="input.customerId"
+        )
+    plan = catalog.latest_package(session, environment.id, PackageKind.PLAN, request.planId)
+    if plan is None:
+        raise PlanNotFound(f"unknown plan {request.planId!r}", field="input.planId")
+    resolved = resolve_items(
+        session,
+        environment.id,
+        plan,
+        billing_period=request.billingPeriod,
+        country=request.billingCountryCode.upper() if request.billingCountryCode else None,
+        billable_features=[(f.featureId, f.quantity) for f in request.billableFeatures or []],
+        unit_quantity=request.unitQuantity,
+        addons=[(a.addonId, a.quantity) for a in request.addons or []],
+    )
+    currency = _currency(session, plan, resolved)
+    quote = engine.price(
+        _items(session, plan, resolved),
+        currency,
+        _coupon(session, environment, request.promotionCode, request.appliedCoupon),
+    )
+    start = request.startDate or clock.now()
+    period = resolved.billing_period or BillingPeriod.MONTHLY
+    return Estimate(
+        currency, quote, quote.sub_total, quote.total, start, boundary(start, period, 1), None
+    )
+
+
+def estimate_subscription_update(
+    session: Session, environment: Environment, data: dict[str, Any]
+) -> Estimate:
+    request = validate(EstimateUpdateRequest, data)
+    subscription: Subscription | None = subscriptions.by_ref(
+        session, environment.id, request.subscriptionId
+    )
+    if subscription is None:
+        raise SubscriptionNotFound(
+            f"subscription {request.subscriptionId!r} not found", field="input.subscriptionId"
+        )
+    plan = session.get(Package, subscription.plan_id)
+    assert plan is not None
+    billable, addons, versions = migration.current_request(session, subscription)
+    current_period = (
+        BillingPeriod(subscription.billing_period) if subscription.billing_period else None
+    )
+    country = subscription.billing_country_code
+    old = resolve_items(
+        session,
+        environment.id,
+        plan,
+        billing_period=current_period,
+        billable_features=billable,
+        addons=addons,
+        country=country,
+        addon_versions=versions,
+    )
+    if request.billableFeatures is not None:
+        given = {f.featureId: f.quantity for f in request.billableFeatures}
+        billable = [(ref, given.pop(ref, qty)) for ref, qty in billable] + list(given.items())
+    unit_quantity = None
+    if request.unitQuantity is not None and request.billableFeatures is None:
+        billable, unit_quantity = [], request.unitQuantity
+    if request.addons is not None:
+        addons = [(a.addonId, a.quantity) for a in request.addons]
+    new_period = request.billingPeriod or current_period
+    new = resolve_items(
+        session,
+        environment.id,
+        plan,
+        billing_period=new_period,
+        billable_features=billable,
+        unit_quantity=unit_quantity,
+        addons=addons,
+        country=country,
+        addon_versions=versions,
+    )
+    currency = _currency(session, plan, old)
+    old_items, new_items = _items(session, plan, old), _items(session, plan, new)
+    moment = request.prorationDate or clock.now()
+    start, end = subscription.current_billing_period_start, subscription.current_billing_period_end
+    if not start <= moment < end:
+        raise ValidationFailed(
+            "input.prorationDate: must fall in the current billing period",
+            field="input.prorationDate",
+        )
+    coupon = _coupon(session, environment, request.promotionCode, request.appliedCoupon)
+    quote = engine.price(new_items, currency, coupon)
+    if new_period is not None and new_period != current_period:
+        new_end = boundary(moment, new_period, 1)
+        change = proration.interval_change(
+            old_items, new_items, start, end, moment, new_end, currency
+        )
+        period_start, period_end = moment, new_end
+    else:
+        change = proration.prorate(old_items, new_items, start, end, moment, currency)
+        period_start, period_end = period_at(
+            subscription.billing_cycle_anchor, new_period or BillingPeriod.MONTHLY, moment
+        )
+    return Estimate(
+        currency, quote, change.net_amount, change.net_amount, period_start, period_end, change
+    )
