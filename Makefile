@@ -40,8 +40,10 @@ unit: install
 
 test: lint typecheck unit
 
+BENCHMARKS := bench/graphql_customers.py bench/estimates.py bench/stripe_provisioning.py
+
 bench: install
-	@ls bench/*.py >/dev/null 2>&1 && for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
+	@for b in $(BENCHMARKS); do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

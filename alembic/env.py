@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from alembic import context
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers the tables)
-from app.db import make_engine
+from alembic import context
 from app.config import get_settings
+from app.db import make_engine
 
 target_metadata = SQLModel.metadata
 

@@ -14,9 +14,7 @@ import argparse
 import asyncio
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -28,9 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.pricing import engine, proration  # noqa: E402
-from bench.graphql_customers import cli, free_port  # noqa: E402
+from bench.service import running  # noqa: E402
 
-CLI = Path(sys.executable).parent / "billing-sync"
 PROVISION = (
     "mutation($input: ProvisionSubscriptionInput!) { provisionSubscriptionV2(input: $input) "
     "{ subscription { refId } } }"
@@ -93,69 +90,35 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        port = free_port()
-        env = {
-            **os.environ,
-            "DATABASE_URL": f"sqlite:///{tmp}/bench.db",
-            "PORT": str(port),
-            "LOG_LEVEL": "WARNING",
-            "LOG_FORMAT": "json",
-        }
-        env.pop("REDIS_URL", None)
-        env.pop("STRIPE_API_KEY", None)
-        cli(env, "migrate")
-        cli(env, "environments", "create", "development")
-        cli(env, "catalog", "apply", str(ROOT / "examples" / "catalog.yaml"), "-e", "development")
-        key = cli(env, "keys", "create", "--environment", "development").strip().splitlines()[-1]
-        server = subprocess.Popen(
-            [str(CLI), "serve"],
-            env=env,
-            cwd=tmp,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+    with running() as service:
+        url, headers = service.graphql, {"X-API-KEY": service.key}
+        httpx.post(
+            url,
+            headers=headers,
+            json={
+                "query": "mutation { provisionCustomer(input: "
+                '{customerId: "bench"}) { customer { customerId } } }'
+            },
         )
-        url = f"http://127.0.0.1:{port}/graphql"
-        try:
-            for _ in range(150):
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.2)
-            headers = {"X-API-KEY": key}
-            httpx.post(
-                url,
-                headers=headers,
-                json={
-                    "query": "mutation { provisionCustomer(input: "
-                    '{customerId: "bench"}) { customer { customerId } } }'
+        ref = httpx.post(
+            url,
+            headers=headers,
+            json={
+                "query": PROVISION,
+                "variables": {
+                    "input": {
+                        "customerId": "bench",
+                        "planId": "plan-revvenu-growth",
+                        "billingPeriod": "MONTHLY",
+                        "skipTrial": True,
+                        "billableFeatures": [{"featureId": "feature-01-templates", "quantity": 2}],
+                    }
                 },
-            )
-            ref = httpx.post(
-                url,
-                headers=headers,
-                json={
-                    "query": PROVISION,
-                    "variables": {
-                        "input": {
-                            "customerId": "bench",
-                            "planId": "plan-revvenu-growth",
-                            "billingPeriod": "MONTHLY",
-                            "skipTrial": True,
-                            "billableFeatures": [
-                                {"featureId": "feature-01-templates", "quantity": 2}
-                            ],
-                        }
-                    },
-                },
-            ).json()["data"]["provisionSubscriptionV2"]["subscription"]["refId"]
-            started = time.perf_counter()
-            latencies = asyncio.run(drive(url, key, ref, args.requests, args.concurrency))
-            elapsed = time.perf_counter() - started
-        finally:
-            server.terminate()
-            server.wait(timeout=15)
+            },
+        ).json()["data"]["provisionSubscriptionV2"]["subscription"]["refId"]
+        started = time.perf_counter()
+        latencies = asyncio.run(drive(url, service.key, ref, args.requests, args.concurrency))
+        elapsed = time.perf_counter() - started
     ordered = sorted(latencies)
     print(
         f"estimateSubscriptionUpdate over GraphQL (SQLite, {args.concurrency} clients, "

@@ -12,18 +12,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
-CLI = Path(sys.executable).parent / "billing-sync"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.service import running
 
 GET = (
     "query($id: String!) { getCustomerByRefId(input: {customerId: $id}) { customerId name email } }"
@@ -32,17 +30,6 @@ PROVISION = (
     "mutation($input: ProvisionCustomerInput!) { provisionCustomer(input: $input) "
     "{ customer { customerId } subscriptionDecisionStrategy } }"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def cli(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([str(CLI), *args], env=env, capture_output=True, text=True, check=True)
-    return done.stdout
 
 
 async def drive(url: str, key: str, body_for, total: int, concurrency: int) -> list[float]:  # type: ignore[no-untyped-def]
@@ -75,63 +62,32 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as tmp:
-        port = free_port()
-        env = {
-            **os.environ,
-            "DATABASE_URL": f"sqlite:///{tmp}/bench.db",
-            "PORT": str(port),
-            "LOG_LEVEL": "WARNING",
-            "LOG_FORMAT": "json",
-        }
-        env.pop("REDIS_URL", None)
-        cli(env, "migrate")
-        cli(env, "environments", "create", "development")
-        cli(env, "catalog", "apply", str(ROOT / "examples" / "catalog.yaml"), "-e", "development")
-        key = cli(env, "keys", "create", "--environment", "development").strip().splitlines()[-1]
-        server = subprocess.Popen(
-            [str(CLI), "serve"],
-            env=env,
-            cwd=tmp,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+    with running() as service:
+        url, key = service.graphql, service.key
+        print(
+            f"billing-sync GraphQL on SQLite, {args.requests} requests per operation, "
+            f"{args.concurrency} concurrent clients, {os.cpu_count()} cores"
         )
-        url = f"http://127.0.0.1:{port}/graphql"
-        try:
-            deadline = time.time() + 30
-            while time.time() < deadline:
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.2)
-            print(
-                f"billing-sync GraphQL on SQLite, {args.requests} requests per operation, "
-                f"{args.concurrency} concurrent clients, {os.cpu_count()} cores"
-            )
 
-            def provision(i: int) -> dict[str, object]:
-                return {
-                    "query": PROVISION,
-                    "variables": {
-                        "input": {
-                            "customerId": f"bench-{i}",
-                            "name": "Bench",
-                            "email": f"b{i}@bench.com",
-                        }
-                    },
-                }
+        def provision(i: int) -> dict[str, object]:
+            return {
+                "query": PROVISION,
+                "variables": {
+                    "input": {
+                        "customerId": f"bench-{i}",
+                        "name": "Bench",
+                        "email": f"b{i}@bench.com",
+                    }
+                },
+            }
 
-            def read(i: int) -> dict[str, object]:
-                return {"query": GET, "variables": {"id": f"bench-{i % args.requests}"}}
+        def read(i: int) -> dict[str, object]:
+            return {"query": GET, "variables": {"id": f"bench-{i % args.requests}"}}
 
-            for name, body in (("provisionCustomer", provision), ("getCustomerByRefId", read)):
-                started = time.perf_counter()
-                latencies = asyncio.run(drive(url, key, body, args.requests, args.concurrency))
-                report(name, latencies, time.perf_counter() - started)
-        finally:
-            server.terminate()
-            server.wait(timeout=15)
+        for name, body in (("provisionCustomer", provision), ("getCustomerByRefId", read)):
+            started = time.perf_counter()
+            latencies = asyncio.run(drive(url, key, body, args.requests, args.concurrency))
+            report(name, latencies, time.perf_counter() - started)
 
 
 if __name__ == "__main__":

@@ -14,10 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -26,9 +23,9 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.service import running  # noqa: E402
 from tests.stripe_server.server import StripeTestServer  # noqa: E402
 
-CLI = Path(sys.executable).parent / "billing-sync"
 CUSTOMER = (
     "mutation($input: ProvisionCustomerInput!) { provisionCustomer(input: $input) "
     "{ customer { hasPaymentMethod } } }"
@@ -38,18 +35,6 @@ SUBSCRIBE = (
     "mutation($input: ProvisionSubscriptionInput!) { provisionSubscriptionV2(input: $input) "
     "{ status subscription { billingId latestInvoice { status } } } }"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def cli(env: dict[str, str], *args: str) -> str:
-    return subprocess.run(
-        [str(CLI), *args], env=env, capture_output=True, text=True, check=True
-    ).stdout
 
 
 async def one(client: httpx.AsyncClient, url: str, i: int) -> None:
@@ -112,47 +97,19 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, StripeTestServer() as stripe_server:
-        port = free_port()
-        env = {
-            **os.environ,
-            "DATABASE_URL": f"sqlite:///{tmp}/bench.db",
-            "PORT": str(port),
-            "LOG_LEVEL": "WARNING",
-            "LOG_FORMAT": "json",
+    with StripeTestServer() as stripe_server:
+        settings = {
             "STRIPE_API_KEY": "sk_test_bench",
             "STRIPE_API_BASE": stripe_server.url,
             "WORKER_THREADS": "8",
         }
-        env.pop("REDIS_URL", None)
-        limit = int(env.get("STRIPE_RATE_LIMIT", "25"))
-        cli(env, "migrate")
-        cli(env, "environments", "create", "development")
-        cli(env, "catalog", "apply", str(ROOT / "examples" / "catalog.yaml"), "-e", "development")
-        key = cli(env, "keys", "create", "--environment", "development").strip().splitlines()[-1]
-        server = subprocess.Popen(
-            [str(CLI), "serve"],
-            env=env,
-            cwd=tmp,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            for _ in range(150):
-                try:
-                    if httpx.get(f"{base}/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.2)
+        limit = int(os.environ.get("STRIPE_RATE_LIMIT", "25"))
+        with running(**settings) as service:
             before = len(stripe_server.api.requests)
             started = time.perf_counter()
-            asyncio.run(drive(f"{base}/graphql", key, args.customers, args.concurrency))
+            asyncio.run(drive(service.graphql, service.key, args.customers, args.concurrency))
             elapsed = time.perf_counter() - started
             requests = len(stripe_server.api.requests) - before
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
     per_second = requests / elapsed
     print(
         f"{args.customers} paid customers with subscriptions in {elapsed:.1f} s: "
