@@ -12,7 +12,15 @@ from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from app.models import Coupon, Feature, Package, PackageEntitlement, PackagePrice, Product
+from app.models import (
+    Coupon,
+    Feature,
+    Package,
+    PackageEntitlement,
+    PackagePrice,
+    Product,
+    TaxRate,
+)
 from app.models import PromotionCode as PromotionCodeRow
 from app.models.base import utcnow
 from app.models.catalog import CatalogStatus, PackageKind
@@ -232,3 +240,15 @@ def count_coupons(
 ) -> int:
     query = select(func.count()).select_from(Coupon)
     return session.exec(query.where(*_coupon_filters(environment_id, status, ref_id))).one()
+
+
+def tax_rates_by_ref(
+    session: Session, environment_id: str, ref_ids: Sequence[str]
+) -> dict[str, TaxRate]:
+    """The active tax rates named by ``ref_ids``."""
+    query = select(TaxRate).where(
+        TaxRate.environment_id == environment_id,
+        col(TaxRate.ref_id).in_(list(ref_ids)),
+        TaxRate.status == ACTIVE,
+    )
+    return {row.ref_id: row for row in session.exec(query)}

@@ -248,6 +248,16 @@ class PromotionCodeSpec(_Spec):
     active: StrictBool = True
 
 
+class TaxRateSpec(_Spec):
+    id: RefId
+    display_name: Name
+    percentage: Annotated[Decimal, Field(gt=0, le=100, decimal_places=4)]
+    # Inclusive rates are already inside the prices; exclusive ones are added on top.
+    inclusive: StrictBool = False
+    country: Country | None = None
+    status: CatalogStatus = CatalogStatus.ACTIVE
+
+
 class CatalogSpec(_Spec):
     products: list[ProductSpec] = []
     features: list[FeatureSpec] = []
@@ -255,6 +265,7 @@ class CatalogSpec(_Spec):
     addons: list[AddonSpec] = []
     coupons: list[CouponSpec] = []
     promotion_codes: list[PromotionCodeSpec] = []
+    tax_rates: list[TaxRateSpec] = []
 
 
 # File key -> (model of one item, the reference noun its ``id`` declares).
@@ -265,6 +276,7 @@ _SECTIONS: dict[str, tuple[type[_Spec], str]] = {
     "addons": (AddonSpec, "addon"),
     "coupons": (CouponSpec, "coupon"),
     "promotionCodes": (PromotionCodeSpec, "promotion code"),
+    "taxRates": (TaxRateSpec, "tax rate"),
 }
 
 

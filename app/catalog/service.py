@@ -34,6 +34,7 @@ from app.catalog.schemas import (
     PlanSpec,
     ProductSpec,
     PromotionCodeSpec,
+    TaxRateSpec,
 )
 from app.catalog.versions import content_hash, pricing_type
 from app.models import (
@@ -45,13 +46,14 @@ from app.models import (
     PackagePrice,
     Product,
     PromotionCode,
+    TaxRate,
 )
 from app.models.base import utcnow
 from app.models.catalog import CatalogStatus, PackageKind
 
 log = structlog.get_logger(__name__)
 
-Row = TypeVar("Row", Product, Feature, Coupon, PromotionCode)
+Row = TypeVar("Row", Product, Feature, Coupon, PromotionCode, TaxRate)
 
 
 @dataclass
@@ -82,6 +84,7 @@ class ApplyReport:
     plans: Changes = field(default_factory=Changes)
     addons: Changes = field(default_factory=Changes)
     coupons: Changes = field(default_factory=Changes)
+    tax_rates: Changes = field(default_factory=Changes)
     promotion_codes: Changes = field(default_factory=Changes)
     # Every package version inserted, first versions included.
     new_versions: list[NewVersion] = field(default_factory=list)
@@ -94,6 +97,7 @@ class ApplyReport:
             "addons": self.addons,
             "coupons": self.coupons,
             "promotionCodes": self.promotion_codes,
+            "taxRates": self.tax_rates,
         }
 
     @property
@@ -139,6 +143,7 @@ def apply_catalog(session: Session, environment: Environment, spec: CatalogSpec)
     coupons = _sync(session, Coupon, env_id, _coupons(spec.coupons), report.coupons)
     codes = _promotion_codes(spec.promotion_codes, coupons)
     _sync(session, PromotionCode, env_id, codes, report.promotion_codes)
+    _sync(session, TaxRate, env_id, _tax_rates(spec.tax_rates), report.tax_rates)
     log.info(
         "catalog.applied",
         environment_id=env_id,
@@ -201,6 +206,19 @@ def _coupons(specs: list[CouponSpec]) -> dict[str, dict[str, Any]]:
     }
 
 
+def _tax_rates(specs: list[TaxRateSpec]) -> dict[str, dict[str, Any]]:
+    return {
+        t.id: {
+            "display_name": t.display_name,
+            "percentage": t.percentage,
+            "inclusive": t.inclusive,
+            "country": t.country,
+            "status": t.status.value,
+        }
+        for t in specs
+    }
+
+
 def _promotion_codes(
     specs: list[PromotionCodeSpec], coupons: dict[str, Coupon]
 ) -> dict[str, dict[str, Any]]:
@@ -220,10 +238,11 @@ def _promotion_codes(
 _BILLING_TERMS: dict[type[Any], tuple[str, ...]] = {
     Coupon: ("type", "discount_value", "currency", "duration_in_months"),
     PromotionCode: ("coupon_id", "max_redemptions", "expires_at"),
+    TaxRate: ("percentage", "inclusive"),
 }
 
 
-def _key_of(row: Product | Feature | Coupon | PromotionCode) -> str:
+def _key_of(row: Product | Feature | Coupon | PromotionCode | TaxRate) -> str:
     return row.code if isinstance(row, PromotionCode) else row.ref_id
 
 

@@ -8,6 +8,7 @@ from app.models.catalog import (
     PackagePrice,
     Product,
     PromotionCode,
+    TaxRate,
 )
 from app.models.customers import Customer
 from app.models.environments import ApiKey, Environment
@@ -28,5 +29,6 @@ __all__ = [
     "Subscription",
     "SubscriptionAddon",
     "SubscriptionFeatureQuantity",
+    "TaxRate",
     "WebhookEvent",
 ]

@@ -220,3 +220,22 @@ class PromotionCode(SQLModel, table=True):
     billing_id: str | None = Field(default=None, max_length=255)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class TaxRate(SQLModel, table=True):
+    """A tax rate estimates can apply by id (``billingInformation.taxRateIds``)."""
+
+    __tablename__ = "tax_rate"
+    __table_args__ = (UniqueConstraint("environment_id", "ref_id"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    environment_id: str = Field(foreign_key="environment.id", index=True, max_length=36)
+    ref_id: str = Field(max_length=255)
+    display_name: str = Field(max_length=255)
+    percentage: Decimal = Field(sa_type=Money)
+    inclusive: bool = Field(default=False)
+    country: str | None = Field(default=None, max_length=2)
+    status: str = Field(default=CatalogStatus.ACTIVE, max_length=16)
+    billing_id: str | None = Field(default=None, max_length=255)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

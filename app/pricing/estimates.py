@@ -20,7 +20,7 @@ from sqlmodel import Session
 from app import clock
 from app.catalog import repository as catalog
 from app.customers import repository as customers
-from app.errors import CustomerNotFound, ValidationFailed
+from app.errors import CustomerNotFound, NotFound, ValidationFailed
 from app.models import Coupon, Environment, Package, Subscription
 from app.models.catalog import BillingPeriod, DiscountType, PackageKind
 from app.pricing import engine, proration
@@ -90,12 +90,26 @@ class Estimate:
     proration: proration.Proration | None
 
 
-def _no_tax(info: BillingInfo | None) -> None:
-    if info is not None and info.taxRateIds:
-        raise ValidationFailed(
-            "input.billingInformation.taxRateIds: tax rates are not in the catalog yet",
+class TaxRateNotFound(NotFound):
+    code = "TAX_RATE_NOT_FOUND"
+
+
+def _tax_rates(
+    session: Session, environment: Environment, info: BillingInfo | None
+) -> list[engine.TaxRate]:
+    """The catalog's tax rates named by ``billingInformation.taxRateIds``, in that order."""
+    wanted = (info.taxRateIds if info is not None else None) or []
+    found = catalog.tax_rates_by_ref(session, environment.id, wanted)
+    missing = [ref for ref in wanted if ref not in found]
+    if missing:
+        raise TaxRateNotFound(
+            f"input.billingInformation.taxRateIds: unknown tax rate(s) {', '.join(missing)}",
             field="input.billingInformation.taxRateIds",
         )
+    return [
+        engine.TaxRate(percentage=found[ref].percentage, inclusive=found[ref].inclusive)
+        for ref in wanted
+    ]
 
 
 def _items(session: Session, plan: Package, resolved: ResolvedItems) -> list[engine.Item]:
@@ -144,7 +158,7 @@ def estimate_subscription(
     session: Session, environment: Environment, data: dict[str, Any]
 ) -> Estimate:
     request = validate(EstimateRequest, data)
-    _no_tax(request.billingInformation)
+    tax_rates = _tax_rates(session, environment, request.billingInformation)
     customer = customers.find(session, environment.id, request.customerId)
     if customer is None or customer.archived_at is not None:
         raise CustomerNotFound(
@@ -168,6 +182,7 @@ def estimate_subscription(
         _items(session, plan, resolved),
         currency,
         _coupon(session, environment, request.promotionCode, request.appliedCoupon),
+        tax_rates,
     )
     start = request.startDate or clock.now()
     period = resolved.billing_period or BillingPeriod.MONTHLY

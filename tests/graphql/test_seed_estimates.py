@@ -62,3 +62,66 @@ def test_estimate_subscription_update_seed_returns_the_documented_shape(gql: Gra
     assert proration["debit"]["amount"] == pytest.approx(7, abs=0.01)
     assert result["subTotal"]["amount"] == pytest.approx(5, abs=0.02)
     assert result["total"]["currency"] == "USD"
+
+
+ESTIMATE = """
+mutation($input: EstimateSubscriptionInput!) {
+  estimateSubscription(input: $input) {
+    subTotal { amount } total { amount } totalExcludingTax { amount } tax { amount }
+  }
+}"""
+
+
+def estimate_with_tax(gql: GraphQL, *tax_rate_ids: str) -> dict[str, Any]:
+    customer(gql)
+    return dict(
+        gql(
+            ESTIMATE,
+            {
+                "input": {
+                    "customerId": "customer-demo-01",
+                    "planId": "plan-revvenu-basic",
+                    "billingPeriod": "MONTHLY",
+                    "addons": [{"addonId": "addon-extra-stuff", "quantity": 1}],
+                    "billingInformation": {"taxRateIds": list(tax_rate_ids)},
+                }
+            },
+        )["estimateSubscription"]
+    )
+
+
+@pytest.mark.usefixtures("catalog_applied")
+def test_exclusive_tax_rate_is_added_on_top(gql: GraphQL) -> None:
+    plain = estimate_with_tax(gql)
+    taxed = estimate_with_tax(gql, "tax-us-ny")
+    base = plain["total"]["amount"]
+    assert taxed["subTotal"]["amount"] == base
+    assert taxed["tax"]["amount"] == pytest.approx(round(base * 0.08875 + 1e-9, 2))
+    assert taxed["total"]["amount"] == pytest.approx(base + taxed["tax"]["amount"])
+
+
+@pytest.mark.usefixtures("catalog_applied")
+def test_inclusive_tax_rate_is_reported_inside_the_total(gql: GraphQL) -> None:
+    plain = estimate_with_tax(gql)
+    taxed = estimate_with_tax(gql, "tax-dk-vat")
+    assert taxed["total"]["amount"] == plain["total"]["amount"]
+    assert taxed["tax"]["amount"] > 0
+    assert taxed["totalExcludingTax"]["amount"] == pytest.approx(
+        taxed["total"]["amount"] - taxed["tax"]["amount"]
+    )
+
+
+@pytest.mark.usefixtures("catalog_applied")
+def test_unknown_tax_rate_is_refused(gql: GraphQL) -> None:
+    customer(gql)
+    error = gql.error(
+        ESTIMATE,
+        {
+            "input": {
+                "customerId": "customer-demo-01",
+                "planId": "plan-revvenu-basic",
+                "billingInformation": {"taxRateIds": ["txr_nope"]},
+            }
+        },
+    )
+    assert error["extensions"]["code"] == "TAX_RATE_NOT_FOUND"
