@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     # off), and how old a last read may be before a subscription counts as stale.
     reconcile_interval_seconds: float = Field(default=300.0, ge=0)
     reconcile_stale_after_seconds: float = Field(default=6 * 3600.0, gt=0)
+    # With billing integrated, price subscription updates through Stripe's invoice
+    # preview instead of the local engine (slower: a Stripe round trip per estimate).
+    estimates_via_stripe: bool = False
 
     metadata_max_keys: int = Field(default=50, ge=1)
     metadata_max_value_length: int = Field(default=500, ge=1)

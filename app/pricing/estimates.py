@@ -9,6 +9,7 @@ credit for the unused time and the full new period at once.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -19,9 +20,10 @@ from sqlmodel import Session
 
 from app import clock
 from app.catalog import repository as catalog
+from app.config import get_settings
 from app.customers import repository as customers
 from app.errors import CustomerNotFound, NotFound, ValidationFailed
-from app.models import Coupon, Environment, Package, Subscription
+from app.models import Coupon, Environment, Package, PackagePrice, Subscription
 from app.models.catalog import BillingPeriod, DiscountType, PackageKind
 from app.pricing import engine, proration
 from app.subscriptions import migration
@@ -191,6 +193,41 @@ def estimate_subscription(
     )
 
 
+def _via_stripe(subscription: Subscription) -> bool:
+    settings = get_settings()
+    return (
+        settings.estimates_via_stripe
+        and settings.billing_integrated
+        and subscription.billing_id is not None
+    )
+
+
+def _stripe_figures(
+    session: Session,
+    subscription: Subscription,
+    change: proration.Proration,
+    new_items: list[engine.Item],
+    moment: datetime,
+) -> proration.Proration:
+    """The same change priced by Stripe's invoice preview instead of the local engine."""
+    from app.billing.previews import preview_change  # noqa: PLC0415 - only when enabled
+
+    pairs = []
+    for item in new_items:
+        price = session.get(PackagePrice, item.key)
+        assert price is not None
+        pairs.append((price, item.quantity))
+    figures = preview_change(session, subscription, pairs, moment)
+    return dataclasses.replace(
+        change,
+        credit=figures.credit,
+        debit=figures.debit,
+        net_amount=figures.credit + figures.debit,
+        has_prorations=bool(figures.credit or figures.debit),
+        lines=(),
+    )
+
+
 def estimate_subscription_update(
     session: Session, environment: Environment, data: dict[str, Any]
 ) -> Estimate:
@@ -258,6 +295,8 @@ def estimate_subscription_update(
         period_start, period_end = moment, new_end
     else:
         change = proration.prorate(old_items, new_items, start, end, moment, currency)
+        if _via_stripe(subscription):
+            change = _stripe_figures(session, subscription, change, new_items, moment)
         period_start, period_end = period_at(
             subscription.billing_cycle_anchor, new_period or BillingPeriod.MONTHLY, moment
         )
