@@ -11,14 +11,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from app.catalog.money import minor_units
 from app.models.catalog import DiscountType
-from app.pricing.totals import line_amount, round_money
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
+
+
+def round_money(amount: Decimal, currency: str) -> Decimal:
+    """To the currency's minor unit, half up, as Stripe rounds each line."""
+    quantum = Decimal(1).scaleb(-minor_units(currency))
+    return amount.quantize(quantum, rounding=ROUND_HALF_UP)
+
+
+def line_amount(unit_amount: Decimal, quantity: int, currency: str) -> Decimal:
+    return round_money(unit_amount * quantity, currency)
 
 
 @dataclass(frozen=True)

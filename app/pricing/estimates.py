@@ -24,8 +24,9 @@ from app.config import get_settings
 from app.customers import repository as customers
 from app.errors import CustomerNotFound, NotFound, ValidationFailed
 from app.models import Coupon, Environment, Package, PackagePrice, Subscription
-from app.models.catalog import BillingPeriod, DiscountType, PackageKind
+from app.models.catalog import BillingPeriod, PackageKind
 from app.pricing import engine, proration
+from app.pricing.totals import coupon_terms
 from app.subscriptions import migration
 from app.subscriptions import repository as subscriptions
 from app.subscriptions.errors import InvalidPromotionCode, PlanNotFound, SubscriptionNotFound
@@ -146,10 +147,7 @@ def _coupon(
             raise InvalidPromotionCode(
                 f"coupon {applied.couponId!r} is not active", field="input.appliedCoupon.couponId"
             )
-    if row is None:
-        return None
-    kind = "PERCENTAGE" if row.type == DiscountType.PERCENTAGE else "FIXED"
-    return engine.Coupon(kind=kind, value=row.discount_value, currency=row.currency)
+    return coupon_terms(row)
 
 
 def _currency(session: Session, plan: Package, resolved: ResolvedItems) -> str:
@@ -256,14 +254,13 @@ def estimate_subscription_update(
         country=country,
         addon_versions=versions,
     )
-    if request.billableFeatures is not None:
-        given = {f.featureId: f.quantity for f in request.billableFeatures}
-        billable = [(ref, given.pop(ref, qty)) for ref, qty in billable] + list(given.items())
-    unit_quantity = None
-    if request.unitQuantity is not None and request.billableFeatures is None:
-        billable, unit_quantity = [], request.unitQuantity
-    if request.addons is not None:
-        addons = [(a.addonId, a.quantity) for a in request.addons]
+    billable, unit_quantity, addons = migration.with_changes(
+        billable,
+        addons,
+        billable_features=request.billableFeatures,
+        unit_quantity=request.unitQuantity,
+        new_addons=request.addons,
+    )
     new_period = request.billingPeriod or current_period
     new = resolve_items(
         session,

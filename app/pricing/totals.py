@@ -1,34 +1,23 @@
-"""Totals of a subscription's items: exact decimals, rounded per line to the currency's
-minor unit, then a coupon applied to the subtotal."""
+"""Totals of a subscription's stored items, priced by the engine's rules: lines rounded
+to the currency's minor unit, then the coupon applied to the subtotal."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-from app.catalog.money import minor_units
 from app.models import Coupon
 from app.models.catalog import DiscountType
+from app.pricing import engine
 from app.subscriptions.views import PriceLine, Totals
 
 
-def round_money(amount: Decimal, currency: str) -> Decimal:
-    quantum = Decimal(1).scaleb(-minor_units(currency))
-    return amount.quantize(quantum, rounding=ROUND_HALF_UP)
-
-
-def line_amount(unit_amount: Decimal, quantity: int, currency: str) -> Decimal:
-    return round_money(unit_amount * quantity, currency)
-
-
-def discount_of(sub_total: Decimal, coupon: Coupon | None, currency: str) -> Decimal:
-    if coupon is None or sub_total <= 0:
-        return Decimal(0)
-    if coupon.type == DiscountType.PERCENTAGE:
-        return round_money(sub_total * coupon.discount_value / 100, currency)
-    if (coupon.currency or "").upper() != currency.upper():
-        return Decimal(0)
-    return min(sub_total, coupon.discount_value)
+def coupon_terms(row: Coupon | None) -> engine.Coupon | None:
+    """A catalog coupon as the pricing engine takes it."""
+    if row is None:
+        return None
+    kind = "PERCENTAGE" if row.type == DiscountType.PERCENTAGE else "FIXED"
+    return engine.Coupon(kind=kind, value=row.discount_value, currency=row.currency)
 
 
 def totals(
@@ -40,7 +29,7 @@ def totals(
     currency = lines[0].price.currency
     addons_total = sum((line.amount for line in addon_lines), Decimal(0))
     sub_total = sum((line.amount for line in lines), Decimal(0))
-    discount = discount_of(sub_total, coupon, currency)
+    discount = engine.discount_of(sub_total, coupon_terms(coupon), currency)
     return Totals(
         currency=currency,
         sub_total=sub_total,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -14,6 +15,7 @@ from app.models.catalog import BillingPeriod, PackageKind
 from app.subscriptions import lifecycle, repository
 from app.subscriptions.errors import MigrationNotPossible
 from app.subscriptions.items import ResolvedItems, resolve_items
+from app.subscriptions.schemas import AddonRequest, BillableFeatureRequest
 
 
 def current_request(
@@ -37,6 +39,34 @@ def current_request(
             addons.append((addon.ref_id, row.quantity))
             versions[addon.ref_id] = addon
     return billable, addons, versions
+
+
+def with_changes(
+    billable: list[tuple[str, Decimal]],
+    addons: list[tuple[str, int]],
+    *,
+    billable_features: Sequence[BillableFeatureRequest] | None,
+    unit_quantity: Decimal | None,
+    new_addons: Sequence[AddonRequest] | None,
+) -> tuple[list[tuple[str, Decimal]], Decimal | None, list[tuple[str, int]]]:
+    """A subscription's current items with a requested change applied.
+
+    Features sent replace their quantity (others keep theirs); ``unitQuantity`` alone
+    replaces the quantity of the plan's single per-unit price; addons sent replace the
+    whole addon list. Returns (billable features, unit quantity, addons).
+    """
+    if billable_features is not None:
+        given = {f.featureId: f.quantity for f in billable_features}
+        billable = [(ref, given.pop(ref, qty)) for ref, qty in billable] + list(given.items())
+    elif unit_quantity is not None:
+        return [], unit_quantity, _addons(addons, new_addons)
+    return billable, None, _addons(addons, new_addons)
+
+
+def _addons(
+    addons: list[tuple[str, int]], new_addons: Sequence[AddonRequest] | None
+) -> list[tuple[str, int]]:
+    return addons if new_addons is None else [(a.addonId, a.quantity) for a in new_addons]
 
 
 def is_latest(session: Session, subscription: Subscription) -> bool:

@@ -310,12 +310,14 @@ def update_subscription(
         )
     plan = session.get(Package, subscription.plan_id)
     assert plan is not None
-    billable, addons, versions = migration.current_request(session, subscription)
-    if request.billableFeatures is not None:
-        given = {f.featureId: f.quantity for f in request.billableFeatures}
-        billable = [(ref, given.pop(ref, qty)) for ref, qty in billable] + list(given.items())
-    if request.addons is not None:
-        addons = [(a.addonId, a.quantity) for a in request.addons]
+    current_billable, current_addons, versions = migration.current_request(session, subscription)
+    billable, unit_quantity, addons = migration.with_changes(
+        current_billable,
+        current_addons,
+        billable_features=request.billableFeatures,
+        unit_quantity=request.unitQuantity,
+        new_addons=request.addons,
+    )
     period_changed = (
         request.billingPeriod is not None
         and request.billingPeriod.value != subscription.billing_period
@@ -323,10 +325,6 @@ def update_subscription(
     period = request.billingPeriod or (
         BillingPeriod(subscription.billing_period) if subscription.billing_period else None
     )
-    unit_quantity = None
-    if request.unitQuantity is not None and request.billableFeatures is None:
-        # unitQuantity alone replaces the quantity of the plan's single per-unit price.
-        billable, unit_quantity = [], request.unitQuantity
     items = resolve_items(
         session,
         environment.id,

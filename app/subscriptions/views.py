@@ -62,7 +62,8 @@ class SubscriptionView:
 
 def load(session: Session, subscription: Subscription) -> SubscriptionView:
     """Everything about ``subscription`` that the API shows, with its prices and totals."""
-    from app.pricing.totals import line_amount, totals  # noqa: PLC0415
+    from app.pricing.engine import line_amount  # noqa: PLC0415
+    from app.pricing.totals import totals  # noqa: PLC0415
     from app.subscriptions import repository  # noqa: PLC0415
     from app.subscriptions.items import prices_for  # noqa: PLC0415
 
