@@ -30,7 +30,7 @@ from app.pricing.totals import coupon_terms
 from app.subscriptions import migration
 from app.subscriptions import repository as subscriptions
 from app.subscriptions.errors import InvalidPromotionCode, PlanNotFound, SubscriptionNotFound
-from app.subscriptions.items import ResolvedItems, prices_for, resolve_items
+from app.subscriptions.items import ResolvedItems, priced, resolve_items
 from app.subscriptions.periods import boundary, period_at
 from app.subscriptions.schemas import AddonRequest, AppliedCoupon, BillableFeatureRequest
 from app.validation import validate
@@ -117,16 +117,18 @@ def _tax_rates(
 
 def _items(session: Session, plan: Package, resolved: ResolvedItems) -> list[engine.Item]:
     """The engine's items: one per price, keyed by the price so updates match them."""
-    result: list[engine.Item] = []
     period, country = resolved.billing_period, resolved.country
-    for price in prices_for(session, plan, period, country):
-        quantity = resolved.feature_quantities.get(price.feature_id, 0) if price.feature_id else 1
-        if quantity > 0:
-            result.append(engine.Item(key=price.id, unit_amount=price.amount, quantity=quantity))
+    quantities = resolved.feature_quantities
+    lines = priced(session, plan, period, country, feature_quantities=quantities)
     for addon, count in resolved.addons:
-        for price in prices_for(session, addon, period, country):
-            result.append(engine.Item(key=price.id, unit_amount=price.amount, quantity=count))
-    return result
+        lines += priced(
+            session, addon, period, country, feature_quantities=quantities, addon_quantity=count
+        )
+    return [
+        engine.Item(key=price.id, unit_amount=price.amount, quantity=quantity)
+        for price, quantity in lines
+        if quantity > 0
+    ]
 
 
 def _coupon(

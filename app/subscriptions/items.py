@@ -47,6 +47,32 @@ def prices_for(
     return local or [p for p in rows if p.billing_country_code is None]
 
 
+def priced(
+    session: Session,
+    package: Package,
+    period: BillingPeriod | None,
+    country: str | None,
+    *,
+    feature_quantities: Mapping[str, int],
+    addon_quantity: int | None = None,
+) -> list[tuple[PackagePrice, int]]:
+    """Each price of ``package`` a subscription pays, with its quantity.
+
+    A plan's per-unit price counts the quantity bought of its feature and its flat fee
+    counts once; an addon's prices count the number of addons.
+    """
+    result = []
+    for price in prices_for(session, package, period, country):
+        if addon_quantity is not None:
+            quantity = addon_quantity
+        elif price.feature_id is not None:
+            quantity = feature_quantities.get(price.feature_id, 0)
+        else:
+            quantity = 1
+        result.append((price, quantity))
+    return result
+
+
 def _quantity(value: Decimal | int, where: str) -> int:
     quantity = Decimal(value)
     if quantity != quantity.to_integral_value() or quantity < 1:

@@ -65,7 +65,7 @@ def load(session: Session, subscription: Subscription) -> SubscriptionView:
     from app.pricing.engine import line_amount  # noqa: PLC0415
     from app.pricing.totals import totals  # noqa: PLC0415
     from app.subscriptions import repository  # noqa: PLC0415
-    from app.subscriptions.items import prices_for  # noqa: PLC0415
+    from app.subscriptions.items import priced  # noqa: PLC0415
 
     customer = session.get(Customer, subscription.customer_id)
     product = session.get(Product, subscription.product_id)
@@ -82,25 +82,23 @@ def load(session: Session, subscription: Subscription) -> SubscriptionView:
     )
 
     def lines(package: Package, addon_quantity: int | None) -> list[PriceLine]:
-        # A plan's per-unit price is multiplied by the quantity bought of its feature;
-        # an addon's prices by the number of addons.
-        result = []
-        for price in prices_for(session, package, period, country):
-            feature = features.get(price.feature_id) if price.feature_id else None
-            if addon_quantity is not None:
-                quantity = addon_quantity
-            else:
-                quantity = quantities.get(price.feature_id, 0) if price.feature_id else 1
-            result.append(
-                PriceLine(
-                    package,
-                    price,
-                    feature,
-                    quantity,
-                    line_amount(price.amount, quantity, price.currency),
-                )
+        return [
+            PriceLine(
+                package,
+                price,
+                features.get(price.feature_id) if price.feature_id else None,
+                quantity,
+                line_amount(price.amount, quantity, price.currency),
             )
-        return result
+            for price, quantity in priced(
+                session,
+                package,
+                period,
+                country,
+                feature_quantities=quantities,
+                addon_quantity=addon_quantity,
+            )
+        ]
 
     addons = []
     addon_lines: list[PriceLine] = []
