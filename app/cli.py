@@ -235,7 +235,7 @@ def _sync_catalog(environment_id: str) -> None:
         out.print("Stripe catalog sync queued")
         return
     try:
-        count = db.in_transaction(lambda session: sync_catalog(session, environment_id))
+        count = sync_catalog(environment_id)
     except AppError as exc:
         _fail(exc)
     out.print(f"Stripe catalog in step ({count} prices, coupons and codes checked)")
@@ -333,15 +333,29 @@ def webhooks_replay(
 
 
 @app.command()
-def reconcile() -> None:
-    """Re-read Stripe for pending or stale subscriptions and repair local state."""
-    from app.billing.reconcile import sweep  # noqa: PLC0415
+def reconcile(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report the differences; change nothing.")
+    ] = False,
+) -> None:
+    """Find where Stripe and the database disagree, and repair it (the periodic sweep)."""
+    from app.billing.sweep import sweep  # noqa: PLC0415
 
     settings = get_settings()
     if not settings.billing_integrated:
         err.print("STRIPE_API_KEY is not set: there is nothing to reconcile")
         raise typer.Exit(2)
-    out.print(f"checked {sweep(settings.reconcile_stale_after_seconds)} subscription(s)")
+    report = sweep(settings.reconcile_stale_after_seconds, dry_run=dry_run)
+    table = Table("kind", "object", "difference", "action")
+    for found in report.differences:
+        action = f"would {found.action}" if dry_run else found.action
+        table.add_row(found.kind, found.object_id, found.detail, action)
+    if report.differences:
+        out.print(table)
+    verb = "found" if dry_run else "repaired"
+    out.print(f"{verb} {len(report.differences)} difference(s), {report.failures} failure(s)")
+    if report.failures:
+        raise typer.Exit(1)
 
 
 def _read(file: Path) -> str:

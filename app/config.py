@@ -52,6 +52,14 @@ class Settings(BaseSettings):
     # off), and how old a last read may be before a subscription counts as stale.
     reconcile_interval_seconds: float = Field(default=300.0, ge=0)
     reconcile_stale_after_seconds: float = Field(default=6 * 3600.0, gt=0)
+    # How often workers hand the outbox's unsent jobs to the broker (the broker was
+    # unreachable at commit), and how old a row must be before the relay takes it.
+    outbox_relay_interval_seconds: float = Field(default=5.0, gt=0)
+    outbox_relay_after_seconds: float = Field(default=5.0, ge=0)
+    # Where Stripe Checkout sends the customer back when the call gives no
+    # checkoutOptions; without them a paid subscription without a card is refused.
+    checkout_success_url: str | None = None
+    checkout_cancel_url: str | None = None
     # With billing integrated, price subscription updates through Stripe's invoice
     # preview instead of the local engine (slower: a Stripe round trip per estimate).
     estimates_via_stripe: bool = False
@@ -65,6 +73,8 @@ class Settings(BaseSettings):
         "stripe_api_base",
         "stripe_webhook_secret",
         "secret_key",
+        "checkout_success_url",
+        "checkout_cancel_url",
         mode="before",
     )
     @classmethod

@@ -68,10 +68,18 @@ def _session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
-    """One transaction: commit when the block ends, roll back if it raises."""
+def unit_of_work(engine: Engine | None = None, *, write: bool = True) -> Iterator[Session]:
+    """One transaction: commit when the block ends, roll back if it raises.
+
+    ``write=False`` marks a transaction that only reads (it may still write, at the
+    risk of a retried lock conflict on SQLite).
+    """
     session = _session_factory(engine or get_engine())()
     try:
+        if write and session.get_bind().dialect.name == "sqlite":
+            # Take SQLite's write lock up front, so concurrent writers queue on the busy
+            # timeout instead of failing when a read lock cannot be upgraded.
+            session.connection().exec_driver_sql("BEGIN IMMEDIATE")
         yield session
         session.commit()
     except BaseException:
@@ -92,12 +100,16 @@ def is_transient(error: BaseException) -> bool:
 
 
 def in_transaction(
-    fn: Callable[[Session], T], *, attempts: int = 3, engine: Engine | None = None
+    fn: Callable[[Session], T],
+    *,
+    attempts: int = 5,
+    engine: Engine | None = None,
+    write: bool = True,
 ) -> T:
     """Run ``fn`` in a unit of work, retrying the whole of it on a transient conflict."""
     for attempt in range(1, attempts + 1):
         try:
-            with unit_of_work(engine) as session:
+            with unit_of_work(engine, write=write) as session:
                 return fn(session)
         except DBAPIError as exc:
             if attempt == attempts or not is_transient(exc):

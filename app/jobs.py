@@ -1,28 +1,38 @@
-"""Background jobs: enqueue by actor name, only after the transaction commits.
+"""Background jobs: enqueue by actor name, through a transactional outbox.
 
-Services call ``enqueue(session, "actor.name", ...)``. The message waits in the
-session until it commits and is dropped if it rolls back, so a job never sees state
-that was not stored. The broker itself (Redis, or in-process in the embedded mode) is
+Services call ``enqueue(session, "actor.name", ...)``. The message is written to the
+outbox table in the caller's transaction, so a change and its intent to sync commit
+together or not at all. After the commit the message is handed to the broker and its
+outbox row deleted; if the broker cannot be reached the row stays, the caller's request
+still succeeds (the change is stored), and ``relay`` hands the row over later. A job
+therefore never sees state that was not stored, and a stored change is never left
+without its job. The broker itself (Redis, or in-process in the embedded mode) is
 chosen by ``workers.broker``; this module only needs ``dramatiq.get_broker()``.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, cast
 
 import dramatiq
 import structlog
 from dramatiq.results import Results, ResultTimeout
 from dramatiq.results.backend import ResultBackend
-from sqlalchemy import event
+from sqlalchemy import Engine, delete, event, update
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlmodel import col, select
 
 from app.errors import AppError
+from app.models.base import utcnow
+from app.models.outbox import OutboxMessage
 
 log = structlog.get_logger(__name__)
 
 DEFAULT_QUEUE = "default"
 _PENDING = "billing_sync.pending_jobs"
+# Ids of messages whose hand-over after commit failed: nobody should wait for them.
+_deferred: set[str] = set()
 
 
 class JobTimedOut(AppError):
@@ -38,25 +48,65 @@ def enqueue(
     delay_ms: int | None = None,
     **kwargs: Any,
 ) -> dramatiq.Message[Any]:
-    """Buffer a message for ``actor_name``; it is sent when ``session`` commits."""
-    message: dramatiq.Message[Any] = dramatiq.Message(
-        queue_name=queue_name,
-        actor_name=actor_name,
-        args=(),
-        kwargs=kwargs,
-        options={},
+    """Write a message for ``actor_name`` to the outbox; it is sent once ``session`` commits."""
+    row = OutboxMessage(
+        queue_name=queue_name, actor_name=actor_name, arguments=kwargs, delay_ms=delay_ms
     )
     if not session.in_transaction():
         # Begin explicitly so that a rollback before any SQL still ends a transaction
         # (and drops this message) instead of being a no-op.
         session.begin()
-    pending = session.info.setdefault(_PENDING, [])
-    pending.append((message, delay_ms))
+    session.add(row)
+    message = _message(row)
+    session.info.setdefault(_PENDING, []).append((message, delay_ms))
     return message
+
+
+def _message(row: OutboxMessage) -> dramatiq.Message[Any]:
+    return dramatiq.Message(
+        queue_name=row.queue_name,
+        actor_name=row.actor_name,
+        args=(),
+        kwargs=dict(row.arguments),
+        options={},
+        message_id=row.id,
+    )
 
 
 def pending_jobs(session: Session) -> list[dramatiq.Message[Any]]:
     return [message for message, _ in session.info.get(_PENDING, [])]
+
+
+def was_sent(message: dramatiq.Message[Any]) -> bool:
+    """Whether the message reached the broker (when its transaction committed, or since)."""
+    return message.message_id not in _deferred
+
+
+def _send(message: dramatiq.Message[Any], delay_ms: int | None) -> bool:
+    try:
+        dramatiq.get_broker().enqueue(message, delay=delay_ms)
+    except Exception as exc:  # noqa: BLE001 - any broker failure leaves the row to the relay
+        _deferred.add(message.message_id)
+        log.warning(
+            "job.deferred",
+            actor=message.actor_name,
+            message_id=message.message_id,
+            error=type(exc).__name__,
+        )
+        return False
+    _deferred.discard(message.message_id)
+    log.info("job.enqueued", actor=message.actor_name, message_id=message.message_id)
+    return True
+
+
+def _forget(engine: Engine, ids: list[str]) -> None:
+    if not ids:
+        return
+    try:
+        with engine.begin() as connection:
+            connection.execute(delete(OutboxMessage).where(col(OutboxMessage.id).in_(ids)))
+    except Exception:  # noqa: BLE001 - the relay sends them again; actors are idempotent
+        log.warning("job.outbox_cleanup_failed", count=len(ids))
 
 
 @event.listens_for(Session, "after_commit")
@@ -64,10 +114,9 @@ def _send_after_commit(session: Session) -> None:
     pending = session.info.pop(_PENDING, [])
     if not pending:
         return
-    broker = dramatiq.get_broker()
-    for message, delay_ms in pending:
-        broker.enqueue(message, delay=delay_ms)
-        log.info("job.enqueued", actor=message.actor_name, message_id=message.message_id)
+    sent = [message.message_id for message, delay_ms in pending if _send(message, delay_ms)]
+    bind = session.get_bind()
+    _forget(bind if isinstance(bind, Engine) else bind.engine, sent)
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -81,6 +130,41 @@ def _drop_after_rollback(session: Session, previous_transaction: SessionTransact
         log.info("job.dropped", count=len(dropped), reason="rollback")
 
 
+def relay(engine: Engine, *, older_than_seconds: float = 5.0, limit: int = 500) -> int:
+    """Hand the outbox's unsent messages to the broker; returns how many were sent.
+
+    Rows younger than ``older_than_seconds`` are left to the commit that wrote them.
+    Several relays may run at once: on PostgreSQL each takes its rows with SKIP LOCKED.
+    """
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    with Session(engine) as session, session.begin():
+        query = (
+            select(OutboxMessage)
+            .where(OutboxMessage.created_at <= cutoff)
+            .order_by(col(OutboxMessage.created_at))
+            .limit(limit)
+        )
+        if engine.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        rows = list(session.scalars(query))
+        sent: list[str] = []
+        for row in rows:
+            if _send(_message(row), row.delay_ms):
+                sent.append(row.id)
+            else:
+                session.execute(
+                    update(OutboxMessage)
+                    .where(col(OutboxMessage.id) == row.id)
+                    .values(attempts=OutboxMessage.attempts + 1, last_error="broker unreachable")
+                )
+                break  # the broker is down: the rest waits for the next round
+        if sent:
+            session.execute(delete(OutboxMessage).where(col(OutboxMessage.id).in_(sent)))
+    if rows:
+        log.info("job.relayed", sent=len(sent), waiting=len(rows) - len(sent))
+    return len(sent)
+
+
 def result_backend() -> ResultBackend:
     for middleware in dramatiq.get_broker().middleware:
         if isinstance(middleware, Results):
@@ -90,6 +174,11 @@ def result_backend() -> ResultBackend:
 
 def wait_for_result(message: dramatiq.Message[Any], timeout_seconds: float) -> Any:
     """Block until the actor answers ``message``; raise ``JobTimedOut`` after the bound."""
+    if not was_sent(message):
+        raise JobTimedOut(
+            f"job {message.actor_name} is waiting in the outbox for the broker",
+            message_id=message.message_id,
+        )
     try:
         return message.get_result(
             backend=result_backend(), block=True, timeout=int(timeout_seconds * 1000)

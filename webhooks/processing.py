@@ -1,4 +1,10 @@
-"""Running the handler of one stored event and recording how it went."""
+"""Running the handler of one stored event and recording how it went.
+
+The event's row is read and its attempt counted in one short transaction, the handler
+runs with none open (it reads Stripe, then applies what it read in short transactions
+of its own), and the outcome is recorded in another. Two deliveries of one event may
+run the handler twice; handlers re-read Stripe and converge, so that is harmless.
+"""
 
 from __future__ import annotations
 
@@ -13,45 +19,57 @@ from webhooks.handlers import HANDLERS, NotOurs, NotYetKnown
 log = structlog.get_logger(__name__)
 
 
-def process(event_id: str) -> str:
-    """Handle the event; returns its new state. ``NotYetKnown`` propagates (retry later)."""
-
-    def attempt(session: Session) -> str:
+def _start(event_id: str) -> WebhookEvent | None:
+    def work(session: Session) -> WebhookEvent | None:
         event = session.get(WebhookEvent, event_id, with_for_update=True)
         if event is None:
-            return EventState.IGNORED.value
+            return None
         event.attempts += 1
-        handler = HANDLERS.get(event.type)
-        try:
-            if handler is None:
-                event.state = EventState.IGNORED
-            else:
-                with session.begin_nested():
-                    handler(session, event)
-                event.state = EventState.PROCESSED
-            event.last_error = None
-        except NotOurs:
-            event.state = EventState.IGNORED
-        except NotYetKnown as exc:
-            event.last_error = str(exc)
-            raise
-        except Exception as exc:  # noqa: BLE001 - recorded, then retried by the actor
-            event.state = EventState.FAILED
-            event.last_error = f"{type(exc).__name__}: {exc}"[:1000]
-            session.add(event)
-            session.flush()
-            log.warning(
-                "webhook.failed",
-                event_id=event.stripe_event_id,
-                type=event.type,
-                error=event.last_error,
-            )
-            return EventState.FAILED.value
-        event.processed_at = utcnow()
         session.add(event)
-        log.info(
-            "webhook.processed", event_id=event.stripe_event_id, type=event.type, state=event.state
-        )
-        return str(event.state)
+        session.flush()
+        session.expunge(event)
+        return event
 
-    return in_transaction(attempt)
+    return in_transaction(work)
+
+
+def _finish(event_id: str, state: EventState, error: str | None, *, done: bool) -> None:
+    def work(session: Session) -> None:
+        event = session.get(WebhookEvent, event_id, with_for_update=True)
+        if event is None:
+            return
+        event.last_error = error
+        if done or state == EventState.FAILED:
+            event.state = state
+        if done:
+            event.processed_at = utcnow()
+        session.add(event)
+
+    in_transaction(work)
+
+
+def process(event_id: str) -> str:
+    """Handle the event; returns its new state. ``NotYetKnown`` propagates (retry later)."""
+    event = _start(event_id)
+    if event is None:
+        return EventState.IGNORED.value
+    handler = HANDLERS.get(event.type)
+    try:
+        if handler is None:
+            state = EventState.IGNORED
+        else:
+            handler(event)
+            state = EventState.PROCESSED
+    except NotOurs:
+        state = EventState.IGNORED
+    except NotYetKnown as exc:
+        _finish(event_id, EventState.PENDING, str(exc), done=False)
+        raise
+    except Exception as exc:  # noqa: BLE001 - recorded, then retried by the actor
+        error = f"{type(exc).__name__}: {exc}"[:1000]
+        _finish(event_id, EventState.FAILED, error, done=False)
+        log.warning("webhook.failed", event_id=event.stripe_event_id, type=event.type, error=error)
+        return EventState.FAILED.value
+    _finish(event_id, state, None, done=True)
+    log.info("webhook.processed", event_id=event.stripe_event_id, type=event.type, state=state)
+    return state.value

@@ -31,9 +31,9 @@ def record(session: Session, event: ReceivedEvent) -> tuple[WebhookEvent, bool]:
         state=EventState.PENDING if handled else EventState.IGNORED,
         processed_at=None if handled else utcnow(),
     )
-    session.add(row)
     try:
         with session.begin_nested():
+            session.add(row)
             session.flush()
     except IntegrityError:
         # The same event arrived twice at once; the other request stored it.

@@ -1,19 +1,16 @@
-"""Actors that keep Stripe in step. Each takes ids, opens a unit of work, calls the
-billing gateway, and lets Dramatiq retry (with backoff and jitter) only what a retry can
-fix: the same idempotency key then replays Stripe's first answer."""
+"""Actors that keep Stripe in step. Each takes ids and calls one reconciler in
+``app.billing``, which opens its own short transactions around the Stripe calls; Dramatiq
+retries (with backoff and jitter) only what a retry can fix."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import structlog
-from sqlmodel import Session
 
-from app.billing import catalog, customers, subscriptions
+from app.billing import catalog, checkout, customers, state, subscriptions
 from app.billing.crypto import unseal
 from app.customers.schemas import BillingInformation
-from app.db import in_transaction
-from app.models import Customer, Subscription
 
 log = structlog.get_logger(__name__)
 
@@ -23,88 +20,58 @@ def should_retry(retries: int, error: BaseException) -> bool:
     return retries < 12 and bool(getattr(error, "retryable", True))
 
 
-def sync_customer(customer_id: str, sealed: str | None = None) -> None:
+def sync_customer(
+    customer_id: str, generation: int | None = None, sealed: str | None = None
+) -> None:
     info = BillingInformation.model_validate(unseal(sealed)) if sealed else None
-
-    def work(session: Session) -> None:
-        customer = session.get(Customer, customer_id)
-        if customer is None or customer.archived_at is not None:
-            log.info("billing.customer.skipped", customer_id=customer_id)
-            return
-        customers.ensure_customer(session, customer, info)
-
-    in_transaction(work)
+    customers.sync_customer(customer_id, info, generation)
 
 
 def sync_subscription(subscription_id: str) -> None:
-    def work(session: Session) -> None:
-        subscription = session.get(Subscription, subscription_id, with_for_update=True)
-        if subscription is not None:
-            subscriptions.sync_subscription(session, subscription)
-
-    in_transaction(work)
+    subscriptions.sync_subscription(subscription_id)
 
 
-def create_checkout(subscription_id: str, options: dict[str, Any]) -> dict[str, str]:
-    def work(session: Session) -> dict[str, str]:
-        subscription = session.get(Subscription, subscription_id, with_for_update=True)
-        if subscription is None:
-            raise LookupError(f"subscription {subscription_id} does not exist")
-        if subscription.checkout_url and subscription.checkout_billing_id:
-            return {
-                "url": subscription.checkout_url,
-                "billing_id": subscription.checkout_billing_id,
-            }
-        created = subscriptions.create_checkout(session, subscription, options)
-        return {"url": created.url, "billing_id": created.billing_id}
-
-    return in_transaction(work)
+def create_checkout(subscription_id: str, options: dict[str, Any]) -> dict[str, str] | None:
+    created = checkout.create_checkout(subscription_id, options)
+    return None if created is None else {"url": created.url, "billing_id": created.billing_id}
 
 
 def sync_catalog(environment_id: str) -> int:
-    return in_transaction(lambda session: catalog.sync_catalog(session, environment_id))
+    return catalog.sync_catalog(environment_id)
 
 
 def record_failure(message_data: dict[str, Any], exception_data: dict[str, Any]) -> None:
-    """Give up visibly: the subscription shows why it is not in Stripe."""
-    subscription_id = (message_data.get("kwargs") or {}).get("subscription_id")
-    if not subscription_id:
-        return
-
-    def work(session: Session) -> None:
-        subscription = session.get(Subscription, subscription_id)
-        if subscription is not None:
-            subscription.billing_sync_error = str(exception_data.get("message", ""))[:500]
-            session.add(subscription)
-
-    in_transaction(work)
+    """Give up visibly: the object shows why it is not in Stripe (a stable code and a
+    safe message; the exception itself goes to the log only)."""
+    kwargs = message_data.get("kwargs") or {}
+    error = state.JobGaveUp(str(exception_data.get("type", "")))
+    if kwargs.get("subscription_id"):
+        state.record_subscription_failure(kwargs["subscription_id"], error)
+    elif kwargs.get("customer_id"):
+        card_generation = kwargs.get("generation") if kwargs.get("sealed") else None
+        state.record_customer_failure(kwargs["customer_id"], error, card_generation=card_generation)
     log.error(
-        "billing.sync_failed", subscription_id=subscription_id, error=exception_data.get("type")
+        "billing.sync_failed",
+        actor=message_data.get("actor_name"),
+        error=exception_data.get("type"),
+        **{k: v for k, v in kwargs.items() if k in ("subscription_id", "customer_id")},
     )
 
 
-_RETRYING = {"retry_when": should_retry, "min_backoff": 500, "max_backoff": 5 * 60 * 1000}
+_RETRYING = {
+    "retry_when": should_retry,
+    "min_backoff": 500,
+    "max_backoff": 5 * 60 * 1000,
+    "on_failure": "billing.record_failure",
+}
 
 ACTORS: list[tuple[Any, dict[str, Any]]] = [
-    (sync_customer, {"actor_name": "billing.sync_customer", **_RETRYING}),
+    (sync_customer, {"actor_name": state.SYNC_CUSTOMER, **_RETRYING}),
     (
         sync_subscription,
-        {
-            "actor_name": "billing.sync_subscription",
-            "store_results": True,
-            **_RETRYING,
-            "on_failure": "billing.record_failure",
-        },
+        {"actor_name": state.SYNC_SUBSCRIPTION, "store_results": True, **_RETRYING},
     ),
-    (
-        create_checkout,
-        {
-            "actor_name": "billing.create_checkout",
-            "store_results": True,
-            **_RETRYING,
-            "on_failure": "billing.record_failure",
-        },
-    ),
+    (create_checkout, {"actor_name": state.CREATE_CHECKOUT, "store_results": True, **_RETRYING}),
     (sync_catalog, {"actor_name": "billing.sync_catalog", **_RETRYING}),
     (record_failure, {"actor_name": "billing.record_failure", "max_retries": 3}),
 ]

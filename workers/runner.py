@@ -8,26 +8,37 @@ import threading
 import dramatiq
 import structlog
 
+from app import jobs
 from app.config import get_settings
-from workers.scheduler import Ticker
+from app.db import get_engine
+from workers.scheduler import RECONCILE_ACTOR, Periodic, Ticker
 
 log = structlog.get_logger(__name__)
 
 
-_tickers: dict[int, list[Ticker]] = {}
+_tickers: dict[int, list[Periodic]] = {}
 
 
 def start_worker(broker: dramatiq.Broker, threads: int, tick_seconds: float = 0) -> dramatiq.Worker:
-    """Start consuming; with ``tick_seconds`` also the ticker of time-driven transitions."""
+    """Start consuming, the outbox relay, the reconciliation sweep's ticker (with billing
+    integrated) and, with ``tick_seconds``, the ticker of time-driven transitions."""
     broker.emit_after("process_boot")
     worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=100)
     worker.start()
-    tickers = []
+    settings = get_settings()
+    tickers: list[Periodic] = [
+        Periodic(
+            "outbox-relay",
+            settings.outbox_relay_interval_seconds,
+            lambda: jobs.relay(
+                get_engine(), older_than_seconds=settings.outbox_relay_after_seconds
+            ),
+        )
+    ]
     if tick_seconds > 0:
         tickers.append(Ticker(broker, tick_seconds))
-    settings = get_settings()
     if settings.billing_integrated and settings.reconcile_interval_seconds > 0:
-        tickers.append(Ticker(broker, settings.reconcile_interval_seconds, "billing.reconcile"))
+        tickers.append(Ticker(broker, settings.reconcile_interval_seconds, RECONCILE_ACTOR))
     for ticker in tickers:
         ticker.start()
     _tickers[id(worker)] = tickers

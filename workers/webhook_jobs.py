@@ -6,7 +6,7 @@ from typing import Any
 
 import dramatiq
 
-from app.billing import reconcile
+from app.billing import sweep
 from app.config import get_settings
 from app.models.webhooks import EventState
 from webhooks.handlers import NotYetKnown
@@ -29,7 +29,8 @@ def process_event(event_id: str) -> str:
 
 
 def reconcile_billing() -> int:
-    return reconcile.sweep(get_settings().reconcile_stale_after_seconds)
+    report = sweep.sweep(get_settings().reconcile_stale_after_seconds)
+    return len(report.differences)
 
 
 ACTORS: list[tuple[Any, dict[str, Any]]] = [

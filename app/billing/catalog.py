@@ -3,28 +3,35 @@ coupons with their promotion codes.
 
 Everything is found again rather than re-created: products by a deterministic id, prices
 by a lookup key made from the local price row id, coupons by a deterministic id, and
-each local row remembers its Stripe id. Prices are never edited (Stripe's prices are
-immutable, and so are a published version's): a new plan version brings new prices.
+each local row remembers its Stripe id. Each function takes a row id, reads it in a short
+transaction, calls Stripe with none open, and records the Stripe id in another. Prices
+are never edited (Stripe's prices are immutable, and so are a published version's): a
+new plan version brings new prices.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from typing import Any, TypeVar
 
 import structlog
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session, SQLModel, select
 from stripe.params import CouponCreateParams, PriceCreateParams, ProductCreateParams
 
 from app.billing.client import gateway
-from app.billing.errors import BillingResourceMissing
+from app.billing.errors import BillingError, BillingRequestRejected, BillingResourceMissing
 from app.billing.idempotency import idempotency_key
 from app.catalog import repository as catalog
 from app.catalog.money import to_minor_units
+from app.db import in_transaction
 from app.models import Coupon, Package, PackagePrice, PromotionCode
 from app.models.catalog import BillingPeriod, CatalogStatus, DiscountType, PackageKind
 
 log = structlog.get_logger(__name__)
+
+T = TypeVar("T", bound=SQLModel)
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
@@ -38,20 +45,40 @@ def price_lookup_key(price: PackagePrice) -> str:
     return f"billing-sync:{price.id}"
 
 
-def ensure_product(session: Session, package: Package) -> str:
+def _read(model: type[T], row_id: str) -> T:
+    def work(session: Session) -> T:
+        row = session.get(model, row_id)
+        if row is None:
+            raise LookupError(f"{model.__name__} {row_id} does not exist")
+        session.expunge(row)
+        return row
+
+    return in_transaction(work)
+
+
+def _record(model: type[SQLModel], row_id: str, billing_id: str) -> None:
+    """Store a Stripe id on a catalog row, unless one was stored meanwhile."""
+
+    def work(session: Session) -> None:
+        table: Any = model
+        session.execute(
+            update(table)
+            .where(table.id == row_id, table.billing_id.is_(None))
+            .values(billing_id=billing_id)
+        )
+
+    in_transaction(work)
+
+
+def ensure_product(package_id: str) -> str:
+    package = _read(Package, package_id)
     if package.billing_id is not None:
         return package.billing_id
     gw = gateway()
     product_id = _stable_id("bs", package.environment_id, f"{package.kind}-{package.ref_id}")
-    existing = session.exec(
-        select(Package.billing_id).where(
-            Package.environment_id == package.environment_id,
-            Package.kind == package.kind,
-            Package.ref_id == package.ref_id,
-            Package.billing_id.isnot(None),  # type: ignore[union-attr]
-        )
-    ).first()
-    if existing is None:
+    try:
+        gw.call(lambda: gw.stripe.v1.products.retrieve(product_id))
+    except BillingResourceMissing:
         params: ProductCreateParams = {
             "id": product_id,
             "name": package.display_name,
@@ -69,23 +96,21 @@ def ensure_product(session: Session, package: Package) -> str:
             )
         )
         log.info("stripe.product.created", ref_id=package.ref_id, billing_id=product_id)
-    package.billing_id = existing or product_id
-    session.add(package)
-    session.flush()
-    return package.billing_id
+    _record(Package, package.id, product_id)
+    return product_id
 
 
-def ensure_price(session: Session, price: PackagePrice) -> str:
+def ensure_price(price_id: str) -> str:
+    price = _read(PackagePrice, price_id)
     if price.billing_id is not None:
         return price.billing_id
-    package = session.get(Package, price.package_id)
-    assert package is not None
-    product_id = ensure_product(session, package)
+    package = _read(Package, price.package_id)
+    product_id = ensure_product(package.id)
     gw = gateway()
     key = price_lookup_key(price)
     found = gw.call(lambda: gw.stripe.v1.prices.list({"lookup_keys": [key], "limit": 1}))
     if found.data:
-        price.billing_id = found.data[0].id
+        billing_id = found.data[0].id
     else:
         params: PriceCreateParams = {
             "product": product_id,
@@ -109,21 +134,21 @@ def ensure_price(session: Session, price: PackagePrice) -> str:
                 params, {"idempotency_key": idempotency_key("price.create", price.id)}
             )
         )
-        price.billing_id = created.id
-        log.info("stripe.price.created", price_id=price.id, billing_id=created.id)
-    session.add(price)
-    session.flush()
-    return price.billing_id
+        billing_id = created.id
+        log.info("stripe.price.created", price_id=price.id, billing_id=billing_id)
+    _record(PackagePrice, price.id, billing_id)
+    return billing_id
 
 
-def ensure_coupon(session: Session, coupon: Coupon) -> str:
+def ensure_coupon(coupon_id: str) -> str:
+    coupon = _read(Coupon, coupon_id)
     if coupon.billing_id is not None:
         return coupon.billing_id
     gw = gateway()
     terms = f"{coupon.type}:{coupon.discount_value}:{coupon.currency}:{coupon.duration_in_months}"
-    coupon_id = _stable_id("bs", coupon.environment_id, f"{coupon.ref_id}-{terms}")
+    stripe_id = _stable_id("bs", coupon.environment_id, f"{coupon.ref_id}-{terms}")
     params: CouponCreateParams = {
-        "id": coupon_id,
+        "id": stripe_id,
         "name": coupon.name[:40],
         "metadata": {
             "billing_sync_environment_id": coupon.environment_id,
@@ -142,31 +167,39 @@ def ensure_coupon(session: Session, coupon: Coupon) -> str:
         params["duration"] = "repeating"
         params["duration_in_months"] = coupon.duration_in_months
     try:
-        gw.call(lambda: gw.stripe.v1.coupons.retrieve(coupon_id))
+        gw.call(lambda: gw.stripe.v1.coupons.retrieve(stripe_id))
     except BillingResourceMissing:
         gw.call(
             lambda: gw.stripe.v1.coupons.create(
-                params, {"idempotency_key": idempotency_key("coupon.create", coupon_id)}
+                params, {"idempotency_key": idempotency_key("coupon.create", stripe_id)}
             )
         )
-        log.info("stripe.coupon.created", ref_id=coupon.ref_id, billing_id=coupon_id)
-    coupon.billing_id = coupon_id
-    session.add(coupon)
-    session.flush()
-    return coupon_id
+        log.info("stripe.coupon.created", ref_id=coupon.ref_id, billing_id=stripe_id)
+    _record(Coupon, coupon.id, stripe_id)
+    return stripe_id
 
 
-def ensure_promotion_code(session: Session, code: PromotionCode) -> str:
+class PromotionCodeTaken(BillingRequestRejected):
+    """The Stripe account already has an active promotion code with this code, for
+    another coupon (another environment sharing the account)."""
+
+    code = "PROMOTION_CODE_TAKEN"
+
+
+def ensure_promotion_code(code_id: str) -> str:
+    code = _read(PromotionCode, code_id)
     if code.billing_id is not None:
         return code.billing_id
-    coupon = session.get(Coupon, code.coupon_id)
-    assert coupon is not None
-    coupon_id = ensure_coupon(session, coupon)
+    coupon_id = ensure_coupon(code.coupon_id)
     gw = gateway()
     found = gw.call(
         lambda: gw.stripe.v1.promotion_codes.list({"code": code.code, "active": True, "limit": 10})
     )
     match = next((p for p in found.data if _coupon_of(p) == coupon_id), None)
+    if match is None and found.data:
+        raise PromotionCodeTaken(
+            f"promotion code {code.code} is in use in this Stripe account by another coupon"
+        )
     if match is None:
         match = gw.call(
             lambda: gw.stripe.v1.promotion_codes.create(
@@ -179,9 +212,7 @@ def ensure_promotion_code(session: Session, code: PromotionCode) -> str:
             )
         )
         log.info("stripe.promotion_code.created", code=code.code, billing_id=match.id)
-    code.billing_id = match.id
-    session.add(code)
-    session.flush()
+    _record(PromotionCode, code.id, match.id)
     return match.id
 
 
@@ -193,27 +224,50 @@ def _coupon_of(promotion_code: object) -> str | None:
     return coupon if isinstance(coupon, str) else getattr(coupon, "id", None)
 
 
-def sync_catalog(session: Session, environment_id: str) -> int:
-    """Make sure every active price, coupon and promotion code exists in Stripe."""
+def sync_catalog(environment_id: str) -> int:
+    """Make sure every active price, coupon and promotion code exists in Stripe.
+
+    One object Stripe refuses does not stop the others: it is logged and counted out.
+    """
+
+    def ids(session: Session) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
+        for kind in (PackageKind.PLAN, PackageKind.ADDON):
+            for package in catalog.latest_packages(session, environment_id, kind):
+                found.extend(("price", p.id) for p in catalog.prices_of(session, package.id))
+        found.extend(
+            ("coupon", coupon_id)
+            for coupon_id in session.exec(
+                select(Coupon.id).where(
+                    Coupon.environment_id == environment_id,
+                    Coupon.status == CatalogStatus.ACTIVE,
+                )
+            )
+        )
+        found.extend(
+            ("promotion_code", code_id)
+            for code_id in session.exec(
+                select(PromotionCode.id).where(
+                    PromotionCode.environment_id == environment_id,
+                    PromotionCode.status == CatalogStatus.ACTIVE,
+                )
+            )
+        )
+        return found
+
+    ensure = {
+        "price": ensure_price,
+        "coupon": ensure_coupon,
+        "promotion_code": ensure_promotion_code,
+    }
     count = 0
-    for kind in (PackageKind.PLAN, PackageKind.ADDON):
-        for package in catalog.latest_packages(session, environment_id, kind):
-            for price in catalog.prices_of(session, package.id):
-                ensure_price(session, price)
-                count += 1
-    for coupon in session.exec(
-        select(Coupon).where(
-            Coupon.environment_id == environment_id, Coupon.status == CatalogStatus.ACTIVE
-        )
-    ):
-        ensure_coupon(session, coupon)
-        count += 1
-    for code in session.exec(
-        select(PromotionCode).where(
-            PromotionCode.environment_id == environment_id,
-            PromotionCode.status == CatalogStatus.ACTIVE,
-        )
-    ):
-        ensure_promotion_code(session, code)
+    for kind, row_id in in_transaction(ids):
+        try:
+            ensure[kind](row_id)
+        except BillingError as exc:
+            if exc.retryable:
+                raise
+            log.warning("stripe.catalog.refused", kind=kind, id=row_id, code=exc.code)
+            continue
         count += 1
     return count

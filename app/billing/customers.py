@@ -2,28 +2,35 @@
 information that travelled (sealed) in the job message, which is never stored.
 
 Only derived facts are kept locally: the Stripe customer id (``billing_id``) and whether
-a default payment method is on file (``has_payment_method``).
+a default payment method is on file (``has_payment_method``). Everything here runs under
+the customer's lock (``app.billing.locks``) and with no transaction open while Stripe
+is called.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
+from dataclasses import dataclass
+from functools import partial
 from typing import cast, get_args
 
 import structlog
 from sqlmodel import Session
 from stripe.params import (
-    CustomerCreateParams,
     CustomerCreateParamsAddress,
     CustomerCreateParamsShipping,
     CustomerCreateParamsTaxIdDatum,
+    CustomerTaxIdCreateParams,
     CustomerUpdateParams,
 )
 
+from app.billing import state
 from app.billing.client import gateway
+from app.billing.errors import BillingError
 from app.billing.idempotency import idempotency_key
+from app.billing.locks import customer_lock
 from app.customers.schemas import Address, BillingInformation
+from app.db import in_transaction
 from app.models import Customer
 
 log = structlog.get_logger(__name__)
@@ -59,13 +66,54 @@ def _tax_ids(info: BillingInformation) -> list[CustomerCreateParamsTaxIdDatum]:
     return result
 
 
-def customer_params(customer: Customer, info: BillingInformation | None) -> CustomerCreateParams:
-    params: CustomerCreateParams = {
-        "metadata": {
-            "billing_sync_environment_id": customer.environment_id,
-            "billing_sync_customer_id": customer.customer_id,
-        },
+@dataclass(frozen=True)
+class CustomerSnapshot:
+    """The local customer as it was read, with no session attached."""
+
+    id: str
+    environment_id: str
+    customer_id: str
+    name: str | None
+    email: str | None
+    billing_id: str | None
+    archived: bool
+    sync_generation: int
+    synced_generation: int
+    payment_method_pending: bool
+
+
+def read_customer(customer_id: str) -> CustomerSnapshot | None:
+    def work(session: Session) -> CustomerSnapshot | None:
+        row = session.get(Customer, customer_id)
+        if row is None:
+            return None
+        return CustomerSnapshot(
+            id=row.id,
+            environment_id=row.environment_id,
+            customer_id=row.customer_id,
+            name=row.name,
+            email=row.email,
+            billing_id=row.billing_id,
+            archived=row.archived_at is not None,
+            sync_generation=row.sync_generation,
+            synced_generation=row.synced_generation,
+            payment_method_pending=row.payment_method_pending,
+        )
+
+    return in_transaction(work)
+
+
+def _metadata(customer: CustomerSnapshot) -> dict[str, str]:
+    return {
+        "billing_sync_environment_id": customer.environment_id,
+        "billing_sync_customer_id": customer.customer_id,
     }
+
+
+def customer_params(
+    customer: CustomerSnapshot, info: BillingInformation | None
+) -> CustomerUpdateParams:
+    params: CustomerUpdateParams = {"metadata": _metadata(customer)}
     if customer.name:
         params["name"] = customer.name
     if customer.email:
@@ -88,64 +136,98 @@ def customer_params(customer: Customer, info: BillingInformation | None) -> Cust
         params["shipping"] = shipping
     if info.language:
         params["preferred_locales"] = [info.language]
-    tax_ids = _tax_ids(info)
-    if tax_ids:
-        params["tax_id_data"] = tax_ids
     return params
 
 
-def _update_params(params: CustomerCreateParams) -> CustomerUpdateParams:
-    update: CustomerUpdateParams = {}
-    for key in ("name", "email", "phone", "preferred_locales", "metadata", "address", "shipping"):
-        if key in params:
-            update[key] = params[key]
-    return update
-
-
-def _revision(params: object) -> str:
-    return hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def ensure_customer(
-    session: Session, customer: Customer, info: BillingInformation | None = None
-) -> str:
-    """The Stripe customer id, creating or updating the Stripe customer as needed."""
+def _find_existing(customer: CustomerSnapshot) -> str | None:
+    """The Stripe customer an earlier, answer-lost attempt made for this customer."""
     gw = gateway()
-    params = customer_params(customer, info)
-    if customer.billing_id is None:
+    query = (
+        f"metadata['billing_sync_customer_id']:'{_quoted(customer.customer_id)}' AND "
+        f"metadata['billing_sync_environment_id']:'{customer.environment_id}'"
+    )
+    found = gw.call(lambda: gw.stripe.v1.customers.search({"query": query, "limit": 1}))
+    return found.data[0].id if found.data else None
+
+
+def _quoted(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("'", "\\'")
+
+
+def ensure_exists(customer: CustomerSnapshot) -> str:
+    """The Stripe customer's id, creating it (once) if it does not exist yet.
+
+    Only this function creates Stripe customers. The creation carries nothing but the
+    metadata that identifies the local customer, under a key of the local id alone: a
+    retry within Stripe's 24 hours replays the first answer, and after that the search
+    by metadata finds the customer, so a lost answer never makes a second one. The id
+    is recorded at once, in its own transaction.
+    """
+    if customer.billing_id is not None:
+        return customer.billing_id
+    billing_id = _find_existing(customer)
+    if billing_id is None:
+        gw = gateway()
+        metadata = _metadata(customer)
         created = gw.call(
             lambda: gw.stripe.v1.customers.create(
-                params, {"idempotency_key": idempotency_key("customer.create", customer.id)}
+                {"metadata": metadata},
+                {"idempotency_key": idempotency_key("customer.create", customer.id)},
             )
         )
-        customer.billing_id = created.id
-        session.add(customer)
-        session.flush()
-        log.info("stripe.customer.created", customer_id=customer.customer_id, billing_id=created.id)
-    elif info is not None:
-        update = _update_params(params)
-        billing_id = customer.billing_id
-        gw.call(
-            lambda: gw.stripe.v1.customers.update(
-                billing_id,
-                update,
-                {
-                    "idempotency_key": idempotency_key(
-                        "customer.update", customer.id, revision=_revision(update)
-                    )
-                },
-            )
-        )
-        log.info("stripe.customer.updated", customer_id=customer.customer_id)
-    if info is not None and info.paymentMethodId:
-        attach_payment_method(session, customer, info.paymentMethodId)
-    return customer.billing_id
+        billing_id = created.id
+        log.info("stripe.customer.created", customer_id=customer.customer_id, billing_id=billing_id)
+    state.record_customer_billing_id(customer.id, billing_id)
+    return billing_id
 
 
-def attach_payment_method(session: Session, customer: Customer, payment_method_id: str) -> None:
+def _push(
+    customer: CustomerSnapshot,
+    billing_id: str,
+    info: BillingInformation | None,
+    card_generation: int | None,
+) -> None:
+    """Bring the Stripe customer's fields to the local state (plus what ``info`` says).
+
+    The key names this request: the local id, the generation whose job carries ``info``
+    (each such job is a request of its own) and the generation of the stored fields.
+    """
     gw = gateway()
-    billing_id = customer.billing_id
-    assert billing_id is not None
+    params = customer_params(customer, info)
+    job = "fields" if card_generation is None else str(card_generation)
+    key = idempotency_key(
+        "customer.update", customer.id, revision=f"{job}:{customer.sync_generation}"
+    )
+    gw.call(lambda: gw.stripe.v1.customers.update(billing_id, params, {"idempotency_key": key}))
+    if info is not None and info.taxIds:
+        _add_tax_ids(customer, billing_id, info)
+    log.info("stripe.customer.updated", customer_id=customer.customer_id)
+
+
+def _add_tax_ids(customer: CustomerSnapshot, billing_id: str, info: BillingInformation) -> None:
+    gw = gateway()
+    existing = gw.call(lambda: gw.stripe.v1.customers.tax_ids.list(billing_id, {"limit": 100}))
+    have = {(t.type, t.value) for t in existing.data}
+    for datum in _tax_ids(info):
+        if (datum["type"], datum["value"]) in have:
+            continue
+        params: CustomerTaxIdCreateParams = {"type": datum["type"], "value": datum["value"]}
+        digest = hashlib.sha256(f"{datum['type']}:{datum['value']}".encode()).hexdigest()[:16]
+        key = idempotency_key("customer.tax_id", customer.id, digest)
+        gw.call(
+            partial(
+                gw.stripe.v1.customers.tax_ids.create,
+                billing_id,
+                params,
+                {"idempotency_key": key},
+            )
+        )
+
+
+def attach_payment_method(
+    customer: CustomerSnapshot, billing_id: str, payment_method_id: str, generation: int
+) -> None:
+    gw = gateway()
     gw.call(
         lambda: gw.stripe.v1.payment_methods.attach(
             payment_method_id,
@@ -157,18 +239,76 @@ def attach_payment_method(session: Session, customer: Customer, payment_method_i
             },
         )
     )
+    # The generation keeps a card that comes back (A, then B, then A again) from
+    # replaying the first answer while B is the default.
     gw.call(
         lambda: gw.stripe.v1.customers.update(
             billing_id,
             {"invoice_settings": {"default_payment_method": payment_method_id}},
             {
                 "idempotency_key": idempotency_key(
-                    "customer.default_payment_method", customer.id, payment_method_id
+                    "customer.default_payment_method", customer.id, revision=str(generation)
                 )
             },
         )
     )
-    customer.has_payment_method = True
-    session.add(customer)
-    session.flush()
     log.info("stripe.customer.payment_method_attached", customer_id=customer.customer_id)
+
+
+def sync_customer(
+    customer_id: str, info: BillingInformation | None = None, generation: int | None = None
+) -> None:
+    """Make the Stripe customer match the local one, and forward ``info`` (from the job
+    of ``generation``) on the way. A refusal is recorded on the customer, not raised;
+    what a retry can fix is raised for the job to retry."""
+    card = info is not None and bool(info.paymentMethodId)
+    card_generation = generation if card else None
+    with customer_lock(customer_id):
+        snapshot = read_customer(customer_id)
+        if snapshot is None or snapshot.archived:
+            log.info("billing.customer.skipped", customer_id=customer_id)
+            return
+        try:
+            billing_id = ensure_exists(snapshot)
+            if info is not None or snapshot.synced_generation < snapshot.sync_generation:
+                _push(snapshot, billing_id, info, generation if info is not None else None)
+            if info is not None and info.paymentMethodId and generation is not None:
+                attach_payment_method(snapshot, billing_id, info.paymentMethodId, generation)
+        except BillingError as exc:
+            if exc.retryable:
+                raise
+            state.record_customer_failure(customer_id, exc, card_generation=card_generation)
+            log.warning("billing.customer.refused", customer_id=snapshot.customer_id, code=exc.code)
+            return
+        state.record_customer_synced(
+            customer_id,
+            snapshot.sync_generation,
+            card_generation=card_generation,
+            has_payment_method=True if card else None,
+        )
+
+
+class PaymentMethodOnItsWay(BillingError):
+    """A card given to the customer is not attached in Stripe yet: wait for it."""
+
+    code = "PAYMENT_METHOD_PENDING"
+    retryable = True
+
+
+def customer_for_billing(customer_id: str) -> str:
+    """The Stripe customer a subscription or checkout of this customer is billed to.
+
+    Called under the customer's lock. The Stripe customer is made (or brought up to
+    date) here if need be; a card still on its way makes the caller wait for it.
+    """
+    with customer_lock(customer_id):
+        snapshot = read_customer(customer_id)
+        if snapshot is None:
+            raise LookupError(f"customer {customer_id} does not exist")
+        if snapshot.payment_method_pending:
+            raise PaymentMethodOnItsWay("the customer's payment method is still on its way")
+        billing_id = ensure_exists(snapshot)
+        if snapshot.synced_generation < snapshot.sync_generation:
+            _push(snapshot, billing_id, None, None)
+            state.record_customer_synced(customer_id, snapshot.sync_generation)
+        return billing_id

@@ -36,7 +36,7 @@ def preview_change(
     current = {item.price.id: item for item in remote["items"].data}
     desired: dict[str, int] = {}
     for price, quantity in new_items:
-        price_id = ensure_price(session, price)
+        price_id = ensure_price(price.id)
         desired[price_id] = desired.get(price_id, 0) + quantity
     items: list[InvoiceCreatePreviewParamsSubscriptionDetailsItem] = []
     for price_id, quantity in desired.items():

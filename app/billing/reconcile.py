@@ -3,7 +3,9 @@
 Webhook handlers and the reconciliation sweep both end here, and both re-read the
 object from Stripe instead of trusting an event's payload: whatever order events arrive
 in, duplicated or late, each handler applies the current state, so every delivery order
-ends in the same local state, and a lost event is repaired by the next read.
+ends in the same local state, and a lost event is repaired by the next read. Stripe is
+read with no transaction open; what it said is then applied in one short transaction
+that locks the customer row first (the one lock order every writer follows).
 
 Stripe status -> local status:
 - ``active`` / ``past_due`` / ``unpaid`` -> ACTIVE (a PAYMENT_PENDING one is activated)
@@ -14,23 +16,28 @@ Stripe status -> local status:
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from functools import partial
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
+import stripe
 import structlog
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, select
 
 from app import clock
+from app.billing import state
 from app.billing.client import gateway
-from app.billing.subscriptions import record_invoice
-from app.db import in_transaction, unit_of_work
+from app.billing.subscriptions import invoice_summary, store_invoice
+from app.customers.repository import lock_customer
+from app.db import in_transaction
 from app.models import Customer, Subscription
-from app.models.subscriptions import LIVE_STATUSES, SubscriptionStatus
-from app.subscriptions import lifecycle
+from app.models.subscriptions import ENDED_STATUSES, LIVE_STATUSES, SubscriptionStatus
+from app.subscriptions import lifecycle, repository
 
 log = structlog.get_logger(__name__)
 
 LIVE = {s.value for s in LIVE_STATUSES}
+ENDED = {s.value for s in ENDED_STATUSES}
 
 
 def subscription_by_billing_ids(
@@ -62,22 +69,57 @@ def subscription_by_billing_ids(
     return None
 
 
-def reconcile_subscription(session: Session, subscription: Subscription) -> None:
-    now = clock.now()
-    if subscription.billing_id is None:
-        if subscription.checkout_billing_id is not None:
-            reconcile_checkout(session, subscription)
-        return
+@dataclass(frozen=True)
+class RemoteSubscription:
+    """What Stripe says of a subscription, read before any transaction opens."""
+
+    billing_id: str
+    status: str
+    ended_at: int | None
+    invoice: dict[str, Any] | None
+
+
+def read_remote(billing_id: str) -> RemoteSubscription:
     gw = gateway()
-    billing_id = subscription.billing_id
     remote = gw.call(
         lambda: gw.stripe.v1.subscriptions.retrieve(
             billing_id, {"expand": ["latest_invoice", "latest_invoice.confirmation_secret"]}
         )
     )
+    latest = remote.latest_invoice
+    summary = invoice_summary(latest) if isinstance(latest, stripe.Invoice) else None
+    return RemoteSubscription(
+        billing_id=billing_id, status=remote.status, ended_at=remote.ended_at, invoice=summary
+    )
+
+
+def _locked(session: Session, subscription_id: str) -> Subscription | None:
+    """The subscription, after its customer row: the lock order of every writer."""
+    customer_id = session.exec(
+        select(Subscription.customer_id).where(Subscription.id == subscription_id)
+    ).first()
+    if customer_id is None:
+        return None
+    lock_customer(session, customer_id)
+    return session.get(Subscription, subscription_id, with_for_update=True)
+
+
+def apply_remote(session: Session, subscription: Subscription, remote: RemoteSubscription) -> None:
+    now = clock.now()
     status = remote.status
     if status in ("active", "past_due", "unpaid", "trialing"):
+        was_pending = subscription.status == SubscriptionStatus.PAYMENT_PENDING
+        holders = repository.in_slot(
+            session, subscription.customer_id, subscription.product_id, subscription.resource_id
+        )
         lifecycle.activate_paid(session, subscription, now)
+        if was_pending:
+            # What the paid subscription replaced must end in Stripe too.
+            for holder in holders:
+                if holder.id != subscription.id and (
+                    holder.billing_id is not None or holder.pricing_type == "PAID"
+                ):
+                    state.request_subscription_sync(session, holder)
     elif status in ("canceled", "incomplete_expired") and subscription.status in (
         *LIVE,
         SubscriptionStatus.PAYMENT_PENDING.value,
@@ -90,98 +132,101 @@ def reconcile_subscription(session: Session, subscription: Subscription) -> None
         lifecycle.end(session, subscription, at, ended, f"billing: {status}")
         if ended == SubscriptionStatus.CANCELED:
             lifecycle.fall_back(session, subscription, at, now)
-    latest = remote.latest_invoice
-    if latest is not None and not isinstance(latest, str):
-        record_invoice(session, subscription, latest)
+    if remote.invoice is not None:
+        store_invoice(session, subscription, remote.invoice)
     subscription.billing_checked_at = now
     session.add(subscription)
     session.flush()
 
 
-def reconcile_checkout(session: Session, subscription: Subscription) -> None:
-    checkout_id = subscription.checkout_billing_id
+def reconcile_subscription(subscription_id: str) -> None:
+    def read(session: Session) -> tuple[str | None, str | None] | None:
+        subscription = session.get(Subscription, subscription_id)
+        if subscription is None:
+            return None
+        return subscription.billing_id, subscription.checkout_billing_id
+
+    found = in_transaction(read)
+    if found is None:
+        return
+    billing_id, checkout_id = found
+    if billing_id is None:
+        if checkout_id is not None:
+            reconcile_checkout(subscription_id)
+        return
+    remote = read_remote(billing_id)
+
+    def apply(session: Session) -> None:
+        subscription = _locked(session, subscription_id)
+        if subscription is not None and subscription.billing_id == billing_id:
+            apply_remote(session, subscription, remote)
+
+    in_transaction(apply)
+
+
+def reconcile_checkout(subscription_id: str) -> None:
+    def read(session: Session) -> str | None:
+        subscription = session.get(Subscription, subscription_id)
+        return None if subscription is None else subscription.checkout_billing_id
+
+    checkout_id = in_transaction(read)
     if checkout_id is None:
         return
     gw = gateway()
     checkout = gw.call(lambda: gw.stripe.v1.checkout.sessions.retrieve(checkout_id))
-    now = clock.now()
     if checkout.status == "complete" and checkout.subscription:
         remote_id = (
             checkout.subscription
             if isinstance(checkout.subscription, str)
             else checkout.subscription.id
         )
-        subscription.billing_id = remote_id
+        state.record_subscription_billing_id(subscription_id, remote_id)
+        reconcile_subscription(subscription_id)
+        return
+
+    def apply(session: Session) -> None:
+        subscription = _locked(session, subscription_id)
+        if subscription is None:
+            return
+        now = clock.now()
+        if (
+            checkout.status == "expired"
+            and subscription.status == SubscriptionStatus.PAYMENT_PENDING
+        ):
+            lifecycle.end(
+                session,
+                subscription,
+                max(now, subscription.start_date),
+                SubscriptionStatus.CANCELED,
+                "checkout expired",
+            )
+        subscription.billing_checked_at = now
         session.add(subscription)
-        session.flush()
-        reconcile_subscription(session, subscription)
-    elif checkout.status == "expired" and subscription.status == SubscriptionStatus.PAYMENT_PENDING:
-        lifecycle.end(
-            session,
-            subscription,
-            max(now, subscription.start_date),
-            SubscriptionStatus.CANCELED,
-            "checkout expired",
-        )
-    subscription.billing_checked_at = now
-    session.add(subscription)
-    session.flush()
+
+    in_transaction(apply)
 
 
-def reconcile_customer(session: Session, customer: Customer) -> None:
-    if customer.billing_id is None:
+def reconcile_customer(customer_id: str) -> None:
+    def read(session: Session) -> str | None:
+        customer = session.get(Customer, customer_id)
+        return None if customer is None else customer.billing_id
+
+    billing_id = in_transaction(read)
+    if billing_id is None:
         return
     gw = gateway()
-    billing_id = customer.billing_id
     remote = gw.call(lambda: gw.stripe.v1.customers.retrieve(billing_id))
     settings = remote.invoice_settings
     has_default = settings is not None and settings.default_payment_method is not None
-    if customer.has_payment_method != has_default:
-        customer.has_payment_method = has_default
-        session.add(customer)
-        session.flush()
+
+    def apply(session: Session) -> None:
+        customer = lock_customer(session, customer_id)
+        if customer is not None and customer.has_payment_method != has_default:
+            customer.has_payment_method = has_default
+            session.add(customer)
+
+    in_transaction(apply)
 
 
 def _time(timestamp: int) -> datetime:
     return datetime.fromtimestamp(timestamp, UTC)
-
-
-def due_for_sweep(session: Session, stale_after_seconds: float) -> list[str]:
-    """Subscriptions whose Stripe side may have moved without us hearing of it."""
-    now = clock.now()
-    stale = now - timedelta(seconds=stale_after_seconds)
-    query = select(Subscription.id).where(
-        or_(
-            col(Subscription.billing_id).is_not(None),
-            col(Subscription.checkout_billing_id).is_not(None),
-        ),
-        or_(
-            Subscription.status == SubscriptionStatus.PAYMENT_PENDING.value,
-            col(Subscription.payment_collection) != "NOT_REQUIRED",
-            col(Subscription.billing_checked_at).is_(None),
-            col(Subscription.billing_checked_at) < stale,
-        ),
-        col(Subscription.status).in_([*LIVE, SubscriptionStatus.PAYMENT_PENDING.value]),
-    )
-    return list(session.exec(query.limit(1000)))
-
-
-def sweep(stale_after_seconds: float) -> int:
-    """Re-read Stripe for every pending or stale subscription; returns how many."""
-    with unit_of_work() as session:
-        ids = due_for_sweep(session, stale_after_seconds)
-    done = 0
-    for subscription_id in ids:
-        try:
-            in_transaction(partial(_reconcile_one, subscription_id=subscription_id))
-            done += 1
-        except Exception:
-            log.exception("billing.reconcile_failed", subscription_id=subscription_id)
-    log.info("billing.swept", checked=done, due=len(ids))
-    return done
-
-
-def _reconcile_one(session: Session, *, subscription_id: str) -> None:
-    subscription = session.get(Subscription, subscription_id, with_for_update=True)
-    if subscription is not None:
-        reconcile_subscription(session, subscription)

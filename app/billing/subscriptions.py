@@ -4,12 +4,17 @@
 subscription as it is now and makes Stripe match it (create, change items, schedule or
 apply the cancellation). Running it twice, or after several local changes, converges on
 the same Stripe state, which is what makes the jobs safe to redeliver and to coalesce.
+
+It runs under the customer's lock and never with a transaction open across a Stripe
+call: read the desired state (short transaction), call Stripe, record the outcome
+(short transaction, guarded by the sync generation; a stale outcome leaves the
+subscription lagging and it is reconciled again). A Stripe subscription is created only
+here (or by Checkout), after looking for one an earlier attempt made (by the metadata
+billing-sync puts on it), and its id is recorded at once.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -25,16 +30,23 @@ from stripe.params import (
     SubscriptionUpdateParams,
     SubscriptionUpdateParamsItem,
 )
-from stripe.params.checkout import SessionCreateParams
 
 from app import clock
-from app.billing import invoices
-from app.billing.catalog import ensure_coupon, ensure_price, ensure_promotion_code
+from app.billing import invoices, state
+from app.billing.catalog import (
+    PromotionCodeTaken,
+    ensure_coupon,
+    ensure_price,
+    ensure_promotion_code,
+)
 from app.billing.client import gateway
-from app.billing.customers import ensure_customer
+from app.billing.customers import customer_for_billing, read_customer
+from app.billing.errors import BillingError
 from app.billing.idempotency import idempotency_key
-from app.models import Coupon, Customer, PromotionCode, Subscription
-from app.models.subscriptions import ENDED_STATUSES, PaymentCollection, SubscriptionStatus
+from app.billing.locks import customer_lock
+from app.db import in_transaction
+from app.models import Customer, PromotionCode, Subscription
+from app.models.subscriptions import ENDED_STATUSES, SubscriptionStatus
 from app.subscriptions import views
 
 log = structlog.get_logger(__name__)
@@ -43,49 +55,118 @@ ENDED = {s.value for s in ENDED_STATUSES}
 
 
 @dataclass(frozen=True)
-class CheckoutSession:
-    url: str
-    billing_id: str
+class DesiredSubscription:
+    """What Stripe should hold for one local subscription, read in one transaction."""
+
+    id: str
+    ref_id: str
+    environment_id: str
+    customer_id: str
+    status: str
+    paid: bool
+    billing_id: str | None
+    sync_generation: int
+    items: tuple[tuple[str, int], ...]  # (local price id, quantity)
+    coupon_id: str | None
+    promotion_code_id: str | None
+    promotion_coupon_id: str | None
+    is_trial: bool
+    trial_end_date: datetime | None
+    start_date: datetime
+    effective_end_date: datetime | None
+
+    @property
+    def ended(self) -> bool:
+        return self.status in ENDED
+
+    @property
+    def needs_billing(self) -> bool:
+        return self.paid or self.billing_id is not None
 
 
-def _items(session: Session, subscription: Subscription) -> list[tuple[str, int]]:
+def desired_of(session: Session, subscription: Subscription) -> DesiredSubscription:
     shown = views.load(session, subscription)
+    items = tuple(
+        (line.price.id, line.quantity)
+        for line in [*shown.plan_prices, *shown.addon_prices]
+        if line.quantity > 0
+    )
+    promotion_coupon_id = None
+    if subscription.promotion_code_id:
+        code = session.get(PromotionCode, subscription.promotion_code_id)
+        promotion_coupon_id = code.coupon_id if code is not None else None
+    return DesiredSubscription(
+        id=subscription.id,
+        ref_id=subscription.ref_id,
+        environment_id=subscription.environment_id,
+        customer_id=subscription.customer_id,
+        status=subscription.status,
+        paid=subscription.pricing_type == "PAID",
+        billing_id=subscription.billing_id,
+        sync_generation=subscription.sync_generation,
+        items=items,
+        coupon_id=subscription.coupon_id,
+        promotion_code_id=subscription.promotion_code_id,
+        promotion_coupon_id=promotion_coupon_id,
+        is_trial=subscription.is_trial,
+        trial_end_date=subscription.trial_end_date,
+        start_date=subscription.start_date,
+        effective_end_date=subscription.effective_end_date,
+    )
+
+
+def read_desired(subscription_id: str) -> DesiredSubscription | None:
+    def work(session: Session) -> DesiredSubscription | None:
+        subscription = session.get(Subscription, subscription_id)
+        return None if subscription is None else desired_of(session, subscription)
+
+    return in_transaction(work)
+
+
+def stripe_items(desired: DesiredSubscription) -> list[tuple[str, int]]:
     items: dict[str, int] = {}
-    for line in [*shown.plan_prices, *shown.addon_prices]:
-        if line.quantity > 0:
-            price_id = ensure_price(session, line.price)
-            items[price_id] = items.get(price_id, 0) + line.quantity
+    for price_id, quantity in desired.items:
+        stripe_price = ensure_price(price_id)
+        items[stripe_price] = items.get(stripe_price, 0) + quantity
     return sorted(items.items())
 
 
-def _discount(session: Session, subscription: Subscription) -> tuple[str, str] | None:
-    """("promotion_code" | "coupon", Stripe id) of the subscription's discount, if any."""
-    if subscription.promotion_code_id:
-        code = session.get(PromotionCode, subscription.promotion_code_id)
-        if code is not None:
-            return "promotion_code", ensure_promotion_code(session, code)
-    if subscription.coupon_id:
-        coupon = session.get(Coupon, subscription.coupon_id)
-        if coupon is not None:
-            return "coupon", ensure_coupon(session, coupon)
+def discount(desired: DesiredSubscription) -> tuple[str, str] | None:
+    """("promotion_code" | "coupon", Stripe id) of the subscription's discount, if any.
+
+    A promotion code whose code another environment holds in a shared Stripe account is
+    applied as its coupon: the same discount, without the code.
+    """
+    if desired.promotion_code_id:
+        try:
+            return "promotion_code", ensure_promotion_code(desired.promotion_code_id)
+        except PromotionCodeTaken:
+            if desired.promotion_coupon_id:
+                return "coupon", ensure_coupon(desired.promotion_coupon_id)
+            raise
+    if desired.coupon_id:
+        return "coupon", ensure_coupon(desired.coupon_id)
     return None
 
 
-def _discounts(
-    session: Session, subscription: Subscription
-) -> list[SubscriptionCreateParamsDiscount]:
-    found = _discount(session, subscription)
+def _discounts(desired: DesiredSubscription) -> list[SubscriptionCreateParamsDiscount]:
+    found = discount(desired)
     if found is None:
         return []
     kind, billing_id = found
     return [{"promotion_code": billing_id} if kind == "promotion_code" else {"coupon": billing_id}]
 
 
-def _metadata(subscription: Subscription) -> dict[str, str]:
+def metadata(desired: DesiredSubscription) -> dict[str, str]:
     return {
-        "billing_sync_environment_id": subscription.environment_id,
-        "billing_sync_subscription_id": subscription.ref_id,
+        "billing_sync_environment_id": desired.environment_id,
+        "billing_sync_subscription_id": desired.ref_id,
     }
+
+
+def metadata_of(remote: stripe.Subscription) -> dict[str, str]:
+    tags: dict[str, str] = remote.to_dict().get("metadata") or {}
+    return {str(key): str(value) for key, value in tags.items()}
 
 
 def _timestamp(moment: datetime) -> int:
@@ -110,60 +191,85 @@ def payment_attempt(invoice: stripe.Invoice) -> tuple[str | None, str | None]:
     return None, None
 
 
-def record_invoice(
-    session: Session, subscription: Subscription, invoice: stripe.Invoice | None
-) -> None:
-    if invoice is None:
-        return
+def invoice_summary(invoice: stripe.Invoice) -> dict[str, Any]:
     intent_status, error_message = payment_attempt(invoice)
-    summary = invoices.summary(invoice, intent_status, error_message)
+    return invoices.summary(invoice, intent_status, error_message)
+
+
+def store_invoice(session: Session, subscription: Subscription, summary: dict[str, Any]) -> None:
     subscription.latest_invoice = summary
     subscription.payment_collection = summary["paymentCollection"]
     session.add(subscription)
     session.flush()
 
 
-def _create(session: Session, subscription: Subscription, customer_id: str) -> stripe.Subscription:
+def record_invoice(subscription_id: str, invoice: stripe.Invoice) -> None:
+    summary = invoice_summary(invoice)
+
+    def work(session: Session) -> None:
+        subscription = session.get(Subscription, subscription_id)
+        if subscription is not None:
+            store_invoice(session, subscription, summary)
+
+    in_transaction(work)
+
+
+def find_remote(
+    customer_billing_id: str, desired: DesiredSubscription
+) -> stripe.Subscription | None:
+    """The Stripe subscription an earlier attempt made for ``desired``, if any."""
+    gw = gateway()
+    wanted = metadata(desired)
+    found: stripe.Subscription | None = None
+    listing = gw.call(
+        lambda: gw.stripe.v1.subscriptions.list(
+            {"customer": customer_billing_id, "status": "all", "limit": 100}
+        )
+    )
+    for remote in listing.auto_paging_iter():
+        tags = metadata_of(remote)
+        ours = all(tags.get(key) == value for key, value in wanted.items())
+        if ours and (found is None or remote.status != "canceled"):
+            found = remote
+    return found
+
+
+def _create(desired: DesiredSubscription, customer_id: str) -> stripe.Subscription:
     gw = gateway()
     now = clock.now()
     items: list[SubscriptionCreateParamsItem] = [
-        {"price": price, "quantity": quantity} for price, quantity in _items(session, subscription)
+        {"price": price, "quantity": quantity} for price, quantity in stripe_items(desired)
     ]
     params: SubscriptionCreateParams = {
         "customer": customer_id,
         "items": items,
-        "metadata": _metadata(subscription),
+        "metadata": metadata(desired),
         "payment_behavior": "allow_incomplete",
         "expand": ["latest_invoice", "latest_invoice.confirmation_secret"],
     }
-    if subscription.is_trial and subscription.trial_end_date and subscription.trial_end_date > now:
-        params["trial_end"] = _timestamp(subscription.trial_end_date)
-    if subscription.start_date < now:
-        params["backdate_start_date"] = _timestamp(subscription.start_date)
-    discounts = _discounts(session, subscription)
+    if desired.is_trial and desired.trial_end_date and desired.trial_end_date > now:
+        params["trial_end"] = _timestamp(desired.trial_end_date)
+    if desired.start_date < now:
+        params["backdate_start_date"] = _timestamp(desired.start_date)
+    discounts = _discounts(desired)
     if discounts:
         params["discounts"] = discounts
-    created = gw.call(
-        lambda: gw.stripe.v1.subscriptions.create(
-            params, {"idempotency_key": idempotency_key("subscription.create", subscription.id)}
-        )
-    )
+    key = idempotency_key("subscription.create", desired.id, revision=str(desired.sync_generation))
+    created = gw.call(lambda: gw.stripe.v1.subscriptions.create(params, {"idempotency_key": key}))
     log.info(
         "stripe.subscription.created",
-        subscription_id=subscription.ref_id,
+        subscription_id=desired.ref_id,
         billing_id=created.id,
         status=created.status,
     )
     return created
 
 
-def _update_items(
-    session: Session, subscription: Subscription, remote: stripe.Subscription
-) -> None:
-    desired = dict(_items(session, subscription))
+def _update_items(desired: DesiredSubscription, remote: stripe.Subscription) -> None:
+    wanted = dict(stripe_items(desired))
     current = {item.price.id: item for item in remote["items"].data}
     changes: list[SubscriptionUpdateParamsItem] = []
-    for price_id, quantity in desired.items():
+    for price_id, quantity in wanted.items():
         item = current.get(price_id)
         if item is None:
             changes.append({"price": price_id, "quantity": quantity})
@@ -172,58 +278,117 @@ def _update_items(
     changes.extend(
         {"id": item.id, "deleted": True}
         for price_id, item in current.items()
-        if price_id not in desired
+        if price_id not in wanted
     )
     if not changes:
         return
-    revision = hashlib.sha256(json.dumps(sorted(desired.items())).encode()).hexdigest()[:16]
     params: SubscriptionUpdateParams = {"items": changes, "proration_behavior": "create_prorations"}
     gw = gateway()
     billing_id = remote.id
-    gw.call(
-        lambda: gw.stripe.v1.subscriptions.update(
-            billing_id,
-            params,
-            {
-                "idempotency_key": idempotency_key(
-                    "subscription.items", subscription.id, revision=revision
-                )
-            },
-        )
-    )
-    log.info("stripe.subscription.items_updated", subscription_id=subscription.ref_id)
+    key = idempotency_key("subscription.items", desired.id, revision=str(desired.sync_generation))
+    gw.call(lambda: gw.stripe.v1.subscriptions.update(billing_id, params, {"idempotency_key": key}))
+    log.info("stripe.subscription.items_updated", subscription_id=desired.ref_id)
 
 
-def _sync_end(subscription: Subscription, remote: stripe.Subscription) -> None:
+def _sync_end(desired: DesiredSubscription, remote: stripe.Subscription) -> None:
     gw = gateway()
     billing_id = remote.id
-    if subscription.status in ENDED:
-        if remote.status != "canceled":
+    if desired.ended:
+        if remote.status not in ("canceled", "incomplete_expired"):
             gw.call(
                 lambda: gw.stripe.v1.subscriptions.cancel(
                     billing_id,
                     {},
-                    {"idempotency_key": idempotency_key("subscription.cancel", subscription.id)},
+                    {"idempotency_key": idempotency_key("subscription.cancel", desired.id)},
                 )
             )
-            log.info("stripe.subscription.cancelled", subscription_id=subscription.ref_id)
+            log.info("stripe.subscription.cancelled", subscription_id=desired.ref_id)
         return
-    wanted = (
-        _timestamp(subscription.effective_end_date) if subscription.effective_end_date else None
-    )
+    wanted = _timestamp(desired.effective_end_date) if desired.effective_end_date else None
     if remote.cancel_at != wanted:
         params: SubscriptionUpdateParams = {"cancel_at": wanted if wanted else ""}
-        gw.call(
-            lambda: gw.stripe.v1.subscriptions.update(
-                billing_id,
-                params,
-                {
-                    "idempotency_key": idempotency_key(
-                        "subscription.cancel_at", subscription.id, revision=str(wanted)
-                    )
-                },
-            )
+        # The generation, not the value, names the request: a date set, unset and set
+        # again is three requests, never a replay of the first.
+        key = idempotency_key(
+            "subscription.cancel_at", desired.id, revision=str(desired.sync_generation)
         )
+        gw.call(
+            lambda: gw.stripe.v1.subscriptions.update(billing_id, params, {"idempotency_key": key})
+        )
+
+
+def _reconcile_once(desired: DesiredSubscription) -> bool:
+    """Bring Stripe to ``desired``; False when it cannot be done yet (not started)."""
+    if not desired.needs_billing:
+        return True
+    if desired.billing_id is None:
+        if desired.status == SubscriptionStatus.PAYMENT_PENDING:
+            return True  # Checkout creates it once the customer pays.
+        live = not desired.ended and desired.status != SubscriptionStatus.NOT_STARTED
+        if live:
+            customer_billing_id: str | None = customer_for_billing(desired.customer_id)
+        else:
+            owner = read_customer(desired.customer_id)
+            customer_billing_id = owner.billing_id if owner is not None else None
+        remote = find_remote(customer_billing_id, desired) if customer_billing_id else None
+        if remote is None:
+            if not live or customer_billing_id is None:
+                return desired.status != SubscriptionStatus.NOT_STARTED
+            created = _create(desired, customer_billing_id)
+            state.record_subscription_billing_id(desired.id, created.id)
+            latest = created.latest_invoice
+            if isinstance(latest, stripe.Invoice):
+                record_invoice(desired.id, latest)
+            return True
+        state.record_subscription_billing_id(desired.id, remote.id)
+        log.info("stripe.subscription.found", subscription_id=desired.ref_id, billing_id=remote.id)
+    else:
+        gw = gateway()
+        billing_id = desired.billing_id
+        remote = gw.call(lambda: gw.stripe.v1.subscriptions.retrieve(billing_id))
+    if not desired.ended and remote.status not in ("canceled", "incomplete_expired"):
+        _update_items(desired, remote)
+    _sync_end(desired, remote)
+    return True
+
+
+def customer_of(subscription_id: str) -> str | None:
+    def work(session: Session) -> str | None:
+        subscription = session.get(Subscription, subscription_id)
+        return None if subscription is None else subscription.customer_id
+
+    return in_transaction(work)
+
+
+def sync_subscription(subscription_id: str, rounds: int = 3) -> None:
+    """Make the Stripe subscription match the local one.
+
+    A refusal from Stripe is recorded on the subscription (code and safe message);
+    what a retry can fix is raised for the job to retry.
+    """
+    customer_id = customer_of(subscription_id)
+    if customer_id is None:
+        return
+    with customer_lock(customer_id):
+        for _ in range(rounds):
+            desired = read_desired(subscription_id)
+            if desired is None:
+                return
+            try:
+                done = _reconcile_once(desired)
+            except BillingError as exc:
+                if exc.retryable:
+                    raise
+                state.record_subscription_failure(subscription_id, exc)
+                log.warning(
+                    "billing.subscription.refused", subscription_id=desired.ref_id, code=exc.code
+                )
+                return
+            if not done:
+                return  # not started yet: the sweep brings it to Stripe once it starts
+            if state.record_subscription_synced(subscription_id, desired.sync_generation):
+                return
+        log.info("billing.subscription.still_changing", subscription_id=subscription_id)
 
 
 def needs_billing(session: Session, subscription: Subscription) -> bool:
@@ -234,90 +399,3 @@ def needs_billing(session: Session, subscription: Subscription) -> bool:
         and customer.billing_id is not None
         and subscription.billing_id is not None
     )
-
-
-def sync_subscription(session: Session, subscription: Subscription) -> None:
-    """Make the Stripe subscription match the local one."""
-    if (
-        subscription.status == SubscriptionStatus.PAYMENT_PENDING
-        and subscription.billing_id is None
-    ):
-        return  # Checkout creates it once the customer pays.
-    if not needs_billing(session, subscription):
-        return
-    customer = session.get(Customer, subscription.customer_id)
-    assert customer is not None
-    gw = gateway()
-    if subscription.billing_id is None:
-        if subscription.status in ENDED or subscription.status == SubscriptionStatus.NOT_STARTED:
-            return
-        customer_id = ensure_customer(session, customer)
-        created = _create(session, subscription, customer_id)
-        subscription.billing_id = created.id
-        session.add(subscription)
-        session.flush()
-        latest = created.latest_invoice
-        if isinstance(latest, stripe.Invoice):
-            record_invoice(session, subscription, latest)
-        return
-    billing_id = subscription.billing_id
-    remote = gw.call(lambda: gw.stripe.v1.subscriptions.retrieve(billing_id))
-    if subscription.status not in ENDED:
-        _update_items(session, subscription, remote)
-    _sync_end(subscription, remote)
-
-
-def create_checkout(
-    session: Session, subscription: Subscription, options: dict[str, Any]
-) -> CheckoutSession:
-    """A Stripe Checkout Session for a subscription waiting for payment."""
-    customer = session.get(Customer, subscription.customer_id)
-    assert customer is not None
-    customer_id = ensure_customer(session, customer)
-    params: SessionCreateParams = {
-        "mode": "subscription",
-        "customer": customer_id,
-        "line_items": [
-            {"price": price, "quantity": quantity}
-            for price, quantity in _items(session, subscription)
-        ],
-        "success_url": str(options.get("successUrl") or "https://example.invalid/success"),
-        "cancel_url": str(options.get("cancelUrl") or "https://example.invalid/cancel"),
-        "client_reference_id": str(options.get("referenceId") or subscription.ref_id),
-        "metadata": _metadata(subscription),
-        "subscription_data": {"metadata": _metadata(subscription)},
-    }
-    if options.get("allowPromoCodes"):
-        params["allow_promotion_codes"] = True
-    else:
-        found = _discount(session, subscription)
-        if found is not None:
-            kind, billing_id = found
-            params["discounts"] = [
-                {"promotion_code": billing_id}
-                if kind == "promotion_code"
-                else {"coupon": billing_id}
-            ]
-    if options.get("allowTaxIdCollection"):
-        params["tax_id_collection"] = {"enabled": True}
-    if options.get("collectBillingAddress"):
-        params["billing_address_collection"] = "required"
-    if options.get("collectPhoneNumber"):
-        params["phone_number_collection"] = {"enabled": True}
-    if subscription.is_trial and subscription.trial_end_date:
-        params["subscription_data"]["trial_end"] = _timestamp(subscription.trial_end_date)
-    gw = gateway()
-    created = gw.call(
-        lambda: gw.stripe.v1.checkout.sessions.create(
-            params, {"idempotency_key": idempotency_key("checkout.create", subscription.id)}
-        )
-    )
-    if created.url is None:  # pragma: no cover - Stripe always sets it for hosted sessions
-        raise RuntimeError("checkout session without a url")
-    subscription.checkout_billing_id = created.id
-    subscription.checkout_url = created.url
-    subscription.payment_collection = PaymentCollection.NOT_REQUIRED.value
-    session.add(subscription)
-    session.flush()
-    log.info("stripe.checkout.created", subscription_id=subscription.ref_id, billing_id=created.id)
-    return CheckoutSession(url=created.url, billing_id=created.id)

@@ -20,3 +20,10 @@ def find_for_update(session: Session, environment_id: str, customer_id: str) -> 
         .with_for_update()
     )
     return session.exec(query).first()
+
+
+def lock_customer(session: Session, customer_pk: str) -> Customer | None:
+    """Lock the customer's row: the first lock of every transaction that writes for one
+    customer, so concurrent writers queue in one order instead of deadlocking."""
+    query = select(Customer).where(Customer.id == customer_pk).with_for_update()
+    return session.exec(query).first()

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from app.billing.crypto import seal
+from app.billing import state as billing_state
 from app.catalog import repository as catalog
 from app.config import get_settings
 from app.customers import repository
@@ -26,7 +26,6 @@ from app.errors import (
     CustomerNotFound,
     ValidationFailed,
 )
-from app.jobs import enqueue
 from app.models import Coupon, Customer, Environment, Subscription
 from app.models.base import utcnow
 from app.models.catalog import PackageKind
@@ -200,8 +199,7 @@ def _forward_to_billing(
         return
     if info is None and customer.billing_id is None:
         return
-    sealed = seal(info.model_dump(exclude_none=True)) if info is not None else None
-    enqueue(session, "billing.sync_customer", customer_id=customer.id, sealed=sealed)
+    billing_state.request_customer_sync(session, customer, info)
 
 
 def get_customer(session: Session, environment: Environment, customer_id: str) -> Customer:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from graphql.language import OperationType
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from strawberry.fastapi import BaseContext
@@ -45,15 +46,16 @@ class Context(BaseContext):
 Info = StrawberryInfo[Context, None]
 
 
-def _call(fn: Callable[[Session, Environment], T], environment: Environment) -> T:
-    return in_transaction(lambda session: fn(session, environment))
+def _call(fn: Callable[[Session, Environment], T], environment: Environment, write: bool) -> T:
+    return in_transaction(lambda session: fn(session, environment), write=write)
 
 
 async def run(info: Info, fn: Callable[[Session, Environment], T]) -> T:
     context = info.context
     environment = context.environment
+    write = info.operation.operation != OperationType.QUERY
     async with context.lock:
-        return await run_in_threadpool(_call, fn, environment)
+        return await run_in_threadpool(_call, fn, environment, write)
 
 
 def as_dict(value: Any) -> Any:

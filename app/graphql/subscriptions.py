@@ -92,6 +92,10 @@ def await_job(message: Message[Any]) -> Any:
         log.warning("provision.job_timed_out", actor=message.actor_name)
     except ResultFailure as exc:
         log.warning("provision.job_failed", actor=message.actor_name, error=str(exc))
+    except Exception as exc:  # noqa: BLE001 - the change is stored; the answer can wait
+        # The results backend could not be reached: the caller still gets its answer,
+        # and the checkout URL or payment state shows on the subscription later.
+        log.warning("provision.job_unreachable", actor=message.actor_name, error=type(exc).__name__)
     return None
 
 

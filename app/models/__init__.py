@@ -12,6 +12,7 @@ from app.models.catalog import (
 )
 from app.models.customers import Customer
 from app.models.environments import ApiKey, Environment
+from app.models.outbox import OutboxMessage
 from app.models.subscriptions import Subscription, SubscriptionAddon, SubscriptionFeatureQuantity
 from app.models.webhooks import WebhookEvent
 
@@ -21,6 +22,7 @@ __all__ = [
     "Customer",
     "Environment",
     "Feature",
+    "OutboxMessage",
     "Package",
     "PackageEntitlement",
     "PackagePrice",

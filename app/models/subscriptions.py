@@ -90,6 +90,9 @@ class Subscription(SQLModel, table=True):
     checkout_url: str | None = Field(default=None)
     latest_invoice: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType))
     billing_sync_error: str | None = Field(default=None)
+    billing_sync_error_code: str | None = Field(default=None, max_length=64)
+    sync_generation: int = Field(default=0)
+    synced_generation: int = Field(default=0)
     # When the Stripe side was last read back (event or sweep): the sweep's staleness.
     billing_checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

@@ -20,11 +20,12 @@ from dramatiq import Message
 from sqlmodel import Session
 
 from app import clock
+from app.billing import state as billing_state
+from app.billing.checkout import return_urls
 from app.catalog import repository as catalog
 from app.config import get_settings
 from app.customers import repository as customers
 from app.errors import CustomerNotFound
-from app.jobs import enqueue
 from app.models import Coupon, Customer, Environment, Package, Product, Subscription
 from app.models.catalog import BillingPeriod, PackageKind, PricingType, TrialEndBehavior
 from app.models.subscriptions import SubscriptionStatus
@@ -208,7 +209,10 @@ def provision(
     paid = plan.pricing_type == PricingType.PAID
     # A paid subscription with no payment method on file waits for Checkout; what the
     # customer holds now stays until the payment completes.
-    awaiting_payment = integrated and paid and not is_trial and not customer.has_payment_method
+    has_card = customer.has_payment_method or customer.payment_method_pending
+    awaiting_payment = integrated and paid and not is_trial and not has_card
+    if awaiting_payment:
+        return_urls(request.checkoutOptions or {})  # refused now, not after the commit
     if not awaiting_payment:
         for holder in holders:
             same_plan_trial = holder.is_trial and _plan_ref(session, holder) == plan.ref_id
@@ -237,11 +241,8 @@ def provision(
         awaiting_payment=awaiting_payment,
     )
     if awaiting_payment:
-        checkout = enqueue(
-            session,
-            "billing.create_checkout",
-            subscription_id=subscription.id,
-            options=request.checkoutOptions or {},
+        checkout = billing_state.request_checkout(
+            session, subscription, request.checkoutOptions or {}
         )
         return ProvisionOutcome(
             subscription, ProvisionStatus.PAYMENT_REQUIRED, checkout_job=checkout
@@ -260,7 +261,7 @@ def _sync_billing(
         return None
     if not (paid or subscription.billing_id is not None):
         return None
-    return enqueue(session, "billing.sync_subscription", subscription_id=subscription.id)
+    return billing_state.request_subscription_sync(session, subscription)
 
 
 def provision_subscription(
@@ -287,8 +288,13 @@ def create_subscription(
 def _live(
     session: Session, environment: Environment, ref_id: str, field: str = "input.subscriptionId"
 ) -> Subscription:
+    found = repository.by_ref(session, environment.id, ref_id)
+    if found is None:
+        raise SubscriptionNotFound(f"subscription {ref_id!r} not found", field=field)
+    # The customer's row first, then the subscription's: the lock order of every writer.
+    customers.lock_customer(session, found.customer_id)
     subscription = repository.by_ref(session, environment.id, ref_id, for_update=True)
-    if subscription is None:
+    if subscription is None:  # pragma: no cover - subscriptions are never deleted
         raise SubscriptionNotFound(f"subscription {ref_id!r} not found", field=field)
     advance(session, subscription, clock.now())
     return subscription

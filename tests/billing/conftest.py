@@ -33,6 +33,8 @@ def billing_settings(settings: Settings, stripe_server: StripeTestServer) -> Ite
             "stripe_rate_limit": 100,
             "secret_key": "test-secret-for-sealing",
             "job_result_timeout_seconds": 10.0,
+            "checkout_success_url": "https://app.example.com/billing/success",
+            "checkout_cancel_url": "https://app.example.com/billing/cancel",
         }
     )
     set_settings(chosen)
@@ -84,3 +86,13 @@ def redis_billing_api(
     key = issue_key(engine, environment.name)
     with TestClient(create_app(chosen, embedded_worker=True)) as client:
         yield GraphQL(client, key)
+
+
+def card_on_file(session: Session, customer_id: str) -> None:
+    """Commit the customer and put a card on it in Stripe, as its sync job would."""
+    from app.billing.customers import sync_customer
+    from app.customers.schemas import BillingInformation
+
+    session.commit()
+    sync_customer(customer_id, BillingInformation(paymentMethodId="pm_card_visa"), generation=1)
+    session.expire_all()

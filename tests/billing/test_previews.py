@@ -8,14 +8,13 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from app.billing.customers import ensure_customer
 from app.billing.subscriptions import sync_subscription
 from app.config import Settings, set_settings
-from app.customers.schemas import BillingInformation
 from app.customers.service import provision_customer
 from app.models import Environment
 from app.pricing import estimates
 from app.subscriptions import service
+from tests.billing.conftest import card_on_file
 
 CASES = [
     pytest.param({"unitQuantity": 7}, id="quantity-up"),
@@ -37,7 +36,7 @@ def test_engine_and_stripe_preview_agree(
     change: dict[str, Any],
 ) -> None:
     made = provision_customer(session, environment, {"customerId": "c-1"})
-    ensure_customer(session, made.customer, BillingInformation(paymentMethodId="pm_card_visa"))
+    card_on_file(session, made.customer.id)
     subscription = service.provision_subscription(
         session,
         environment,
@@ -49,8 +48,9 @@ def test_engine_and_stripe_preview_agree(
             "unitQuantity": 3,
         },
     ).subscription
-    sync_subscription(session, subscription)
     session.commit()
+    sync_subscription(subscription.id)
+    session.refresh(subscription)
     assert subscription.billing_id is not None
     moment = subscription.current_billing_period_start + timedelta(days=9, hours=5)
     data = {"subscriptionId": subscription.ref_id, "prorationDate": moment.isoformat(), **change}

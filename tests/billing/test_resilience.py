@@ -16,7 +16,7 @@ from app.config import Settings
 from app.customers.service import provision_customer
 from app.models import Environment, Subscription
 from app.subscriptions import service
-from tests.billing.conftest import remote
+from tests.billing.conftest import card_on_file, remote
 from tests.stripe_server.server import StripeTestServer
 from workers import billing as jobs
 from workers.broker import build_broker
@@ -38,11 +38,8 @@ BILLING_INFORMATION = {
 
 def paid_subscription(session: Session, environment: Environment) -> Subscription:
     """A paid subscription of a customer whose card is on file in Stripe."""
-    from app.billing.customers import ensure_customer
-    from app.customers.schemas import BillingInformation
-
     result = provision_customer(session, environment, {"customerId": "c-1"})
-    ensure_customer(session, result.customer, BillingInformation(paymentMethodId="pm_card_visa"))
+    card_on_file(session, result.customer.id)
     outcome = service.provision_subscription(
         session, environment, {"customerId": "c-1", "planId": "basic", "billingPeriod": "MONTHLY"}
     )
@@ -82,7 +79,7 @@ def test_job_that_dies_after_the_stripe_call_creates_nothing_twice(
 def test_catalog_sync_twice_creates_nothing_new(
     session: Session, environment: Environment, stripe_client: stripe.StripeClient
 ) -> None:
-    first = sync_catalog(session, environment.id)
+    first = sync_catalog(environment.id)
     session.commit()
     prices = len(stripe_client.v1.prices.list({"limit": 100}).data)
     products = len(stripe_client.v1.products.list({"limit": 100}).data)
@@ -92,7 +89,7 @@ def test_catalog_sync_twice_creates_nothing_new(
     session.execute(text("UPDATE coupon SET billing_id = NULL"))
     session.execute(text("UPDATE promotion_code SET billing_id = NULL"))
     session.commit()
-    assert sync_catalog(session, environment.id) == first
+    assert sync_catalog(environment.id) == first
     session.commit()
     assert len(stripe_client.v1.prices.list({"limit": 100}).data) == prices
     assert len(stripe_client.v1.products.list({"limit": 100}).data) == products

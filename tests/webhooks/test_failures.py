@@ -37,7 +37,7 @@ def stored_event(session: Session, kind: str = "customer.updated") -> WebhookEve
 def broken_customer_handler(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
 
-    def broken(session: Session, event: WebhookEvent) -> None:
+    def broken(event: WebhookEvent) -> None:
         calls.append(1)
         if len(calls) == 1:
             raise RuntimeError("billing provider answered nonsense")
@@ -87,7 +87,7 @@ def test_an_event_before_its_local_row_is_retried_later(
 
     build_broker(settings)  # type: ignore[arg-type]
 
-    def not_yet(session: Session, event: WebhookEvent) -> None:
+    def not_yet(event: WebhookEvent) -> None:
         raise handlers.NotYetKnown("subscription not stored yet")
 
     monkeypatch.setitem(handlers.HANDLERS, "customer.updated", not_yet)
@@ -105,7 +105,7 @@ def test_events_about_objects_that_are_not_ours_are_ignored(
 
     build_broker(settings)  # type: ignore[arg-type]
 
-    def foreign(session: Session, event: WebhookEvent) -> None:
+    def foreign(event: WebhookEvent) -> None:
         raise handlers.NotOurs("cus_x")
 
     monkeypatch.setitem(handlers.HANDLERS, "customer.updated", foreign)

@@ -1,9 +1,10 @@
 """What each Stripe event does locally.
 
-Every handler re-reads the object from Stripe and reconciles (``app.billing.reconcile``)
-rather than applying the event's payload, so arrival order and duplicates do not
-matter. Events about objects billing-sync did not create (no local match and no
-billing-sync metadata) are ignored; events whose local row is not there yet are retried.
+Every handler re-reads the object from Stripe (with no transaction open) and reconciles
+(``app.billing.reconcile``) rather than applying the event's payload, so arrival order
+and duplicates do not matter. Events about objects billing-sync did not create (no
+local match and no billing-sync metadata) are ignored; events whose local row is not
+there yet are retried.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from collections.abc import Callable
 import structlog
 from sqlmodel import Session, col, select
 
-from app.billing import reconcile
+from app.billing import reconcile, state
 from app.billing.client import gateway
+from app.db import in_transaction
 from app.models import Customer, Subscription
 from app.models.webhooks import WebhookEvent
 
@@ -29,91 +31,102 @@ class NotYetKnown(Exception):
     """The event names a local object that is not committed yet: try again later."""
 
 
-def _subscription_from_metadata(session: Session, metadata: object) -> Subscription | None:
+def _find(
+    *,
+    billing_id: str | None = None,
+    checkout_id: str | None = None,
+    metadata: object = None,
+) -> str | None:
+    """The local subscription's id, by Stripe ids or by billing-sync's metadata."""
     get = getattr(metadata, "get", None)
-    if get is None:
-        return None
-    ref_id, environment_id = get("billing_sync_subscription_id"), get("billing_sync_environment_id")
-    if not ref_id or not environment_id:
-        return None
-    found = reconcile.subscription_by_billing_ids(
-        session, ref_id=str(ref_id), environment_id=str(environment_id)
-    )
-    if found is None:
+    ref_id = get("billing_sync_subscription_id") if get is not None else None
+    environment_id = get("billing_sync_environment_id") if get is not None else None
+
+    def work(session: Session) -> str | None:
+        found = reconcile.subscription_by_billing_ids(
+            session,
+            billing_id=billing_id,
+            checkout_id=checkout_id,
+            ref_id=str(ref_id) if ref_id else None,
+            environment_id=str(environment_id) if environment_id else None,
+        )
+        return None if found is None else found.id
+
+    local = in_transaction(work)
+    if local is None and ref_id and environment_id:
         raise NotYetKnown(f"subscription {ref_id} is not stored yet")
-    return found
+    return local
 
 
-def checkout_session(session: Session, event: WebhookEvent) -> None:
+def _customer_by_billing_id(billing_id: str) -> str | None:
+    return in_transaction(
+        lambda session: session.exec(
+            select(Customer.id).where(Customer.billing_id == billing_id)
+        ).first()
+    )
+
+
+def checkout_session(event: WebhookEvent) -> None:
     gw = gateway()
     checkout_id = str(event.object_id)
     checkout = gw.call(lambda: gw.stripe.v1.checkout.sessions.retrieve(checkout_id))
-    local = reconcile.subscription_by_billing_ids(session, checkout_id=checkout_id)
-    local = local or _subscription_from_metadata(session, checkout.metadata)
+    local = _find(checkout_id=checkout_id, metadata=checkout.metadata)
     if local is None:
         raise NotOurs(checkout_id)
-    if local.checkout_billing_id is None:
-        local.checkout_billing_id = checkout_id
-    reconcile.reconcile_checkout(session, local)
+    state.record_subscription_checkout_id(local, checkout_id)
+    reconcile.reconcile_checkout(local)
 
 
-def subscription(session: Session, event: WebhookEvent) -> None:
+def subscription(event: WebhookEvent) -> None:
     gw = gateway()
     billing_id = str(event.object_id)
     remote = gw.call(lambda: gw.stripe.v1.subscriptions.retrieve(billing_id))
-    local = reconcile.subscription_by_billing_ids(session, billing_id=billing_id)
-    local = local or _subscription_from_metadata(session, remote.metadata)
+    local = _find(billing_id=billing_id, metadata=remote.metadata)
     if local is None:
         raise NotOurs(billing_id)
-    if local.billing_id is None:
-        local.billing_id = billing_id
-    reconcile.reconcile_subscription(session, local)
+    state.record_subscription_billing_id(local, billing_id)
+    reconcile.reconcile_subscription(local)
 
 
-def invoice(session: Session, event: WebhookEvent) -> None:
+def invoice(event: WebhookEvent) -> None:
     gw = gateway()
     invoice_id = str(event.object_id)
     remote = gw.call(lambda: gw.stripe.v1.invoices.retrieve(invoice_id))
     parent = remote.parent
     details = parent.subscription_details if parent is not None else None
     sub = details.subscription if details is not None else None
-    if sub is None:
+    if sub is None or details is None:
         raise NotOurs(invoice_id)
     billing_id = sub if isinstance(sub, str) else sub.id
-    local = reconcile.subscription_by_billing_ids(session, billing_id=billing_id)
-    local = local or (
-        _subscription_from_metadata(session, details.metadata) if details is not None else None
-    )
+    local = _find(billing_id=billing_id, metadata=details.metadata)
     if local is None:
         raise NotOurs(invoice_id)
-    reconcile.reconcile_subscription(session, local)
+    reconcile.reconcile_subscription(local)
 
 
-def _customer_subscriptions(session: Session, customer_billing_id: str) -> None:
-    customer = session.exec(
-        select(Customer).where(Customer.billing_id == customer_billing_id)
-    ).first()
-    if customer is None:
+def _customer_subscriptions(customer_billing_id: str) -> None:
+    customer_id = _customer_by_billing_id(customer_billing_id)
+    if customer_id is None:
         raise NotOurs(customer_billing_id)
-    reconcile.reconcile_customer(session, customer)
-    query = select(Subscription).where(
-        Subscription.customer_id == customer.id, col(Subscription.billing_id).is_not(None)
+    reconcile.reconcile_customer(customer_id)
+    query = select(Subscription.id).where(
+        Subscription.customer_id == customer_id, col(Subscription.billing_id).is_not(None)
     )
-    for local in session.exec(query):
-        reconcile.reconcile_subscription(session, local)
+    for local in in_transaction(lambda session: list(session.exec(query))):
+        reconcile.reconcile_subscription(local)
 
 
-def payment_intent(session: Session, event: WebhookEvent) -> None:
+def payment_intent(event: WebhookEvent) -> None:
     gw = gateway()
     intent_id = str(event.object_id)
     remote = gw.call(lambda: gw.stripe.v1.payment_intents.retrieve(intent_id))
     owner = remote.customer
     if owner is None:
         raise NotOurs(intent_id)
-    _customer_subscriptions(session, owner if isinstance(owner, str) else owner.id)
+    _customer_subscriptions(owner if isinstance(owner, str) else owner.id)
 
 
-def payment_method(session: Session, event: WebhookEvent) -> None:
+def payment_method(event: WebhookEvent) -> None:
     gw = gateway()
     method_id = str(event.object_id)
     remote = gw.call(lambda: gw.stripe.v1.payment_methods.retrieve(method_id))
@@ -121,22 +134,21 @@ def payment_method(session: Session, event: WebhookEvent) -> None:
     if owner is None:
         # Detached: the event's own object no longer names a customer; nothing to find.
         raise NotOurs(method_id)
-    customer_id = owner if isinstance(owner, str) else owner.id
-    customer = session.exec(select(Customer).where(Customer.billing_id == customer_id)).first()
-    if customer is None:
+    customer_id = _customer_by_billing_id(owner if isinstance(owner, str) else owner.id)
+    if customer_id is None:
         raise NotOurs(method_id)
-    reconcile.reconcile_customer(session, customer)
+    reconcile.reconcile_customer(customer_id)
 
 
-def customer(session: Session, event: WebhookEvent) -> None:
+def customer(event: WebhookEvent) -> None:
     billing_id = str(event.object_id)
-    found = session.exec(select(Customer).where(Customer.billing_id == billing_id)).first()
+    found = _customer_by_billing_id(billing_id)
     if found is None:
         raise NotOurs(billing_id)
-    reconcile.reconcile_customer(session, found)
+    reconcile.reconcile_customer(found)
 
 
-HANDLERS: dict[str, Callable[[Session, WebhookEvent], None]] = {
+HANDLERS: dict[str, Callable[[WebhookEvent], None]] = {
     **{
         f"checkout.session.{kind}": checkout_session
         for kind in ("completed", "async_payment_succeeded", "async_payment_failed", "expired")

@@ -1,0 +1,175 @@
+"""Stripe Checkout for a paid subscription waiting for its first payment.
+
+The session is created under the customer's lock, once per subscription and set of
+options (a retried job replays Stripe's first answer), and recorded at once. The return
+URLs are the call's ``checkoutOptions`` or, without them, CHECKOUT_SUCCESS_URL and
+CHECKOUT_CANCEL_URL; the API refuses a paid subscription without a card when neither
+is set, so a caller is never told PAYMENT_REQUIRED without a URL to send the customer to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from sqlalchemy import update
+from sqlmodel import Session, col
+from stripe.params.checkout import SessionCreateParams
+
+from app.billing.client import gateway
+from app.billing.customers import customer_for_billing
+from app.billing.idempotency import idempotency_key
+from app.billing.locks import customer_lock
+from app.billing.subscriptions import (
+    DesiredSubscription,
+    desired_of,
+    discount,
+    metadata,
+    stripe_items,
+)
+from app.config import get_settings
+from app.db import in_transaction
+from app.errors import AppError
+from app.models import Subscription
+from app.models.subscriptions import PaymentCollection, SubscriptionStatus
+
+log = structlog.get_logger(__name__)
+
+
+class CheckoutNotConfigured(AppError):
+    code = "CHECKOUT_NOT_CONFIGURED"
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    url: str
+    billing_id: str
+
+
+def return_urls(options: dict[str, Any]) -> tuple[str, str]:
+    settings = get_settings()
+    success = options.get("successUrl") or settings.checkout_success_url
+    cancel = options.get("cancelUrl") or settings.checkout_cancel_url
+    if not success or not cancel:
+        raise CheckoutNotConfigured(
+            "a paid plan without a payment method on file needs Stripe Checkout: give "
+            "checkoutOptions.successUrl and cancelUrl, or set CHECKOUT_SUCCESS_URL and "
+            "CHECKOUT_CANCEL_URL",
+            field="input.checkoutOptions",
+        )
+    return str(success), str(cancel)
+
+
+@dataclass(frozen=True)
+class _Pending:
+    desired: DesiredSubscription
+    checkout: CheckoutSession | None
+    waiting: bool
+
+
+def _read(subscription_id: str) -> _Pending | None:
+    def work(session: Session) -> _Pending | None:
+        subscription = session.get(Subscription, subscription_id)
+        if subscription is None:
+            return None
+        existing = None
+        if subscription.checkout_url and subscription.checkout_billing_id:
+            existing = CheckoutSession(subscription.checkout_url, subscription.checkout_billing_id)
+        return _Pending(
+            desired=desired_of(session, subscription),
+            checkout=existing,
+            waiting=subscription.status == SubscriptionStatus.PAYMENT_PENDING,
+        )
+
+    return in_transaction(work)
+
+
+def _params(
+    desired: DesiredSubscription, customer_id: str, options: dict[str, Any]
+) -> SessionCreateParams:
+    success, cancel = return_urls(options)
+    params: SessionCreateParams = {
+        "mode": "subscription",
+        "customer": customer_id,
+        "line_items": [
+            {"price": price, "quantity": quantity} for price, quantity in stripe_items(desired)
+        ],
+        "success_url": success,
+        "cancel_url": cancel,
+        "client_reference_id": str(options.get("referenceId") or desired.ref_id),
+        "metadata": metadata(desired),
+        "subscription_data": {"metadata": metadata(desired)},
+    }
+    if options.get("allowPromoCodes"):
+        params["allow_promotion_codes"] = True
+    else:
+        found = discount(desired)
+        if found is not None:
+            kind, billing_id = found
+            params["discounts"] = [
+                {"promotion_code": billing_id}
+                if kind == "promotion_code"
+                else {"coupon": billing_id}
+            ]
+    if options.get("allowTaxIdCollection"):
+        params["tax_id_collection"] = {"enabled": True}
+    if options.get("collectBillingAddress"):
+        params["billing_address_collection"] = "required"
+    if options.get("collectPhoneNumber"):
+        params["phone_number_collection"] = {"enabled": True}
+    if desired.is_trial and desired.trial_end_date:
+        params["subscription_data"]["trial_end"] = int(desired.trial_end_date.timestamp())
+    return params
+
+
+def create_checkout(subscription_id: str, options: dict[str, Any]) -> CheckoutSession | None:
+    """The subscription's Checkout Session, created if it has none; None when the
+    subscription no longer waits for payment."""
+    first = _read(subscription_id)
+    if first is None:
+        return None
+    if first.checkout is not None:
+        return first.checkout
+    with customer_lock(first.desired.customer_id):
+        pending = _read(subscription_id)
+        if pending is None or not pending.waiting:
+            return None
+        if pending.checkout is not None:
+            return pending.checkout
+        desired = pending.desired
+        params = _params(desired, customer_for_billing(desired.customer_id), options)
+        digest = hashlib.sha256(json.dumps(options, sort_keys=True).encode()).hexdigest()[:16]
+        gw = gateway()
+        created = gw.call(
+            lambda: gw.stripe.v1.checkout.sessions.create(
+                params,
+                {"idempotency_key": idempotency_key("checkout.create", desired.id, digest)},
+            )
+        )
+        if created.url is None:  # pragma: no cover - Stripe always sets it for hosted sessions
+            raise RuntimeError("checkout session without a url")
+        session = CheckoutSession(url=created.url, billing_id=created.id)
+        _record(subscription_id, session)
+        log.info("stripe.checkout.created", subscription_id=desired.ref_id, billing_id=created.id)
+        return session
+
+
+def _record(subscription_id: str, checkout: CheckoutSession) -> None:
+    def work(session: Session) -> None:
+        session.execute(
+            update(Subscription)
+            .where(
+                col(Subscription.id) == subscription_id,
+                col(Subscription.checkout_billing_id).is_(None),
+            )
+            .values(
+                checkout_billing_id=checkout.billing_id,
+                checkout_url=checkout.url,
+                payment_collection=PaymentCollection.NOT_REQUIRED.value,
+            )
+        )
+
+    in_transaction(work)
