@@ -409,7 +409,7 @@ def settle(state: State, invoice: Obj, outcome: str, pm: Obj | None) -> None:
     if pi["status"] == "processing":
         raise invalid_request(
             "This invoice's payment is processing and cannot be attempted again.",
-            code="invoice_payment_intent_requires_action",
+            code="payment_intent_unexpected_state",
         )
     invoice["attempt_count"] += 1
     invoice["attempted"] = True
