@@ -3,8 +3,9 @@
 `advance(seconds)` walks through every scheduled moment up to the target in order,
 setting the clock to each one first so that objects and events carry the time they
 happened at: trial-ending warnings (three days ahead), cancellations at `cancel_at`,
-period renewals (which end trials), retries of failed renewal payments, incomplete
-subscriptions expiring after 23 hours, and checkout sessions reaching `expires_at`.
+period renewals (which end trials), draft renewal invoices finalized an hour later,
+retries of failed payments, incomplete subscriptions expiring after 23 hours, and
+checkout sessions reaching `expires_at`.
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ def _retry(state: State, invoice: Obj) -> None:
     invoices.collect(state, invoice)
 
 
+def _finalize(state: State, invoice: Obj) -> None:
+    invoices.advance_draft(state, invoice)
+
+
 def _expire_session(state: State, session: Obj) -> None:
     checkout.expire_session(state, session)
 
@@ -48,9 +53,11 @@ def _due(state: State) -> list[tuple[int, int, Action, Obj]]:
     for sub in state.all("subscription"):
         status = sub["status"]
         if status == "incomplete":
-            due.append((sub["created"] + INCOMPLETE_GRACE, 3, _expire_incomplete, sub))
+            # A payment still processing keeps it incomplete until the payment settles.
+            if not _processing(state, sub):
+                due.append((sub["created"] + INCOMPLETE_GRACE, 3, _expire_incomplete, sub))
             continue
-        if status not in ("active", "trialing", "past_due"):
+        if status not in ("active", "trialing", "past_due", "unpaid"):
             continue
         if status == "trialing" and not sub["_trial_will_end_sent"] and sub["trial_end"]:
             due.append((sub["trial_end"] - 3 * DAY, 0, subscriptions.warn_trial_ending, sub))
@@ -61,12 +68,21 @@ def _due(state: State) -> list[tuple[int, int, Action, Obj]]:
             due.append((end, 2, cycles.renew, sub))
     for invoice in state.all("invoice"):
         attempt_at = invoice["next_payment_attempt"]
-        if invoice["status"] == "open" and attempt_at is not None:
-            due.append((attempt_at, 4, _retry, invoice))
+        finalizes_at = invoice["automatically_finalizes_at"]
+        if invoice["status"] == "draft" and invoice["auto_advance"] and finalizes_at is not None:
+            due.append((finalizes_at, 4, _finalize, invoice))
+        elif invoice["status"] == "open" and attempt_at is not None:
+            due.append((attempt_at, 5, _retry, invoice))
     for session in state.all("checkout.session"):
         if session["status"] == "open":
-            due.append((session["expires_at"], 5, _expire_session, session))
+            due.append((session["expires_at"], 6, _expire_session, session))
     return due
+
+
+def _processing(state: State, sub: Obj) -> bool:
+    invoice = state.find(sub["latest_invoice"] or "") or {}
+    pi = state.find(invoice.get("_payment_intent") or "")
+    return pi is not None and pi["status"] == "processing"
 
 
 def advance(state: State, seconds: int) -> int:

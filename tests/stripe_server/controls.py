@@ -101,6 +101,50 @@ class Controls:
             invoices.settle(self.state, invoice, outcome, pm)
             return self.state.render(invoice)
 
+    def settle_payment(self, payment_intent_id: str, outcome: str = "succeed") -> Obj:
+        """A `processing` payment (a bank debit) clears ("succeed") or is returned ("fail")."""
+        with self.state.lock:
+            pi = self.state.get("payment_intent", payment_intent_id)
+            invoices.settle_processing(self.state, pi, outcome)
+            return self.state.render(pi)
+
+    def set_retry_policy(
+        self,
+        days: list[int] | None = None,
+        *,
+        subscription_status: str | None = None,
+        invoice_status: str | None = None,
+    ) -> Obj:
+        """The account's retry schedule for failed subscription payments (days after each
+        failed attempt) and what happens once the last one fails; None keeps a setting."""
+        with self.state.lock:
+            policy = dict(invoices.retry_policy(self.state))
+            if days is not None:
+                if not isinstance(days, list) or not all(
+                    isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in days
+                ):
+                    raise invalid_request(
+                        "days must be a list of whole days (0 or more)", param="days"
+                    )
+                policy["days"] = list(days)
+            if subscription_status is not None:
+                if subscription_status not in invoices.EXHAUSTED_SUBSCRIPTION:
+                    raise invalid_request(
+                        "subscription_status must be one of "
+                        + ", ".join(invoices.EXHAUSTED_SUBSCRIPTION),
+                        param="subscription_status",
+                    )
+                policy["subscription_status"] = subscription_status
+            if invoice_status is not None:
+                if invoice_status not in invoices.EXHAUSTED_INVOICE:
+                    raise invalid_request(
+                        "invoice_status must be one of " + ", ".join(invoices.EXHAUSTED_INVOICE),
+                        param="invoice_status",
+                    )
+                policy["invoice_status"] = invoice_status
+            self.state.settings["retry_policy"] = policy
+            return dict(policy)
+
     def reset(self) -> None:
         self.state.reset()
         self.api.reset()
@@ -154,6 +198,13 @@ class Controls:
             ("GET", re.compile(r"^/_test/webhooks$"), lambda b: self.webhook_status()),
             ("POST", re.compile(r"^/_test/webhooks/release$"), self._release),
             ("POST", re.compile(r"^/_test/invoices/([^/]+)/pay$"), self._pay),
+            ("POST", re.compile(r"^/_test/payment_intents/([^/]+)/settle$"), self._settle),
+            ("POST", re.compile(r"^/_test/retry_policy$"), self._retry_policy),
+            (
+                "GET",
+                re.compile(r"^/_test/retry_policy$"),
+                lambda b: dict(invoices.retry_policy(self.state)),
+            ),
             ("POST", re.compile(r"^/_test/reset$"), lambda b: self._reset()),
         ]
 
@@ -206,6 +257,19 @@ class Controls:
             invoice_id,
             outcome=opt_str(body, "outcome") or "succeed",
             payment_method=opt_str(body, "payment_method"),
+        )
+
+    def _settle(self, body: Params, pi_id: str) -> Obj:
+        return self.settle_payment(pi_id, opt_str(body, "outcome") or "succeed")
+
+    def _retry_policy(self, body: Params) -> Obj:
+        days = body.get("days")
+        if isinstance(days, str):  # a form: "3,5,7"
+            days = [to_int(d.strip(), "days") for d in days.split(",") if d.strip()]
+        return self.set_retry_policy(
+            days,
+            subscription_status=opt_str(body, "subscription_status"),
+            invoice_status=opt_str(body, "invoice_status"),
         )
 
     def _reset(self) -> Obj:

@@ -11,6 +11,8 @@ from typing import Any
 import stripe
 
 DAY = 86_400
+# Stripe finalizes (and charges) a renewal invoice about an hour after creating it.
+HOUR = 3_600
 
 
 def customer(client: stripe.StripeClient, *, card: str | None = "pm_card_visa") -> stripe.Customer:

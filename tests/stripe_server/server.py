@@ -184,7 +184,8 @@ class StripeTestServer:
         return self.controls.advance_time(seconds)
 
     def next_payment(self, outcome: str, count: int = 1) -> None:
-        """Force the outcome ("succeed", "fail", "require_action") of the next payments."""
+        """Force the outcome ("succeed", "fail", "require_action", "processing") of the
+        next payments."""
         self.controls.next_payment(outcome, count)
 
     def fail_next(
@@ -219,6 +220,24 @@ class StripeTestServer:
         self, invoice_id: str, *, outcome: str = "succeed", payment_method: str | None = None
     ) -> Obj:
         return self.controls.pay_invoice(invoice_id, outcome=outcome, payment_method=payment_method)
+
+    def settle_payment(self, payment_intent_id: str, outcome: str = "succeed") -> Obj:
+        """Make a `processing` payment succeed or fail (a bank debit clearing or returned)."""
+        return self.controls.settle_payment(payment_intent_id, outcome)
+
+    def set_retry_policy(
+        self,
+        days: list[int] | None = None,
+        *,
+        subscription_status: str | None = None,
+        invoice_status: str | None = None,
+    ) -> Obj:
+        """Retry failed subscription payments `days` after each failed attempt; once the
+        last fails the subscription becomes `subscription_status` ("past_due", "unpaid",
+        "canceled") and the invoice `invoice_status` ("open", "uncollectible")."""
+        return self.controls.set_retry_policy(
+            days, subscription_status=subscription_status, invoice_status=invoice_status
+        )
 
     def configure_webhooks(self, url: str | None, secret: str | None) -> None:
         self.webhooks.configure(url, secret)

@@ -67,6 +67,8 @@ class State:
             self.request: dict[str, str | None] = {"id": None, "idempotency_key": None}
             # Outcomes forced on the next invoice payment attempts, consumed in order.
             self.payment_outcomes: deque[str] = deque()
+            # Account settings the test controls change (e.g. the retry policy).
+            self.settings: dict[str, Any] = {}
 
     # Clock and ids ------------------------------------------------------------------
 

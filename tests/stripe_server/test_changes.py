@@ -1,7 +1,7 @@
 import stripe
 
 from tests.stripe_server import StripeTestServer
-from tests.stripe_server.factories import customer, price, subscription
+from tests.stripe_server.factories import HOUR, customer, price, subscription
 
 
 def _first_item(sub: stripe.Subscription) -> stripe.SubscriptionItem:
@@ -21,7 +21,7 @@ def test_quantity_change_bills_its_proration_at_the_next_renewal(
     )
     assert _first_item(updated).quantity == 3
     assert updated.latest_invoice == sub.latest_invoice
-    stripe_server.advance_time(end - stripe_server.now() + 60)
+    stripe_server.advance_time(end - stripe_server.now() + HOUR + 60)
 
     renewal = stripe_client.v1.invoices.retrieve(
         str(stripe_client.v1.subscriptions.retrieve(sub.id).latest_invoice)

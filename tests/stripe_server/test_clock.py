@@ -1,7 +1,7 @@
 import stripe
 
 from tests.stripe_server import StripeTestServer
-from tests.stripe_server.factories import DAY, customer, price, subscription
+from tests.stripe_server.factories import DAY, HOUR, customer, price, subscription
 
 
 def _period(client: stripe.StripeClient, sub_id: str) -> tuple[int, int]:
@@ -16,7 +16,7 @@ def test_renewal_creates_and_pays_the_next_invoice(
     sub = subscription(stripe_client, buyer.id, price(stripe_client, amount=900).id)
     _, end = _period(stripe_client, sub.id)
 
-    stripe_server.advance_time(end - stripe_server.now() + 60)
+    stripe_server.advance_time(end - stripe_server.now() + HOUR + 60)
 
     start, _ = _period(stripe_client, sub.id)
     renewed = stripe_client.v1.subscriptions.retrieve(sub.id, {"expand": ["latest_invoice"]})
@@ -41,7 +41,7 @@ def test_failed_renewal_makes_the_subscription_past_due_then_retries(
     _, end = _period(stripe_client, sub.id)
     stripe_server.next_payment("fail")
 
-    stripe_server.advance_time(end - stripe_server.now() + 60)
+    stripe_server.advance_time(end - stripe_server.now() + HOUR + 60)
 
     past_due = stripe_client.v1.subscriptions.retrieve(sub.id, {"expand": ["latest_invoice"]})
     invoice = past_due.latest_invoice
@@ -63,7 +63,7 @@ def test_renewal_that_needs_authentication_waits_for_the_customer(
     _, end = _period(stripe_client, sub.id)
     stripe_server.next_payment("require_action")
 
-    stripe_server.advance_time(end - stripe_server.now() + 60)
+    stripe_server.advance_time(end - stripe_server.now() + HOUR + 60)
 
     renewed = stripe_client.v1.subscriptions.retrieve(sub.id)
     assert renewed.status == "past_due"
@@ -81,7 +81,7 @@ def test_trial_warns_three_days_ahead_then_ends_with_a_charge(
 
     stripe_server.advance_time(5 * DAY)
     assert [e["type"] for e in stripe_server.events()][-1] == "customer.subscription.trial_will_end"
-    stripe_server.advance_time(2 * DAY + 60)
+    stripe_server.advance_time(2 * DAY + HOUR + 60)
 
     ended = stripe_client.v1.subscriptions.retrieve(sub.id, {"expand": ["latest_invoice"]})
     assert ended.status == "active"
@@ -95,7 +95,7 @@ def test_trial_ending_without_a_card_goes_past_due(
     buyer = customer(stripe_client, card=None)
     sub = subscription(stripe_client, buyer.id, price(stripe_client).id, trial_period_days=3)
 
-    stripe_server.advance_time(3 * DAY + 60)
+    stripe_server.advance_time(3 * DAY + HOUR + 60)
 
     assert stripe_client.v1.subscriptions.retrieve(sub.id).status == "past_due"
 

@@ -214,6 +214,7 @@ def change(state: State, sub: Obj, params: Params) -> Obj:
             cycles.prorated_line(state, p.price, p.quantity, p.item_id, span, at, credit=True)
             for p in plans
         ]
+    pending = cycles.net_pending(state, sub, pending)
     charge_now: list[LineSpec] | None = None
     span = cycles.period(state, sub)
     if restart:
@@ -241,6 +242,17 @@ def change(state: State, sub: Obj, params: Params) -> Obj:
         sub["_pending"] = list(sub["_pending"]) + pending
     if raw_items:
         apply_plans(state, sub, plans)
+    if charge_now is None:
+        # Prorations left for the next invoice are what the new items are charged.
+        for spec in pending:
+            if spec.item and not spec.credit:
+                invoices.note_debit(
+                    state,
+                    spec.item,
+                    spec.amount,
+                    (spec.start, spec.end),
+                    list(spec.discounts or ()),
+                )
     if restart:
         cycles.set_period(state, sub, *span)
     _apply_fields(state, sub, params, now)

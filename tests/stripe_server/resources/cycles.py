@@ -124,10 +124,18 @@ def prorated_line(
     *,
     credit: bool,
 ) -> LineSpec:
-    """Credit for the unused time of, or charge for the remaining time of, an item."""
+    """Credit for the unused time of, or charge for the remaining time of, an item.
+
+    A credit is the unused share of what the item was charged for this period, net of
+    its discounts, when that is known; otherwise of its price."""
     start, end = span
     full = 0 if price["recurring"]["usage_type"] == "metered" else price["unit_amount"] * quantity
     amount = prorate(full, start, end, at)
+    netted: tuple[str, ...] | None = None
+    debited = (state.find(item or "") or {}).get("_debited") if credit else None
+    if debited is not None and debited["end"] == end and debited["start"] <= at:
+        amount = prorate(debited["amount"], debited["start"], debited["end"], at)
+        netted = tuple(debited["discounts"])
     label = "Unused time on" if credit else "Remaining time on"
     what = (
         product_name(state, price)
@@ -144,6 +152,9 @@ def prorated_line(
         item,
         proration=True,
         invoice_item=state.new_id("ii"),
+        credit=credit,
+        full=full,
+        discounts=netted,
     )
 
 
@@ -189,7 +200,10 @@ def renew(state: State, sub: Obj) -> None:
     )
     sub["latest_invoice"] = invoice["id"]
     state.emit_update("customer.subscription.updated", sub, before)
-    invoice_now(state, sub, invoice)
+    # Stripe creates the renewal as a draft and finalizes it about an hour later
+    # (invoice.created now, invoice.finalized and the payment attempt then).
+    invoices.schedule_finalization(state, invoice)
+    invoices.create(state, invoice)
 
 
 def invoice_now(
@@ -201,6 +215,12 @@ def invoice_now(
     automatic = sub["collection_method"] == "charge_automatically"
     if attempt and automatic and invoice["status"] == "open":
         invoices.collect(state, invoice, outcome)
+
+
+def net_pending(state: State, sub: Obj, specs: list[LineSpec]) -> list[LineSpec]:
+    """Prorations waiting for the next invoice, netted with the discounts in force now."""
+    pairs = discounts.in_force(state, sub["discounts"], state.now())
+    return [invoices.net_proration(spec, pairs) if spec.proration else spec for spec in specs]
 
 
 def ensure_payable(
@@ -220,7 +240,10 @@ def ensure_payable(
             code="resource_missing",
         )
     outcome = payments.take_outcome(state, pm)
-    if payment_behavior == "error_if_incomplete" and outcome != payments.SUCCEED:
+    if payment_behavior == "error_if_incomplete" and outcome not in (
+        payments.SUCCEED,
+        payments.PROCESSING,
+    ):
         if outcome == payments.REQUIRE_ACTION:
             raise card_error(
                 payments.AUTHENTICATION_REQUIRED["message"],

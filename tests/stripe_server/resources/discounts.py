@@ -2,9 +2,10 @@
 
 A discount applies to every invoice of its subscription while it lasts: `once` for
 the first invoice only, `repeating` until `end`, `forever`. A percentage is taken from
-every line (credits included, so a prorated change nets out the same way as the
-charges), rounded per line; a fixed amount is spread over the positive lines in
-proportion, capped at their sum.
+every discountable line, rounded per line; a fixed amount is spread over the positive
+discountable lines in proportion, capped at their sum. Prorations are not discountable:
+their amounts are netted when they are made (`proration_share`): a percentage of the
+prorated amount, or the same share of a fixed amount as the line is of its period.
 """
 
 from __future__ import annotations
@@ -309,8 +310,11 @@ def apply(pairs: list[tuple[str, Obj]], lines: list[Obj]) -> list[Obj]:
         eligible = [
             line
             for line in lines
-            if not coupon.get("_applies_to")
-            or line["pricing"]["price_details"]["product"] in coupon["_applies_to"]
+            if line["discountable"]
+            and (
+                not coupon.get("_applies_to")
+                or line["pricing"]["price_details"]["product"] in coupon["_applies_to"]
+            )
         ]
         shares = _shares(coupon, eligible)
         for line, share in zip(eligible, shares, strict=True):
@@ -318,6 +322,16 @@ def apply(pairs: list[tuple[str, Obj]], lines: list[Obj]) -> list[Obj]:
                 line["discount_amounts"].append({"amount": share, "discount": discount_id})
         totals.append({"amount": sum(shares), "discount": discount_id})
     return totals
+
+
+def proration_share(coupon: Obj, amount: int, full: int) -> int:
+    """What `coupon` takes off a proration of `amount` out of a period's `full` amount."""
+    if coupon["percent_off"] is not None:
+        return round_minor(Decimal(amount) * Decimal(str(coupon["percent_off"])) / 100)
+    if full <= 0:
+        return 0
+    # `amount` carries the sign of a credit.
+    return round_minor(Decimal(min(int(coupon["amount_off"]), full)) * amount / full)
 
 
 def _shares(coupon: Obj, lines: list[Obj]) -> list[int]:

@@ -34,7 +34,12 @@ def update(state: State, params: Params, invoice_id: str) -> Obj:
     if "description" in params:
         invoice["description"] = opt_str(params, "description")
     if "auto_advance" in params:
+        resumed = bool(opt_bool(params, "auto_advance")) and not invoice["auto_advance"]
         invoice["auto_advance"] = bool(opt_bool(params, "auto_advance"))
+        if resumed:
+            invoices.resume_collection(state, invoice)
+        elif not invoice["auto_advance"]:
+            invoice.update(next_payment_attempt=None, automatically_finalizes_at=None)
     state.emit_update("invoice.updated", invoice, before)
     return invoice
 
@@ -67,7 +72,12 @@ def list_lines(state: State, params: Params, invoice_id: str) -> Obj:
 
 @router.post("/v1/invoices/{invoice_id}/finalize", sp.InvoiceFinalizeInvoiceParams)
 def finalize(state: State, params: Params, invoice_id: str) -> Obj:
-    return invoices.finalize(state, _get(state, invoice_id))
+    """Finalize a draft now; with automatic collection Stripe then attempts its payment."""
+    invoice = _get(state, invoice_id)
+    if "auto_advance" in params:
+        invoice["auto_advance"] = bool(opt_bool(params, "auto_advance"))
+    invoices.advance_draft(state, invoice)
+    return invoice
 
 
 @router.post("/v1/invoices/{invoice_id}/pay", sp.InvoicePayParams)
@@ -113,10 +123,4 @@ def void(state: State, params: Params, invoice_id: str) -> Obj:
 
 @router.post("/v1/invoices/{invoice_id}/mark_uncollectible", sp.InvoiceMarkUncollectibleParams)
 def mark_uncollectible(state: State, params: Params, invoice_id: str) -> Obj:
-    invoice = _get(state, invoice_id)
-    if invoice["status"] != "open":
-        raise invalid_request("You can only mark open invoices as uncollectible.")
-    invoice["status"] = "uncollectible"
-    invoice["status_transitions"]["marked_uncollectible_at"] = state.now()
-    state.emit("invoice.marked_uncollectible", invoice)
-    return invoice
+    return invoices.mark_uncollectible(state, _get(state, invoice_id))

@@ -1,24 +1,46 @@
 """Invoices: how they are built from line specs, finalized and paid.
 
-A subscription invoice goes draft -> open -> paid in one step, with its payment
-attempt at once (Stripe waits about an hour before finalizing a renewal; tests would
-only wait for nothing). A failed renewal is retried every three days, up to four
-attempts in all, when the clock moves; a payment that needs authentication waits for
-the customer. The first invoice of a subscription decides `incomplete` vs `active`;
-later ones move the subscription between `active` and `past_due`.
+The first invoice of a subscription, and one for a change invoiced at once, goes
+draft -> open -> paid in one step with its payment attempt. A renewal is created as a
+draft and finalized (then charged) an hour later, as Stripe does. A failed payment is
+retried on the account's retry schedule (`retry_policy`: by default every three days,
+four attempts in all) when the clock moves; when the last attempt fails the
+subscription becomes `unpaid`, `canceled` or stays `past_due`, as the policy says. A
+payment that needs authentication waits for the customer; one that is `processing`
+(a bank debit) waits for the `settle_payment` control. The first invoice of a
+subscription decides `incomplete` vs `active`; later ones move the subscription
+between `active` and `past_due`.
+
+Prorations follow flexible billing mode with `proration_discounts=included`: a
+proration line's amount is already net of the discounts in force when it was made,
+and its `discount_amounts` name those discounts with an amount of 0 (Stripe's
+changelog 2025-09-30.clover, "itemize proration discount amounts"); such lines are
+not `discountable`, so invoice-level discounts skip them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from ..errors import invalid_request
 from ..periods import DAY
 from ..state import INCLUDABLE, Obj, State
 from . import discounts, payments
 
-MAX_ATTEMPTS = 4
-RETRY_AFTER = 3 * DAY
+# Stripe finalizes a subscription's renewal invoice about an hour after creating it.
+FINALIZE_AFTER = 3600
+# The account's retry settings for failed subscription payments (Billing > Revenue
+# recovery > Retries): days to wait after each failed attempt, then what becomes of
+# the subscription ("past_due", "unpaid" or "canceled") and of the invoice ("open" or
+# "uncollectible") once the last attempt has failed.
+DEFAULT_RETRY_POLICY: dict[str, Any] = {
+    "days": [3, 3, 3],
+    "subscription_status": "past_due",
+    "invoice_status": "open",
+}
+EXHAUSTED_SUBSCRIPTION = ("past_due", "unpaid", "canceled")
+EXHAUSTED_INVOICE = ("open", "uncollectible")
 _SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "cad": "CA$", "aud": "A$", "jpy": "¥"}
 _ZERO_DECIMAL = {"jpy", "krw", "vnd", "clp", "isk", "ugx", "xaf", "xof"}
 
@@ -34,6 +56,11 @@ class LineSpec:
     item: str | None
     proration: bool = False
     invoice_item: str | None = None
+    credit: bool = False
+    # A proration's whole-period amount (what a fixed-amount coupon is prorated against).
+    full: int = 0
+    # Set once `amount` is net of these discounts (prorations); None until then.
+    discounts: tuple[str, ...] | None = None
 
 
 def money(amount: int, currency: str) -> str:
@@ -43,17 +70,42 @@ def money(amount: int, currency: str) -> str:
     return f"{symbol}{amount / 100:,.2f}"
 
 
+def retry_policy(state: State) -> dict[str, Any]:
+    policy = state.settings.get("retry_policy")
+    return policy if isinstance(policy, dict) else DEFAULT_RETRY_POLICY
+
+
+def net_proration(spec: LineSpec, pairs: list[tuple[str, Obj]]) -> LineSpec:
+    """`spec` with its amount net of the discounts among `pairs` that apply to it."""
+    if spec.discounts is not None:
+        return spec
+    product = spec.price["product"]
+    applied = [
+        (discount_id, coupon)
+        for discount_id, coupon in pairs
+        if not coupon.get("_applies_to") or product in coupon["_applies_to"]
+    ]
+    off = sum(discounts.proration_share(coupon, spec.amount, spec.full) for _, coupon in applied)
+    if abs(off) > abs(spec.amount):
+        off = spec.amount
+    return replace(
+        spec, amount=spec.amount - off, discounts=tuple(discount_id for discount_id, _ in applied)
+    )
+
+
 def _line(state: State, invoice_id: str, subscription_id: str | None, spec: LineSpec) -> Obj:
     price = spec.price
+    netted = list(spec.discounts or ()) if spec.proration else []
     return {
         "id": state.new_id("il"),
         "object": "line_item",
         "amount": spec.amount,
         "currency": price["currency"],
         "description": spec.description,
-        "discount_amounts": [],
-        "discountable": True,
-        "discounts": [],
+        "discount_amounts": [{"amount": 0, "discount": d} for d in netted],
+        # Stripe: "If true, discounts will apply to this line item. Always false for prorations."
+        "discountable": not spec.proration,
+        "discounts": netted,
         "invoice": invoice_id,
         "livemode": False,
         "metadata": {},
@@ -102,6 +154,7 @@ def build(
     """
     invoice_id = state.new_id("upcoming_in" if preview else "in")
     sub_id = subscription["id"] if subscription else None
+    specs = [net_proration(s, discount_pairs) if s.proration else s for s in specs]
     lines = [_line(state, invoice_id, sub_id, spec) for spec in specs]
     total_discounts = discounts.apply(discount_pairs, lines)
     subtotal = sum(line["amount"] for line in lines)
@@ -224,15 +277,73 @@ def build(
 
 def create(state: State, invoice: Obj) -> Obj:
     state.add(invoice)
+    for line in invoice["lines"]["data"]:
+        details = (line["parent"] or {}).get("subscription_item_details") or {}
+        if line["amount"] > 0 and details.get("subscription_item"):
+            note_debit(
+                state,
+                details["subscription_item"],
+                line["amount"] - sum(d["amount"] for d in line["discount_amounts"]),
+                (line["period"]["start"], line["period"]["end"]),
+                [d["discount"] for d in line["discount_amounts"]],
+            )
     state.emit("invoice.created", invoice)
     return invoice
 
 
+def note_debit(
+    state: State, item_id: str, amount: int, span: tuple[int, int], discount_ids: list[str]
+) -> None:
+    """Remember what an item was charged for `span`, net of discounts: flexible billing
+    mode "calculates credit prorations based on the original amount previously debited
+    to a customer" (Stripe docs, billing-mode/compare), so a later credit starts here."""
+    item = state.find(item_id)
+    if item is not None and item["object"] == "subscription_item":
+        item["_debited"] = {
+            "amount": amount,
+            "start": span[0],
+            "end": span[1],
+            "discounts": list(discount_ids),
+        }
+
+
+def subscription_of(state: State, invoice: Obj) -> Obj | None:
+    if not invoice["parent"]:
+        return None
+    return state.find(invoice["parent"]["subscription_details"]["subscription"] or "")
+
+
+def _collects(state: State, invoice: Obj) -> bool:
+    """Whether Stripe attempts this invoice's payment by itself: automatic collection
+    left on (cancelling the subscription turns it off), and a subscription that is not
+    `unpaid` (one keeps invoicing "but payments aren't attempted")."""
+    if invoice["collection_method"] != "charge_automatically" or not invoice["auto_advance"]:
+        return False
+    sub = subscription_of(state, invoice)
+    return sub is None or sub["status"] != "unpaid"
+
+
+def schedule_finalization(state: State, invoice: Obj) -> None:
+    """A renewal waits as a draft; the clock finalizes (and charges) it an hour later."""
+    at = state.now() + FINALIZE_AFTER
+    invoice["automatically_finalizes_at"] = at
+    if invoice["collection_method"] == "charge_automatically":
+        invoice["next_payment_attempt"] = at
+
+
+def advance_draft(state: State, invoice: Obj) -> None:
+    """Finalize a draft whose time has come, then attempt it if Stripe would."""
+    sub = subscription_of(state, invoice)
+    if sub is not None and sub["status"] in ("canceled", "incomplete_expired"):
+        invoice["auto_advance"] = False  # nothing is collected once it has ended
+    finalize(state, invoice)
+    if invoice["status"] == "open" and _collects(state, invoice):
+        collect(state, invoice)
+
+
 def payment_method_for(state: State, invoice: Obj) -> Obj | None:
     customer = state.find(invoice["customer"]) or {}
-    subscription = None
-    if invoice["parent"]:
-        subscription = state.find(invoice["parent"]["subscription_details"]["subscription"])
+    subscription = subscription_of(state, invoice)
     for candidate in (
         invoice["default_payment_method"],
         subscription["default_payment_method"] if subscription else None,
@@ -261,6 +372,8 @@ def finalize(state: State, invoice: Obj) -> Obj:
         ending_balance=invoice["_ending_balance"],
         hosted_invoice_url=f"{state.base_url}/i/{invoice['id']}",
         invoice_pdf=f"{state.base_url}/i/{invoice['id']}/pdf",
+        automatically_finalizes_at=None,
+        next_payment_attempt=None,
     )
     invoice["status_transitions"]["finalized_at"] = now
     if invoice["collection_method"] == "send_invoice":
@@ -289,21 +402,43 @@ def collect(state: State, invoice: Obj, outcome: str | None = None) -> str:
 
 
 def settle(state: State, invoice: Obj, outcome: str, pm: Obj | None) -> None:
+    """One payment attempt on an open invoice, with the given outcome."""
     if invoice["status"] != "open" or invoice["_payment_intent"] is None:
         raise invalid_request(f"Invoice {invoice['id']} is {invoice['status']} and cannot be paid.")
     pi = state.get("payment_intent", invoice["_payment_intent"])
+    if pi["status"] == "processing":
+        raise invalid_request(
+            "This invoice's payment is processing and cannot be attempted again.",
+            code="payment_intent_unexpected_state",
+        )
     invoice["attempt_count"] += 1
     invoice["attempted"] = True
     payments.record(state, pi, outcome, pm)
+    conclude(state, invoice, outcome)
+
+
+def conclude(state: State, invoice: Obj, outcome: str) -> None:
+    """What an attempt's outcome (now known) does to the invoice and its subscription."""
     if outcome == payments.SUCCEED:
         mark_paid(state, invoice)
         return
-    retry = (
+    if outcome == payments.PROCESSING:
+        # The money is on its way: nothing is due, nothing fails, until it settles.
+        invoice["next_payment_attempt"] = None
+        return
+    policy = retry_policy(state)
+    days: list[int] = list(policy["days"])
+    retries = (
         outcome == payments.FAIL
         and invoice["billing_reason"] != "subscription_create"
-        and invoice["attempt_count"] < MAX_ATTEMPTS
+        and _collects(state, invoice)
     )
-    invoice["next_payment_attempt"] = state.now() + RETRY_AFTER if retry else None
+    exhausted = retries and invoice["attempt_count"] > len(days)
+    invoice["next_payment_attempt"] = (
+        state.now() + days[invoice["attempt_count"] - 1] * DAY
+        if retries and not exhausted
+        else None
+    )
     customer = state.get("customer", invoice["customer"])
     customer["delinquent"] = True
     if outcome == payments.REQUIRE_ACTION:
@@ -311,6 +446,80 @@ def settle(state: State, invoice: Obj, outcome: str, pm: Obj | None) -> None:
     else:
         state.emit("invoice.payment_failed", invoice)
     _update_subscription(state, invoice, paid=False)
+    if exhausted:
+        _retries_exhausted(state, invoice, policy)
+
+
+def _retries_exhausted(state: State, invoice: Obj, policy: dict[str, Any]) -> None:
+    """The last scheduled attempt failed: apply the account's end-of-retries settings."""
+    sub = subscription_of(state, invoice)
+    if sub is not None and sub["status"] in ("active", "past_due", "trialing"):
+        then = policy["subscription_status"]
+        if then == "unpaid":
+            before = state.render(sub)
+            sub["status"] = "unpaid"
+            state.emit_update("customer.subscription.updated", sub, before)
+        elif then == "canceled":
+            from .subscriptions import end_subscription
+
+            end_subscription(state, sub, reason="payment_failed")
+    if policy["invoice_status"] == "uncollectible" and invoice["status"] == "open":
+        mark_uncollectible(state, invoice)
+
+
+def mark_uncollectible(state: State, invoice: Obj) -> Obj:
+    if invoice["status"] != "open":
+        raise invalid_request("You can only mark open invoices as uncollectible.")
+    invoice.update(status="uncollectible", next_payment_attempt=None)
+    invoice["status_transitions"]["marked_uncollectible_at"] = state.now()
+    state.emit("invoice.marked_uncollectible", invoice)
+    return invoice
+
+
+def stop_collection(state: State, customer_id: str) -> None:
+    """Stop automatic collection of the customer's finalized invoices: what cancelling a
+    subscription does by default ("Stripe stops automatic collection of all finalized
+    invoices for the customer", API reference, Cancel a subscription). They stay open;
+    setting `auto_advance` again resumes it."""
+    for invoice in state.all("invoice"):
+        if (
+            invoice["customer"] == customer_id
+            and invoice["status"] == "open"
+            and invoice["collection_method"] == "charge_automatically"
+            and invoice["auto_advance"]
+        ):
+            before = state.render(invoice)
+            invoice.update(auto_advance=False, next_payment_attempt=None)
+            state.emit_update("invoice.updated", invoice, before)
+
+
+def resume_collection(state: State, invoice: Obj) -> None:
+    """`auto_advance` turned back on: an open invoice with attempts left is retried
+    at the next tick of the clock; a draft is finalized on its schedule."""
+    if invoice["status"] == "draft" and invoice["automatically_finalizes_at"] is None:
+        schedule_finalization(state, invoice)
+        return
+    if invoice["status"] != "open" or not _collects(state, invoice):
+        return
+    pi = state.find(invoice["_payment_intent"] or "")
+    if pi is None or pi["status"] in ("processing", "requires_action", "succeeded"):
+        return
+    if invoice["attempt_count"] <= len(retry_policy(state)["days"]):
+        invoice["next_payment_attempt"] = state.now()
+
+
+def settle_processing(state: State, pi: Obj, outcome: str) -> None:
+    """A `processing` payment (a bank debit) clears or is returned."""
+    if pi["status"] != "processing":
+        raise invalid_request(
+            f"PaymentIntent {pi['id']} is {pi['status']}, not processing.",
+            code="payment_intent_unexpected_state",
+        )
+    if outcome not in (payments.SUCCEED, payments.FAIL):
+        raise invalid_request("outcome must be one of succeed, fail", param="outcome")
+    invoice = state.get("invoice", pi["_invoice"])
+    payments.record(state, pi, outcome, state.find(pi["payment_method"] or ""))
+    conclude(state, invoice, outcome)
 
 
 def mark_paid(state: State, invoice: Obj, *, out_of_band: bool = False) -> None:
@@ -337,9 +546,7 @@ def mark_paid(state: State, invoice: Obj, *, out_of_band: bool = False) -> None:
 
 
 def _update_subscription(state: State, invoice: Obj, *, paid: bool) -> None:
-    if not invoice["parent"]:
-        return
-    sub = state.find(invoice["parent"]["subscription_details"]["subscription"] or "")
+    sub = subscription_of(state, invoice)
     if sub is None or sub["latest_invoice"] != invoice["id"]:
         return
     before = state.render(sub)

@@ -2,7 +2,9 @@
 
 An attempt's outcome is, in order: the next outcome queued by the `next_payment` test
 control, else the card's own test behaviour, else success. Without a payment method
-there is nothing to charge and the attempt fails.
+there is nothing to charge and the attempt fails. A `processing` outcome leaves the
+payment intent `processing` (as a bank debit is until it clears), its invoice open,
+until the `settle_payment` control makes it succeed or fail.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from ..state import Obj, State, plain, random_token
 from . import payment_methods
 
 SUCCEED, FAIL, REQUIRE_ACTION = "succeed", "fail", "require_action"
-OUTCOMES = (SUCCEED, FAIL, REQUIRE_ACTION)
+PROCESSING = "processing"
+OUTCOMES = (SUCCEED, FAIL, REQUIRE_ACTION, PROCESSING)
 
 DECLINED = {
     "type": "card_error",
@@ -147,6 +150,9 @@ def record(state: State, pi: Obj, outcome: str, pm: Obj | None) -> None:
             },
         )
         state.emit("payment_intent.requires_action", pi)
+    elif outcome == PROCESSING:
+        pi.update(status="processing", last_payment_error=None, next_action=None)
+        state.emit("payment_intent.processing", pi)
     else:
         pi.update(
             status="requires_payment_method",
@@ -182,7 +188,7 @@ def raise_for(outcome: str, pi: Obj) -> None:
             decline_code=None,
             extra={"payment_intent": {"id": pi["id"], "status": pi["status"]}},
         )
-    if outcome != SUCCEED:
+    if outcome not in (SUCCEED, PROCESSING):
         raise card_error(
             DECLINED["message"],
             code="card_declined",
@@ -210,7 +216,7 @@ def confirm(state: State, params: Params, pi_id: str) -> Obj:
     from .invoices import settle
 
     pi = state.get("payment_intent", pi_id)
-    if pi["status"] in ("succeeded", "canceled"):
+    if pi["status"] in ("succeeded", "canceled", "processing"):
         raise invalid_request(
             f"You cannot confirm this PaymentIntent because it has a status of {pi['status']}.",
             code="payment_intent_unexpected_state",

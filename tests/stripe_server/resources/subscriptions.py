@@ -33,6 +33,7 @@ from ..routing import router
 from ..state import RENDERERS, Obj, State, plain
 from . import customers, cycles, discounts, invoices, payment_methods
 from .catalog import new_price, plan_of
+from .invoices import LineSpec
 
 PAYMENT_BEHAVIORS = cycles.PAYMENT_BEHAVIORS
 PRORATION_BEHAVIORS = cycles.PRORATION_BEHAVIORS
@@ -271,7 +272,9 @@ def end_subscription(state: State, sub: Obj, *, reason: str, comment: str | None
     sub["cancellation_details"]["reason"] = reason
     if comment is not None:
         sub["cancellation_details"]["comment"] = comment
+    sub["_pending"] = []
     state.emit("customer.subscription.deleted", sub)
+    invoices.stop_collection(state, sub["customer"])
 
 
 @router.post("/v1/subscriptions", sp.SubscriptionCreateParams)
@@ -308,14 +311,24 @@ def list_subscriptions(state: State, params: Params) -> Obj:
 
 @router.delete("/v1/subscriptions/{sub_id}", sp.SubscriptionCancelParams)
 def cancel(state: State, params: Params, sub_id: str) -> Obj:
+    """Cancel now. `prorate` credits the unused time; `invoice_now` puts that credit and
+    any pending prorations on a final invoice (otherwise the credit goes to the
+    customer's balance and pending prorations are dropped). Open invoices are left open
+    but no longer collected automatically (see `invoices.stop_collection`)."""
     sub = state.get("subscription", sub_id)
     if sub["status"] in ENDED:
         raise invalid_request(
             f"This subscription has already been canceled: {sub_id}", param="subscription"
         )
     details = opt_dict(params, "cancellation_details") or {}
-    if opt_bool(params, "prorate") and sub["status"] in ("active", "past_due"):
-        _credit_unused_time(state, sub, invoice_now=bool(opt_bool(params, "invoice_now")))
+    credits: list[LineSpec] = []
+    if opt_bool(params, "prorate") and sub["status"] in ("active", "past_due", "unpaid"):
+        credits = cycles.net_pending(state, sub, _unused_time(state, sub))
+    specs = list(sub["_pending"]) + credits
+    if opt_bool(params, "invoice_now") and specs:
+        _final_invoice(state, sub, specs)
+    elif credits:
+        state.get("customer", sub["customer"])["balance"] += sum(line.amount for line in credits)
     if details.get("feedback"):
         sub["cancellation_details"]["feedback"] = details["feedback"]
     end_subscription(
@@ -324,27 +337,26 @@ def cancel(state: State, params: Params, sub_id: str) -> Obj:
     return sub
 
 
-def _credit_unused_time(state: State, sub: Obj, *, invoice_now: bool) -> None:
-    """Credit the unused rest of the period: on a final invoice, or to the balance."""
+def _unused_time(state: State, sub: Obj) -> list[LineSpec]:
     now = state.now()
     span = cycles.period(state, sub)
-    credits = [
+    return [
         cycles.prorated_line(
             state, state.objects[i["price"]], i["quantity"], i["id"], span, now, credit=True
         )
         for i in cycles.items_of(state, sub)
     ]
-    customer = state.get("customer", sub["customer"])
-    if not invoice_now:
-        customer["balance"] += sum(line.amount for line in credits)
-        return
+
+
+def _final_invoice(state: State, sub: Obj, specs: list[LineSpec]) -> None:
+    now = state.now()
     invoice = invoices.build(
         state,
-        customer,
+        state.get("customer", sub["customer"]),
         subscription=sub,
-        specs=list(sub["_pending"]) + credits,
+        specs=specs,
         billing_reason="subscription_update",
-        period=span,
+        period=cycles.period(state, sub),
         currency=sub["currency"],
         discount_pairs=discounts.in_force(state, sub["discounts"], now),
     )
