@@ -184,8 +184,20 @@ def _check_value(
             where = f"{path}[{index}]"
             _check_value(element, namespace, item, where, MAX_STRING, None, name)
         return
+    if not any(_is_scalar(member) for member in members):
+        if _container(members, list) is not None:
+            raise parameter_error(
+                f"Invalid array: {path} must be an array", param=path, code="parameter_invalid"
+            )
+        raise parameter_error(
+            f"Invalid object: {path} must be a hash", param=path, code="parameter_invalid"
+        )
     if isinstance(value, str):
         check_length(value, path, limit)
+
+
+def _is_scalar(member: Any) -> bool:
+    return not is_typeddict(member) and typing.get_origin(member) not in (list, dict)
 
 
 def _scalar_name(members: list[Any]) -> str:
