@@ -30,6 +30,7 @@ from ..periods import DAY
 from ..routing import router
 from ..state import INCLUDABLE, Obj, State, random_token
 from . import customers, cycles, discounts, payment_methods, payments, subscriptions
+from .catalog import line_amount
 
 # "For `subscription` mode, there is a maximum of 20 line items with recurring Prices"
 # (the `line_items` parameter's description, stripe.params.checkout.SessionCreateParams).
@@ -103,7 +104,7 @@ def create(state: State, params: Params) -> Obj:
     subtotal = (
         0
         if has_trial
-        else sum(p["unit_amount"] * i["quantity"] for p, i in zip(prices, items, strict=True))
+        else sum(line_amount(p, i["quantity"]) for p, i in zip(prices, items, strict=True))
     )
     now = state.now()
     session_id = f"cs_test_{random_token(58)}"
@@ -194,7 +195,7 @@ def _line_items(state: State, session: Obj) -> Obj:
     data = []
     for entry in session["_line_items"]:
         price = state.objects[entry["price"]]
-        amount = price["unit_amount"] * entry["quantity"]
+        amount = line_amount(price, entry["quantity"])
         data.append(
             {
                 "id": f"li_{random_token(24)}",

@@ -20,9 +20,10 @@ from datetime import UTC, datetime
 
 from ..errors import card_error, invalid_request
 from ..forms import Params, one_of, opt_bool, opt_int, to_int
-from ..periods import DAY, period_containing, prorate, shift
+from ..periods import DAY, period_containing, prorate, round_minor, shift
 from ..state import Obj, State
 from . import discounts, invoices, payments
+from .catalog import line_amount, unit_amount
 from .invoices import LineSpec, money
 
 # Accepted by Stripe but not modelled here; refused rather than silently ignored, so a
@@ -99,10 +100,10 @@ def full_line(
 ) -> LineSpec:
     interval, count = interval_of(price)
     every = interval if count == 1 else f"every {count} {interval}s"
-    amount = 0 if price["recurring"]["usage_type"] == "metered" else price["unit_amount"] * quantity
+    amount = 0 if price["recurring"]["usage_type"] == "metered" else line_amount(price, quantity)
     description = (
         f"{quantity} {TIMES} {product_name(state, price)} "
-        f"(at {money(price['unit_amount'], price['currency'])} / {every})"
+        f"(at {money(round_minor(unit_amount(price)), price['currency'])} / {every})"
     )
     return LineSpec(price, quantity, amount, start, end, description, item)
 
@@ -126,7 +127,7 @@ def prorated_line(
 ) -> LineSpec:
     """Credit for the unused time of, or charge for the remaining time of, an item."""
     start, end = span
-    full = 0 if price["recurring"]["usage_type"] == "metered" else price["unit_amount"] * quantity
+    full = 0 if price["recurring"]["usage_type"] == "metered" else line_amount(price, quantity)
     amount = prorate(full, start, end, at)
     label = "Unused time on" if credit else "Remaining time on"
     what = (
