@@ -3,7 +3,10 @@
 Idempotency follows Stripe: a POST's `Idempotency-Key` stores the response once the
 endpoint has begun executing (a parameter validation error is not stored); the same
 key with the same parameters replays it (`Idempotent-Replayed: true`), with other
-parameters or on another endpoint it is a 400 `idempotency_error`. Injected 429/500
+parameters or on another endpoint it is a 400 `idempotency_error`. Keys belong to the
+account making the request (here: its API key), so two accounts never see each other's
+keys, and Stripe forgets a key once it is 24 hours old (by the server's clock, which
+`advance_time` moves): the same key then starts a new request. Injected 429/500
 failures happen before execution and are never stored, so a retry with the same key
 goes through, unless `after_execution` asks for the failure to hide a request that
 did run (the retry then replays its stored result).
@@ -23,6 +26,9 @@ from .routing import call, router
 from .state import API_VERSION, Obj, State, random_token
 
 JSON = "application/json"
+# "Keys are eligible to be removed from the system automatically after they're at least
+# 24 hours old" (https://docs.stripe.com/api/idempotent_requests).
+IDEMPOTENCY_KEY_LIFETIME = 24 * 3600
 
 
 @dataclass
@@ -66,6 +72,7 @@ class Stored:
     path: str
     params: Params
     response: Response
+    created: int
 
 
 class Api:
@@ -73,7 +80,8 @@ class Api:
         self.state = state
         self.api_key = api_key
         self.failures: deque[InjectedFailure] = deque()
-        self.idempotency: dict[str, Stored] = {}
+        # (API key, idempotency key) -> the stored result.
+        self.idempotency: dict[tuple[str, str], Stored] = {}
         self.requests: list[dict[str, Any]] = []
 
     def reset(self) -> None:
@@ -91,7 +99,7 @@ class Api:
         if key:
             base["Idempotency-Key"] = key
         try:
-            self._authenticate(headers.get("authorization", ""))
+            account = self._authenticate(headers.get("authorization", ""))
             found = router.match(method, path)
             if found is None:
                 raise StripeError(
@@ -109,7 +117,7 @@ class Api:
             if failure is not None and not failure.after_execution:
                 return Response(failure.status, failure.error().body(), base)
             if method == "POST" and key:
-                stored = self.idempotency.get(key)
+                stored = self._stored(account, key)
                 if stored is not None:
                     return self._replay(stored, method, path, params, key)
             route, path_params = found
@@ -132,12 +140,22 @@ class Api:
             finally:
                 self.state.request = {"id": None, "idempotency_key": None}
             if method == "POST" and key and keep:
-                self.idempotency[key] = Stored(method, path, params, response)
+                self.idempotency[account, key] = Stored(
+                    method, path, params, response, self.state.now()
+                )
             if failure is not None:
                 return Response(failure.status, failure.error().body(), base)
             return response
 
-    def _authenticate(self, header: str) -> None:
+    def _stored(self, account: str, key: str) -> Stored | None:
+        stored = self.idempotency.get((account, key))
+        if stored is not None and self.state.now() - stored.created >= IDEMPOTENCY_KEY_LIFETIME:
+            del self.idempotency[account, key]
+            return None
+        return stored
+
+    def _authenticate(self, header: str) -> str:
+        """The API key, which stands for the account: each key is an account of its own."""
         token = header[7:] if header.lower().startswith("bearer ") else ""
         if not token:
             raise StripeError(
@@ -155,6 +173,7 @@ class Api:
                 f"Invalid API Key provided: {token[:8]}{'*' * max(len(token) - 12, 4)}{token[-4:]}",
                 code="api_key_expired" if not valid else None,
             )
+        return token
 
     def _params(self, method: str, query: str, headers: dict[str, str], body: bytes) -> Params:
         if method != "POST":

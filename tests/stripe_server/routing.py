@@ -5,7 +5,7 @@ where `ParamsType` is the stripe package's own TypedDict for that call (for exam
 `stripe.params.CustomerCreateParams`). Its keys are the parameters the real API accepts
 at the top level, so a misspelt or retired parameter (`coupon` on a subscription in the
 current API version) fails here with Stripe's `parameter_unknown` error instead of being
-silently ignored.
+silently ignored; `schema` applies the same check inside nested hashes and lists.
 """
 
 from __future__ import annotations
@@ -15,26 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import missing_param, unknown_param
+from . import schema
 from .forms import Params
 from .state import Obj, State
 
 Handler = Callable[..., Obj]
-
-# Keys of the SDK's RequestOptions, which its params TypedDicts inherit but which never
-# travel as request parameters.
-_REQUEST_OPTIONS = frozenset(
-    {
-        "api_key",
-        "content_type",
-        "headers",
-        "idempotency_key",
-        "max_network_retries",
-        "stripe_account",
-        "stripe_context",
-        "stripe_version",
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -45,17 +30,8 @@ class Route:
     params_type: Any
 
     def check(self, params: Params) -> None:
-        if self.params_type is None:
-            return
-        allowed = (
-            self.params_type.__required_keys__ | self.params_type.__optional_keys__
-        ) - _REQUEST_OPTIONS
-        for name in params:
-            if name not in allowed:
-                raise unknown_param(name)
-        for name in sorted(self.params_type.__required_keys__ - _REQUEST_OPTIONS):
-            if params.get(name) in (None, ""):
-                raise missing_param(name)
+        if self.params_type is not None:
+            schema.check(self.params_type, params)
 
 
 class Router:

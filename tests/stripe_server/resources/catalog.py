@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 
 import stripe.params as sp
 
-from ..errors import invalid_request
+from ..errors import invalid_request, parameter_error
 from ..forms import (
     Params,
     merged_metadata,
@@ -24,10 +24,14 @@ from ..forms import (
     to_int,
 )
 from ..listing import created_filter, page, search
+from ..periods import round_minor
 from ..routing import router
 from ..state import Obj, State
 
 _INTERVALS = ("day", "week", "month", "year")
+# "accepts a decimal value in cents ... with at most 12 decimal places"
+# (stripe.params.PriceCreateParams.unit_amount_decimal).
+MAX_DECIMAL_PLACES = 12
 
 
 def new_product(state: State, params: Params) -> Obj:
@@ -83,11 +87,25 @@ def _recurring(params: Params) -> Obj | None:
     }
 
 
-def _unit_amount(params: Params) -> tuple[int, str]:
+def _unit_amount(params: Params) -> tuple[int | None, str]:
+    """`unit_amount` and `unit_amount_decimal` as a price shows them.
+
+    Stripe keeps the decimal exactly (up to 12 decimal places) and shows `unit_amount`
+    only when the amount is a whole number of minor units ("represented as a whole
+    integer if possible"), so a price of half a cent has `unit_amount: null`.
+    """
     amount = opt_int(params, "unit_amount")
-    if amount is not None:
-        return amount, str(amount)
     decimal_value = opt_str(params, "unit_amount_decimal")
+    if amount is not None and decimal_value is not None:
+        raise parameter_error(
+            "You may only specify one of these parameters: unit_amount, unit_amount_decimal.",
+            param="unit_amount_decimal",
+            code="parameters_exclusive",
+        )
+    if amount is not None:
+        if amount < 0:
+            raise _invalid_amount("unit_amount", "a non-negative integer")
+        return amount, str(amount)
     if decimal_value is None:
         if "custom_unit_amount" in params or "tiers" in params:
             raise invalid_request(
@@ -98,8 +116,31 @@ def _unit_amount(params: Params) -> tuple[int, str]:
     try:
         exact = Decimal(decimal_value)
     except InvalidOperation:
-        raise invalid_request("Invalid decimal", param="unit_amount_decimal") from None
-    return int(exact), decimal_value
+        raise _invalid_amount("unit_amount_decimal", "a decimal") from None
+    if not exact.is_finite() or exact < 0:
+        raise _invalid_amount("unit_amount_decimal", "a non-negative decimal")
+    exact = exact.normalize()
+    if -int(exact.as_tuple().exponent) > MAX_DECIMAL_PLACES:
+        raise _invalid_amount(
+            "unit_amount_decimal", f"a decimal with at most {MAX_DECIMAL_PLACES} decimal places"
+        )
+    whole = exact == exact.to_integral_value()
+    return (int(exact) if whole else None), f"{exact:f}"
+
+
+def _invalid_amount(name: str, what: str) -> Exception:
+    return parameter_error(f"Invalid {name}: must be {what}", param=name, code="parameter_invalid")
+
+
+def unit_amount(price: Obj) -> Decimal:
+    """A price's exact amount per unit, in minor units."""
+    return Decimal(price["unit_amount_decimal"])
+
+
+def line_amount(price: Obj, quantity: int) -> int:
+    """What `quantity` units cost on one invoice line: the exact product, rounded half up
+    to a whole minor unit once per line (0.5 cent x 1000 is 500, never 0)."""
+    return round_minor(unit_amount(price) * quantity)
 
 
 def _claim_lookup_key(state: State, key: str | None, transfer: bool, price_id: str) -> None:

@@ -9,9 +9,11 @@ first invoice paid, and marks the session complete.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import stripe.params as sp
 
-from ..errors import invalid_request
+from ..errors import invalid_request, parameter_error
 from ..forms import (
     Params,
     merged_metadata,
@@ -28,6 +30,25 @@ from ..periods import DAY
 from ..routing import router
 from ..state import INCLUDABLE, Obj, State, random_token
 from . import customers, cycles, discounts, payment_methods, payments, subscriptions
+from .catalog import line_amount
+
+# "For `subscription` mode, there is a maximum of 20 line items with recurring Prices"
+# (the `line_items` parameter's description, stripe.params.checkout.SessionCreateParams).
+MAX_RECURRING_LINE_ITEMS = 20
+
+
+def _check_url(params: Params, name: str) -> None:
+    """Stripe answers `url_invalid` ("Not a valid URL") unless it is an absolute http(s) URL."""
+    value = opt_str(params, name)
+    if value is None:
+        return
+    try:
+        parts = urlsplit(value)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        valid = False
+    if not valid or any(c.isspace() for c in value):
+        raise parameter_error("Not a valid URL", param=name, code="url_invalid")
 
 
 @router.post("/v1/checkout/sessions", sp.checkout.SessionCreateParams)
@@ -40,11 +61,22 @@ def create(state: State, params: Params) -> Obj:
     customer_id = opt_str(params, "customer")
     if customer_id is not None:
         customers.get_live(state, customer_id)
+    for name in ("success_url", "cancel_url"):
+        _check_url(params, name)
     raw_items = opt_list(params, "line_items") or []
     if not raw_items:
         raise invalid_request(
             "You must specify `line_items` when creating a session in `subscription` mode.",
             param="line_items",
+        )
+    # Every line item here has a recurring price (one-time ones are refused below), and
+    # subscription mode takes at most 20 of those.
+    if len(raw_items) > MAX_RECURRING_LINE_ITEMS:
+        raise parameter_error(
+            f"In `subscription` mode, a session can have at most {MAX_RECURRING_LINE_ITEMS} "
+            f"line items with recurring prices; you passed {len(raw_items)}.",
+            param="line_items",
+            code="parameter_invalid",
         )
     items = []
     for index, entry in enumerate(raw_items):
@@ -72,7 +104,7 @@ def create(state: State, params: Params) -> Obj:
     subtotal = (
         0
         if has_trial
-        else sum(p["unit_amount"] * i["quantity"] for p, i in zip(prices, items, strict=True))
+        else sum(line_amount(p, i["quantity"]) for p, i in zip(prices, items, strict=True))
     )
     now = state.now()
     session_id = f"cs_test_{random_token(58)}"
@@ -163,7 +195,7 @@ def _line_items(state: State, session: Obj) -> Obj:
     data = []
     for entry in session["_line_items"]:
         price = state.objects[entry["price"]]
-        amount = price["unit_amount"] * entry["quantity"]
+        amount = line_amount(price, entry["quantity"])
         data.append(
             {
                 "id": f"li_{random_token(24)}",

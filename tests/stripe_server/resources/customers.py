@@ -10,6 +10,7 @@ from typing import Any
 
 import stripe.params as sp
 
+from .. import tax_ids as tax_id_formats
 from ..errors import invalid_request
 from ..forms import (
     Params,
@@ -92,10 +93,17 @@ def _apply_invoice_settings(
         customer["invoice_settings"]["footer"] = settings["footer"] or None
 
 
+def _checked_tax_ids(params: Params) -> list[Params]:
+    """`tax_id_data`, refused whole before anything is created if one value is malformed."""
+    data = opt_list(params, "tax_id_data") or []
+    for index, datum in enumerate(data):
+        kind, value = str(datum["type"]), str(datum["value"])
+        tax_id_formats.check(kind, value, f"tax_id_data[{index}][value]")
+    return data
+
+
 def _add_tax_id(state: State, customer: Obj, data: Params) -> Obj:
-    kind, value = data.get("type"), data.get("value")
-    if not kind or not value:
-        raise invalid_request("Tax ids need a type and a value.", param="tax_id_data")
+    kind, value = data["type"], data["value"]
     tax_id = {
         "id": state.new_id("txi"),
         "object": "tax_id",
@@ -119,6 +127,7 @@ def search_customers(state: State, params: Params) -> Obj:
 
 @router.post("/v1/customers", sp.CustomerCreateParams)
 def create(state: State, params: Params) -> Obj:
+    tax_id_data = _checked_tax_ids(params)
     customer: Obj = {
         "id": state.new_id("cus", 14),
         "object": "customer",
@@ -150,7 +159,7 @@ def create(state: State, params: Params) -> Obj:
     }
     _apply_profile(customer, params)
     state.add(customer)
-    tax_ids = [_add_tax_id(state, customer, d) for d in opt_list(params, "tax_id_data") or []]
+    tax_ids = [_add_tax_id(state, customer, d) for d in tax_id_data]
     created: dict[str, Obj] = {}
     attached = None
     pm_value = opt_str(params, "payment_method")
@@ -216,9 +225,9 @@ def list_customers(state: State, params: Params) -> Obj:
 @router.post("/v1/customers/{customer_id}/tax_ids", sp.CustomerCreateTaxIdParams)
 def create_tax_id(state: State, params: Params, customer_id: str) -> Obj:
     customer = get_live(state, customer_id, "id")
-    tax_id = _add_tax_id(
-        state, customer, {"type": required(params, "type"), "value": required(params, "value")}
-    )
+    kind, value = str(required(params, "type")), str(required(params, "value"))
+    tax_id_formats.check(kind, value, "value")
+    tax_id = _add_tax_id(state, customer, {"type": kind, "value": value})
     state.emit("customer.tax_id.created", tax_id)
     return tax_id
 

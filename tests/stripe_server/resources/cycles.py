@@ -20,9 +20,10 @@ from datetime import UTC, datetime
 
 from ..errors import card_error, invalid_request
 from ..forms import Params, one_of, opt_bool, opt_int, to_int
-from ..periods import DAY, period_containing, prorate, shift
+from ..periods import DAY, period_containing, prorate, round_minor, shift
 from ..state import Obj, State
 from . import discounts, invoices, payments
+from .catalog import line_amount, unit_amount
 from .invoices import LineSpec, money
 
 # Accepted by Stripe but not modelled here; refused rather than silently ignored, so a
@@ -99,10 +100,10 @@ def full_line(
 ) -> LineSpec:
     interval, count = interval_of(price)
     every = interval if count == 1 else f"every {count} {interval}s"
-    amount = 0 if price["recurring"]["usage_type"] == "metered" else price["unit_amount"] * quantity
+    amount = 0 if price["recurring"]["usage_type"] == "metered" else line_amount(price, quantity)
     description = (
         f"{quantity} {TIMES} {product_name(state, price)} "
-        f"(at {money(price['unit_amount'], price['currency'])} / {every})"
+        f"(at {money(round_minor(unit_amount(price)), price['currency'])} / {every})"
     )
     return LineSpec(price, quantity, amount, start, end, description, item)
 
@@ -129,7 +130,7 @@ def prorated_line(
     A credit is the unused share of what the item was charged for this period, net of
     its discounts, when that is known; otherwise of its price."""
     start, end = span
-    full = 0 if price["recurring"]["usage_type"] == "metered" else price["unit_amount"] * quantity
+    full = 0 if price["recurring"]["usage_type"] == "metered" else line_amount(price, quantity)
     amount = prorate(full, start, end, at)
     netted: tuple[str, ...] | None = None
     debited = (state.find(item or "") or {}).get("_debited") if credit else None

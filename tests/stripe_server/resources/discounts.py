@@ -10,12 +10,13 @@ prorated amount, or the same share of a fixed amount as the line is of its perio
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
 import stripe.params as sp
 
-from ..errors import invalid_request
+from ..errors import invalid_request, parameter_error
 from ..forms import (
     Params,
     merged_metadata,
@@ -29,6 +30,11 @@ from ..listing import created_filter, page
 from ..periods import round_minor, shift
 from ..routing import router
 from ..state import INCLUDABLE, Obj, State, random_token
+
+# "Valid characters are lower case letters (a-z), upper case letters (A-Z), digits (0-9),
+# and dashes (-)": the `code` parameter's description in the OpenAPI description of the
+# API version the installed stripe package pins (stripe.params.PromotionCodeCreateParams).
+_CODE = re.compile(r"^[A-Za-z0-9-]+$")
 
 
 def _coupon_valid(state: State, coupon: Obj) -> bool:
@@ -123,6 +129,13 @@ def create_promotion_code(state: State, params: Params) -> Obj:
         raise invalid_request("Missing required param: promotion[type].", param="promotion[type]")
     coupon = state.get("coupon", promotion.get("coupon"), param="promotion[coupon]")
     code = opt_str(params, "code") or random_token(8).upper()
+    if not _CODE.match(code):
+        raise parameter_error(
+            "Invalid code: a promotion code may only contain letters (a-z, A-Z), digits (0-9) "
+            "and dashes (-).",
+            param="code",
+            code="parameter_invalid_string",
+        )
     if any(p["active"] and p["code"].lower() == code.lower() for p in state.all("promotion_code")):
         raise invalid_request(
             f"An active promotion code with `code: {code}` already exists.", param="code"
