@@ -20,6 +20,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, create_engine
 
 from app.config import get_settings
+from app.jobs import forget_sent
 
 T = TypeVar("T")
 
@@ -43,7 +44,7 @@ def make_engine(url: str) -> Engine:
         return engine
     if parsed.drivername == "postgresql":
         url = str(parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False))
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
 _engine: Engine | None = None
@@ -74,7 +75,8 @@ def unit_of_work(engine: Engine | None = None, *, write: bool = True) -> Iterato
     ``write=False`` marks a transaction that only reads (it may still write, at the
     risk of a retried lock conflict on SQLite).
     """
-    session = _session_factory(engine or get_engine())()
+    chosen = engine or get_engine()
+    session = _session_factory(chosen)()
     try:
         if write and session.get_bind().dialect.name == "sqlite":
             # Take SQLite's write lock up front, so concurrent writers queue on the busy
@@ -87,6 +89,7 @@ def unit_of_work(engine: Engine | None = None, *, write: bool = True) -> Iterato
         raise
     finally:
         session.close()
+        forget_sent(session, chosen)
 
 
 def is_transient(error: BaseException) -> bool:

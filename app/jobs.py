@@ -31,6 +31,7 @@ log = structlog.get_logger(__name__)
 
 DEFAULT_QUEUE = "default"
 _PENDING = "billing_sync.pending_jobs"
+_SENT = "billing_sync.sent_jobs"
 # Ids of messages whose hand-over after commit failed: nobody should wait for them.
 _deferred: set[str] = set()
 
@@ -115,8 +116,16 @@ def _send_after_commit(session: Session) -> None:
     if not pending:
         return
     sent = [message.message_id for message, delay_ms in pending if _send(message, delay_ms)]
-    bind = session.get_bind()
-    _forget(bind if isinstance(bind, Engine) else bind.engine, sent)
+    # Deleted once the session has let go of its connection (``forget_sent``): asking
+    # the pool for a second one here could wait on connections that wait on this one.
+    session.info.setdefault(_SENT, []).extend(sent)
+
+
+def forget_sent(session: Session, engine: Engine) -> None:
+    """Delete the outbox rows of the messages ``session`` handed to the broker. Called
+    by the unit of work after the session is closed; rows left behind (a session used
+    outside it, a crash in between) are relayed again, which actors take in their stride."""
+    _forget(engine, session.info.pop(_SENT, []))
 
 
 @event.listens_for(Session, "after_soft_rollback")

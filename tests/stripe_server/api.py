@@ -93,6 +93,22 @@ class Api:
     def handle(
         self, method: str, path: str, query: str, headers: dict[str, str], body: bytes
     ) -> Response:
+        entry: dict[str, Any] = {}
+        response = self._handle(entry, method, path, query, headers, body)
+        entry["status"] = response.status  # recorded requests show how they were answered
+        if response.status >= 400:
+            entry["error"] = (response.body.get("error") or {}).get("type")
+        return response
+
+    def _handle(
+        self,
+        entry: dict[str, Any],
+        method: str,
+        path: str,
+        query: str,
+        headers: dict[str, str],
+        body: bytes,
+    ) -> Response:
         request_id = f"req_{random_token(14)}"
         key = headers.get("idempotency-key")
         base = {"Request-Id": request_id, "Stripe-Version": API_VERSION}
@@ -112,7 +128,8 @@ class Api:
         except StripeError as error:
             return Response(error.status, error.body(), base)
         with self.state.lock:
-            self.requests.append({"method": method, "path": path, "idempotency_key": key})
+            entry.update(method=method, path=path, idempotency_key=key)
+            self.requests.append(entry)
             failure = self._take_failure(method, path)
             if failure is not None and not failure.after_execution:
                 return Response(failure.status, failure.error().body(), base)

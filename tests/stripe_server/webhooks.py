@@ -67,6 +67,7 @@ class WebhookDispatcher:
         self._idle = threading.Condition(self._lock)
         self._in_flight = 0
         self._client = httpx.Client(timeout=10.0)
+        self._closing = threading.Event()
         self._thread = threading.Thread(target=self._run, name="stripe-webhooks", daemon=True)
         self._thread.start()
 
@@ -130,6 +131,7 @@ class WebhookDispatcher:
             self.deliveries.clear()
 
     def close(self) -> None:
+        self._closing.set()  # no more retries: the receiver may be gone already
         self._queue.put(None)
         self._thread.join(timeout=5)
         self._client.close()
@@ -165,6 +167,8 @@ class WebhookDispatcher:
             }
             if secret:
                 headers["Stripe-Signature"] = sign(payload, secret, int(time.time()))
+            if self._closing.is_set():
+                break
             try:
                 response = self._client.post(url, content=payload, headers=headers)
                 record.status, record.error = response.status_code, None
@@ -173,7 +177,9 @@ class WebhookDispatcher:
                     break
             except httpx.HTTPError as exc:
                 record.status, record.error = None, str(exc)
+            if pause is not None and not self._closing.wait(pause):
+                continue
             if pause is not None:
-                time.sleep(pause)
+                break
         with self._lock:
             self.deliveries.append(record)
