@@ -78,3 +78,11 @@ class CatalogInvalid(AppError):
 
 class EnvironmentNotFound(NotFound):
     code = "ENVIRONMENT_NOT_FOUND"
+
+
+class BillingIdInUse(Conflict):
+    code = "BILLING_ID_IN_USE"
+
+
+class BillingIdNotFound(NotFound):
+    code = "BILLING_ID_NOT_FOUND"

@@ -26,7 +26,7 @@ from stripe.params import (
 
 from app.billing import state
 from app.billing.client import gateway
-from app.billing.errors import BillingError
+from app.billing.errors import BillingError, BillingResourceMissing
 from app.billing.idempotency import idempotency_key
 from app.billing.locks import customer_lock
 from app.customers.schemas import Address, BillingInformation
@@ -312,3 +312,20 @@ def customer_for_billing(customer_id: str) -> str:
             _push(snapshot, billing_id, None, None)
             state.record_customer_synced(customer_id, snapshot.sync_generation)
         return billing_id
+
+
+def stripe_owner(billing_id: str) -> tuple[str, str] | None:
+    """(environment id, customer id) that billing-sync's metadata on the Stripe customer
+    names ("" for each when it names none), or None when there is no such customer."""
+    gw = gateway()
+    try:
+        found = gw.call(lambda: gw.stripe.v1.customers.retrieve(billing_id))
+    except BillingResourceMissing:
+        return None
+    if getattr(found, "deleted", False):
+        return None
+    tags: dict[str, str] = found.to_dict().get("metadata") or {}
+    return (
+        str(tags.get("billing_sync_environment_id", "")),
+        str(tags.get("billing_sync_customer_id", "")),
+    )

@@ -27,3 +27,8 @@ def lock_customer(session: Session, customer_pk: str) -> Customer | None:
     customer, so concurrent writers queue in one order instead of deadlocking."""
     query = select(Customer).where(Customer.id == customer_pk).with_for_update()
     return session.exec(query).first()
+
+
+def holder_of_billing_id(session: Session, billing_id: str) -> Customer | None:
+    """The customer, of any environment, linked to this Stripe customer."""
+    return session.exec(select(Customer).where(Customer.billing_id == billing_id)).first()

@@ -14,12 +14,15 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from app.billing import customers as billing_customers
 from app.billing import state as billing_state
 from app.catalog import repository as catalog
 from app.config import get_settings
 from app.customers import repository
 from app.customers.schemas import BillingInformation, CustomerFields, check_metadata
 from app.errors import (
+    BillingIdInUse,
+    BillingIdNotFound,
     Conflict,
     CouponNotFound,
     CustomerArchived,
@@ -94,6 +97,13 @@ def _apply(
     if "couponRefId" in sent:
         ref = fields.couponRefId
         changes["coupon_id"] = None if ref is None else _coupon(session, environment, ref).id
+    billing_id = changes.get("billing_id")
+    if billing_id is not None and billing_id != customer.billing_id:
+        holder = repository.holder_of_billing_id(session, billing_id)
+        if holder is not None and holder.id != customer.id:
+            raise BillingIdInUse(
+                f"billingId {billing_id!r} is linked to another customer", field="input.billingId"
+            )
     changed = False
     for attr, value in changes.items():
         if getattr(customer, attr) != value:
@@ -241,3 +251,23 @@ def _active(
     if customer is None or customer.archived_at is not None:
         raise CustomerNotFound(f"customer {customer_id!r} not found", field="input.customerId")
     return customer
+
+
+def check_billing_id(environment: Environment, customer_id: str, billing_id: str) -> None:
+    """A client-supplied Stripe customer must exist in the environment's Stripe account
+    and must not belong to another customer or environment. Called before the change's
+    transaction opens (it asks Stripe)."""
+    if not get_settings().billing_integrated:
+        return
+    owner = billing_customers.stripe_owner(billing_id)
+    if owner is None:
+        raise BillingIdNotFound(
+            f"billingId {billing_id!r} is not a customer of this environment's Stripe account",
+            field="input.billingId",
+        )
+    tagged = owner != ("", "")
+    if tagged and owner != (environment.id, customer_id):
+        raise BillingIdInUse(
+            f"billingId {billing_id!r} belongs to another customer or environment",
+            field="input.billingId",
+        )

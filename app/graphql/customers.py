@@ -7,6 +7,7 @@ from typing import Any
 
 import strawberry
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.customers import service
 from app.graphql.catalog import Coupon, Feature
@@ -140,6 +141,10 @@ class Customer:
     billing_id: str | None
     crm_id: str | None
     has_payment_method: bool
+    # billing-sync's own: why the Stripe customer is not in step (a stable code and a
+    # message safe to show), null once a sync succeeds.
+    billing_sync_error: str | None
+    billing_sync_error_code: str | None
     exclude_from_experiment: bool | None
     additional_meta_data: JSON | None
     coupon: Coupon | None
@@ -160,6 +165,8 @@ class Customer:
             billing_id=row.billing_id,
             crm_id=row.crm_id,
             has_payment_method=row.has_payment_method,
+            billing_sync_error=row.billing_sync_error,
+            billing_sync_error_code=row.billing_sync_error_code,
             exclude_from_experiment=row.exclude_from_experiment,
             additional_meta_data=json_value(row.additional_metadata),
             coupon=Coupon.of(coupon) if coupon is not None else None,
@@ -200,6 +207,13 @@ class CustomerQueries:
         return await run(info, call)
 
 
+async def _check_billing_id(info: Info, data: dict[str, Any]) -> None:
+    billing_id, customer_id = data.get("billingId"), data.get("customerId")
+    if isinstance(billing_id, str) and billing_id and isinstance(customer_id, str):
+        environment = info.context.environment
+        await run_in_threadpool(service.check_billing_id, environment, customer_id, billing_id)
+
+
 @strawberry.type
 class CustomerMutations:
     @strawberry.mutation
@@ -207,6 +221,7 @@ class CustomerMutations:
         self, info: Info, input: ProvisionCustomerInput
     ) -> ProvisionedCustomer:
         data = _customer_data(as_dict(input))
+        await _check_billing_id(info, data)
 
         def call(session: Session, environment: Environment) -> ProvisionedCustomer:
             result = service.provision_customer(session, environment, data)
@@ -228,6 +243,7 @@ class CustomerMutations:
     @strawberry.mutation
     async def update_one_customer(self, info: Info, input: UpdateCustomerInput) -> Customer:
         data = _customer_data(as_dict(input))
+        await _check_billing_id(info, data)
 
         def call(session: Session, environment: Environment) -> Customer:
             row, _billing_information = service.update_customer(session, environment, data)

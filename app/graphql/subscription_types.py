@@ -182,6 +182,7 @@ class CustomerSubscription:
     latest_invoice: SubscriptionInvoice | None
     billing_id: str | None
     billing_sync_error: str | None
+    billing_sync_error_code: str | None
     # Where a PAYMENT_PENDING subscription is paid, for callers whose provisioning call
     # answered before the Checkout Session existed.
     checkout_url: str | None
@@ -225,6 +226,7 @@ class CustomerSubscription:
             latest_invoice=SubscriptionInvoice.of(row.latest_invoice),
             billing_id=row.billing_id,
             billing_sync_error=row.billing_sync_error,
+            billing_sync_error_code=row.billing_sync_error_code,
             checkout_url=row.checkout_url,
             checkout_billing_id=row.checkout_billing_id,
             was_in_trial=row.was_in_trial,

@@ -91,7 +91,9 @@ def live_stripe_subscriptions(client: stripe.StripeClient) -> list[stripe.Subscr
     return [s for s in listing.auto_paging_iter() if s.status not in ("canceled",)]
 
 
-def assert_billed_once(engine: Engine, client: stripe.StripeClient, customer_ids: list[str]) -> None:
+def assert_billed_once(
+    engine: Engine, client: stripe.StripeClient, customer_ids: list[str]
+) -> None:
     """Each customer: one live local paid subscription, one live Stripe subscription, the
     same one; and Stripe holds no live subscription that billing-sync does not point to."""
     remote = live_stripe_subscriptions(client)
@@ -123,7 +125,9 @@ def assert_billed_once(engine: Engine, client: stripe.StripeClient, customer_ids
 
 def provision_all(stack: Stack, key: str, calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
     with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(lambda fields: stack.graphql(key, PROVISION, {"input": fields}), calls))
+        return list(
+            pool.map(lambda fields: stack.graphql(key, PROVISION, {"input": fields}), calls)
+        )
 
 
 def assert_no_errors(answers: list[dict[str, Any]]) -> None:
@@ -145,7 +149,12 @@ def test_twenty_concurrent_paid_provisions_bill_each_customer_once_on_postgresql
             made = stack.graphql(
                 key,
                 PROVISION_CUSTOMER,
-                {"input": {"customerId": customer_id, "billingInformation": {"paymentMethodId": "pm_card_visa"}}},
+                {
+                    "input": {
+                        "customerId": customer_id,
+                        "billingInformation": {"paymentMethodId": "pm_card_visa"},
+                    }
+                },
             )
             assert "errors" not in made, made
         # Alternating plans, so every provision changes what each customer pays for.
@@ -182,7 +191,12 @@ def test_twenty_concurrent_paid_provisions_on_the_sqlite_embedded_default(
             made = stack.graphql(
                 key,
                 PROVISION_CUSTOMER,
-                {"input": {"customerId": "c-1", "billingInformation": {"paymentMethodId": "pm_card_visa"}}},
+                {
+                    "input": {
+                        "customerId": "c-1",
+                        "billingInformation": {"paymentMethodId": "pm_card_visa"},
+                    }
+                },
             )
             assert "errors" not in made, made
             calls = [
@@ -197,3 +211,52 @@ def test_twenty_concurrent_paid_provisions_on_the_sqlite_embedded_default(
     finally:
         db.set_engine(None)
         engine.dispose()
+
+
+def test_a_card_given_with_the_customer_pays_its_first_subscription_without_checkout(
+    pg: Engine, stripe_server: StripeTestServer, stripe_client: stripe.StripeClient
+) -> None:
+    key = prepare(pg)
+    stack = Stack(stripe_server, database_url=pg_url(pg), redis_url=TEST_REDIS_URL, workers=1)
+    stack.start()
+    try:
+        customers = [f"c-{n}" for n in range(50)]
+
+        def onboard(customer_id: str) -> list[dict[str, Any]]:
+            card = {"paymentMethodId": "pm_card_visa"}
+            made = stack.graphql(
+                key,
+                PROVISION_CUSTOMER,
+                {"input": {"customerId": customer_id, "billingInformation": card}},
+            )
+            paid = stack.graphql(
+                key,
+                PROVISION,
+                {
+                    "input": {
+                        "customerId": customer_id,
+                        "planId": "basic",
+                        "billingPeriod": "MONTHLY",
+                    }
+                },
+            )
+            return [made, paid]
+
+        with ThreadPoolExecutor(max_workers=10) as pool:
+            answers = [a for pair in pool.map(onboard, customers) for a in pair]
+        assert [a["errors"] for a in answers if a.get("errors")] == []
+        statuses = {a["data"]["provisionSubscriptionV2"]["status"] for a in answers[1::2]}
+        assert statuses == {"SUCCESS"}
+        wait_until(lambda: settled(pg), 180, f"the sync to settle (logs in {stack.logs})")
+        assert_billed_once(pg, stripe_client, customers)
+        remote_customers = list(stripe_client.v1.customers.list({"limit": 100}).auto_paging_iter())
+        assert len(remote_customers) == 50
+        for remote_customer in remote_customers:
+            settings = remote_customer.invoice_settings
+            assert settings is not None and settings.default_payment_method is not None
+        paths = [r["path"] for r in stripe_server.api.requests]
+        assert "/v1/checkout/sessions" not in paths
+        refused = [r for r in stripe_server.api.requests if r.get("error") == "idempotency_error"]
+        assert refused == []
+    finally:
+        stack.stop()
