@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
 
+    # A worker silent this long counts as dead, and the messages it held go back to the
+    # queue (checked on about `broker_maintenance_chance` of a million broker commands).
+    broker_heartbeat_timeout_seconds: float = Field(default=60.0, gt=0)
+    broker_maintenance_chance: int = Field(default=1000, ge=0, le=1_000_000)
     job_result_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     worker_threads: int = Field(default=4, ge=1, le=64)
     # How often each worker asks for due subscription transitions (0 turns it off).

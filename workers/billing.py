@@ -15,9 +15,12 @@ from app.customers.schemas import BillingInformation
 log = structlog.get_logger(__name__)
 
 
+MAX_RETRIES = 12
+
+
 def should_retry(retries: int, error: BaseException) -> bool:
     """Retry transient failures (rate limits, outages, lost connections), not refusals."""
-    return retries < 12 and bool(getattr(error, "retryable", True))
+    return retries < MAX_RETRIES and bool(getattr(error, "retryable", True))
 
 
 def sync_customer(
@@ -44,7 +47,13 @@ def record_failure(message_data: dict[str, Any], exception_data: dict[str, Any])
     """Give up visibly: the object shows why it is not in Stripe (a stable code and a
     safe message; the exception itself goes to the log only)."""
     kwargs = message_data.get("kwargs") or {}
-    error = state.JobGaveUp(str(exception_data.get("type", "")))
+    error_type = str(exception_data.get("type", ""))
+    # Dramatiq calls this after every failed attempt; the retry middleware has counted
+    # this one already. Only the last attempt is a failure to record.
+    attempt = int((message_data.get("options") or {}).get("retries", 1)) - 1
+    if state.is_retryable(error_type) and attempt < MAX_RETRIES:
+        return
+    error = state.JobGaveUp(error_type)
     if kwargs.get("subscription_id"):
         state.record_subscription_failure(kwargs["subscription_id"], error)
     elif kwargs.get("customer_id"):

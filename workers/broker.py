@@ -50,7 +50,11 @@ class LogContext(Middleware):
 def build_broker(settings: Settings) -> dramatiq.Broker:
     broker: dramatiq.Broker
     if settings.redis_url:
-        broker = RedisBroker(url=settings.redis_url)  # type: ignore[no-untyped-call]
+        broker = RedisBroker(  # type: ignore[no-untyped-call]
+            url=settings.redis_url,
+            heartbeat_timeout=int(settings.broker_heartbeat_timeout_seconds * 1000),
+            maintenance_chance=settings.broker_maintenance_chance,
+        )
         backend: Any = RedisBackend(url=settings.redis_url)
     else:
         broker = StubBroker()

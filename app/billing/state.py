@@ -92,14 +92,24 @@ class JobGaveUp(Exception):
         self.error_type = error_type
 
 
-def _codes() -> dict[str, str]:
-    found: dict[str, str] = {}
+def _classes() -> dict[str, type[BillingError]]:
+    found: dict[str, type[BillingError]] = {}
     pending: list[type[BillingError]] = [BillingError]
     while pending:
         cls = pending.pop()
-        found[cls.__name__] = cls.code
+        found[cls.__name__] = cls
         pending.extend(cls.__subclasses__())
     return found
+
+
+def _codes() -> dict[str, str]:
+    return {name: cls.code for name, cls in _classes().items()}
+
+
+def is_retryable(error_type: str) -> bool:
+    """Whether a failure of this class is tried again (anything not a known refusal is)."""
+    cls = _classes().get(error_type)
+    return True if cls is None else bool(cls.retryable)
 
 
 def failure(error: BaseException) -> tuple[str, str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from tests.conftest import TEST_REDIS_URL, _clear, issue_key, require_service
 from tests.stripe_server.server import StripeTestServer
 from tests.subscriptions.factories import apply, catalog_data
 
-from .stack import Stack, wait_until
+from .stack import PrivateRedis, Stack, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -36,6 +37,8 @@ mutation($input: ProvisionSubscriptionInput!) {
   provisionSubscriptionV2(input: $input) { status checkoutUrl subscription { refId status } }
 }"""
 LIVE = {s.value for s in LIVE_STATUSES}
+CARD = {"paymentMethodId": "pm_card_visa"}
+BASIC = {"planId": "basic", "billingPeriod": "MONTHLY"}
 
 
 def prepare(engine: Engine) -> str:
@@ -222,7 +225,7 @@ def test_a_card_given_with_the_customer_pays_its_first_subscription_without_chec
     try:
         customers = [f"c-{n}" for n in range(50)]
 
-        def onboard(customer_id: str) -> list[dict[str, Any]]:
+        def card_and_plan(customer_id: str) -> list[dict[str, Any]]:
             card = {"paymentMethodId": "pm_card_visa"}
             made = stack.graphql(
                 key,
@@ -243,7 +246,7 @@ def test_a_card_given_with_the_customer_pays_its_first_subscription_without_chec
             return [made, paid]
 
         with ThreadPoolExecutor(max_workers=10) as pool:
-            answers = [a for pair in pool.map(onboard, customers) for a in pair]
+            answers = [a for pair in pool.map(card_and_plan, customers) for a in pair]
         assert [a["errors"] for a in answers if a.get("errors")] == []
         statuses = {a["data"]["provisionSubscriptionV2"]["status"] for a in answers[1::2]}
         assert statuses == {"SUCCESS"}
@@ -258,5 +261,177 @@ def test_a_card_given_with_the_customer_pays_its_first_subscription_without_chec
         assert "/v1/checkout/sessions" not in paths
         refused = [r for r in stripe_server.api.requests if r.get("error") == "idempotency_error"]
         assert refused == []
+    finally:
+        stack.stop()
+
+
+def onboard(stack: Stack, key: str, customer_id: str, **subscription: Any) -> dict[str, Any]:
+    made = stack.graphql(
+        key, PROVISION_CUSTOMER, {"input": {"customerId": customer_id, "billingInformation": CARD}}
+    )
+    assert "errors" not in made, made
+    paid = stack.graphql(
+        key, PROVISION, {"input": {"customerId": customer_id, **BASIC, **subscription}}
+    )
+    assert "errors" not in paid, paid
+    return dict(paid["data"]["provisionSubscriptionV2"])
+
+
+def stripe_subscription_of(engine: Engine, ref: str) -> str | None:
+    with Session(engine) as session:
+        row = session.exec(select(Subscription).where(Subscription.ref_id == ref)).one()
+        return row.billing_id
+
+
+def test_with_the_broker_down_at_commit_the_change_is_stored_and_reaches_stripe_later(
+    pg: Engine, stripe_server: StripeTestServer, stripe_client: stripe.StripeClient
+) -> None:
+    private = PrivateRedis()
+    try:
+        private.start()
+    except RuntimeError as exc:
+        require_service("redis-server", exc)
+    key = prepare(pg)
+    stack = Stack(stripe_server, database_url=pg_url(pg), redis_url=private.url, workers=1)
+    stack.start()
+    try:
+        onboard(stack, key, "c-1")
+        wait_until(lambda: settled(pg), 60, "the first customer to sync")
+        private.stop()
+        answered = onboard(stack, key, "c-2")
+        assert answered["status"] == "SUCCESS"
+        ref = answered["subscription"]["refId"]
+        with Session(pg) as session:
+            waiting = session.exec(select(func.count()).select_from(OutboxMessage)).one()
+        assert waiting >= 2  # the customer's card and the subscription, kept for the relay
+        assert stripe_subscription_of(pg, ref) is None
+        private.start()
+        billing_id = wait_until(
+            lambda: stripe_subscription_of(pg, ref), 60, f"the relay (logs in {stack.logs})"
+        )
+        assert stripe_client.v1.subscriptions.retrieve(billing_id).status == "active"
+        wait_until(lambda: settled(pg), 60, "the sync to settle")
+        assert_billed_once(pg, stripe_client, ["c-1", "c-2"])
+    finally:
+        stack.stop()
+        private.stop()
+
+
+def test_the_sweep_repairs_on_its_own_interval(
+    pg: Engine, stripe_server: StripeTestServer, stripe_client: stripe.StripeClient
+) -> None:
+    key = prepare(pg)
+    stack = Stack(
+        stripe_server,
+        database_url=pg_url(pg),
+        redis_url=TEST_REDIS_URL,
+        workers=1,
+        extra_env={"RECONCILE_INTERVAL_SECONDS": "2"},
+    )
+    stack.start()
+    try:
+        onboard(stack, key, "c-1")
+        wait_until(lambda: settled(pg), 60, "the first customer to sync")
+        with Session(pg) as session:
+            owner = session.exec(select(Customer).where(Customer.customer_id == "c-1")).one()
+            environment_id = owner.environment_id
+        # An orphan: a live Stripe subscription made for this environment that no local
+        # subscription wants (a lost answer of an earlier attempt, say).
+        price = stripe_client.v1.prices.list({"limit": 1}).data[0].id
+        orphan = stripe_client.v1.subscriptions.create(
+            {
+                "customer": owner.billing_id or "",
+                "items": [{"price": price}],
+                "metadata": {
+                    "billing_sync_environment_id": environment_id,
+                    "billing_sync_subscription_id": "no-such-subscription",
+                },
+            }
+        ).id
+        # A lost webhook: the customer pays on Checkout, and the event never arrives.
+        stack.graphql(key, PROVISION_CUSTOMER, {"input": {"customerId": "c-2"}})
+        pending = stack.graphql(key, PROVISION, {"input": {"customerId": "c-2", **BASIC}})
+        pending_ref = pending["data"]["provisionSubscriptionV2"]["subscription"]["refId"]
+        checkout_id = pending["data"]["provisionSubscriptionV2"]["checkoutUrl"] and (
+            wait_until(lambda: _checkout_of(pg, pending_ref), 30, "the checkout")
+        )
+        stripe_server.set_webhook_mode("drop")
+        stripe_server.complete_checkout_session(checkout_id)
+        # Lost jobs: a paid subscription and a pending one whose messages vanish from
+        # the broker before any worker takes them.
+        stack.graphql(
+            key, PROVISION_CUSTOMER, {"input": {"customerId": "c-3", "billingInformation": CARD}}
+        )
+        wait_until(lambda: settled(pg), 60, "the third customer's card")
+        stack.kill_workers()
+        lost_answer = stack.graphql(key, PROVISION, {"input": {"customerId": "c-3", **BASIC}})
+        lost = lost_answer["data"]["provisionSubscriptionV2"]["subscription"]["refId"]
+        stack.graphql(key, PROVISION_CUSTOMER, {"input": {"customerId": "c-4"}})
+        waiting = stack.graphql(key, PROVISION, {"input": {"customerId": "c-4", **BASIC}})
+        waiting_ref = waiting["data"]["provisionSubscriptionV2"]["subscription"]["refId"]
+        redis.Redis.from_url(TEST_REDIS_URL).flushdb()
+        with Session(pg) as session:
+            row = session.exec(select(Subscription).where(Subscription.ref_id == waiting_ref)).one()
+            row.created_at = row.created_at - timedelta(minutes=5)
+            session.add(row)
+            session.commit()
+        stack.start_worker()
+
+        def repaired() -> bool:
+            remote = stripe_client.v1.subscriptions.retrieve(orphan)
+            with Session(pg) as session:
+                rows = {r.ref_id: r for r in session.exec(select(Subscription)).all()}
+            return (
+                remote.status == "canceled"
+                and rows[pending_ref].status == "ACTIVE"
+                and rows[lost].billing_id is not None
+                and rows[waiting_ref].checkout_url is not None
+            )
+
+        wait_until(repaired, 90, f"the sweep to repair everything (logs in {stack.logs})")
+        assert "billing.incident.orphan_cancelled" in stack.log_text()
+    finally:
+        stack.stop()
+
+
+def _checkout_of(engine: Engine, ref: str) -> str | None:
+    with Session(engine) as session:
+        row = session.exec(select(Subscription).where(Subscription.ref_id == ref)).one()
+        return row.checkout_billing_id
+
+
+def test_killed_workers_and_stripe_storms_neither_duplicate_nor_lose_anything(
+    pg: Engine, stripe_server: StripeTestServer, stripe_client: stripe.StripeClient
+) -> None:
+    key = prepare(pg)
+    stack = Stack(
+        stripe_server,
+        database_url=pg_url(pg),
+        redis_url=TEST_REDIS_URL,
+        workers=1,
+        extra_env={
+            "RECONCILE_INTERVAL_SECONDS": "3",
+            "BROKER_HEARTBEAT_TIMEOUT_SECONDS": "3",
+            "BROKER_MAINTENANCE_CHANCE": "200000",
+        },
+    )
+    stack.start()
+    try:
+        customers = [f"c-{n}" for n in range(50)]
+        stripe_server.fail_next(429, 15)
+        with ThreadPoolExecutor(max_workers=5) as pool:
+            futures = [pool.submit(onboard, stack, key, c) for c in customers]
+            for round_ in range(3):
+                wait_until(lambda r=round_: sum(f.done() for f in futures) >= 12 * (r + 1), 120)
+                stack.kill_workers()
+                # A storm of outages, some after Stripe did the work (the answer is lost).
+                stripe_server.fail_next(500, 10, after_execution=round_ % 2 == 0)
+                stack.start_worker()
+            answers = [f.result() for f in futures]
+        assert {a["status"] for a in answers} == {"SUCCESS"}
+        wait_until(lambda: settled(pg), 240, f"the sync to settle (logs in {stack.logs})")
+        assert_billed_once(pg, stripe_client, customers)
+        remote_customers = list(stripe_client.v1.customers.list({"limit": 100}).auto_paging_iter())
+        assert len(remote_customers) == len(customers)
     finally:
         stack.stop()

@@ -142,3 +142,52 @@ def test_two_environments_sharing_one_stripe_account_both_sync(
         remote = stripe_client.v1.subscriptions.retrieve(row.billing_id or "")
         assert remote.status == "active"
         assert remote.discounts
+
+
+def _failed_attempt(customer_id: str, error_type: str, retries: int) -> None:
+    from workers.billing import record_failure
+
+    record_failure(
+        {
+            "actor_name": "billing.sync_customer",
+            "kwargs": {"customer_id": customer_id, "generation": 1, "sealed": "x"},
+            "options": {"retries": retries},
+        },
+        {"type": error_type, "message": "Traceback ... secret details"},
+    )
+
+
+def test_a_failed_attempt_that_will_be_retried_records_nothing(
+    session: Session, environment: Environment
+) -> None:
+    made = provision_customer(session, environment, {"customerId": "c-1"})
+    made.customer.payment_method_generation = 1
+    session.commit()
+    _failed_attempt(made.customer.id, "BillingRateLimited", retries=1)
+    session.refresh(made.customer)
+    assert made.customer.billing_sync_error_code is None
+    assert made.customer.payment_method_pending
+
+
+def test_the_last_failed_attempt_is_recorded_with_a_code_and_a_safe_message(
+    session: Session, environment: Environment
+) -> None:
+    made = provision_customer(session, environment, {"customerId": "c-1"})
+    made.customer.payment_method_generation = 1
+    session.commit()
+    _failed_attempt(made.customer.id, "BillingUnavailable", retries=13)
+    session.refresh(made.customer)
+    assert made.customer.billing_sync_error_code == "BILLING_UNAVAILABLE"
+    assert "secret" not in (made.customer.billing_sync_error or "")
+    assert not made.customer.payment_method_pending
+
+
+def test_an_unknown_failure_is_recorded_without_its_text(
+    session: Session, environment: Environment
+) -> None:
+    made = provision_customer(session, environment, {"customerId": "c-1"})
+    session.commit()
+    _failed_attempt(made.customer.id, "KeyError", retries=13)
+    session.refresh(made.customer)
+    assert made.customer.billing_sync_error_code == "BILLING_SYNC_FAILED"
+    assert "KeyError" not in (made.customer.billing_sync_error or "")
