@@ -6,6 +6,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 ENVIRONMENT ?= development
 CATALOG ?= examples/catalog.yaml
+# Test processes (pytest-xdist); each has a database and a Redis database of its own.
+TEST_PROCESSES ?= 2
 
 .PHONY: install run test lint typecheck unit bench clean
 
@@ -36,7 +38,7 @@ typecheck: install
 	$(BIN)/mypy
 
 unit: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_PROCESSES)
 
 test: lint typecheck unit
 

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel
 
 import app.models  # noqa: F401
@@ -25,8 +26,31 @@ from app.main import create_app
 from app.models import Environment
 
 IN_CI = os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# Under pytest-xdist each worker process (gw0, gw1, ...) gets a database and a Redis
+# database of its own, so the workers never wipe each other's state.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+BASE_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _own_database(url: str) -> str:
+    if not XDIST_WORKER:
+        return url
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{XDIST_WORKER}").render_as_string(
+        hide_password=False
+    )
+
+
+def _own_redis(url: str) -> str:
+    if not XDIST_WORKER:
+        return url
+    base, _, number = url.rpartition("/")
+    index = int(XDIST_WORKER.removeprefix("gw") or 0)
+    return f"{base}/{int(number or 0) - index}"
+
+
+TEST_DATABASE_URL = _own_database(BASE_DATABASE_URL)
+TEST_REDIS_URL = _own_redis(os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
 
 
 def require_service(name: str, error: Exception) -> None:
@@ -56,8 +80,29 @@ def sqlite_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     engine.dispose()
 
 
+def _create_database(url: str) -> None:
+    """Create the worker's own database next to the configured one, once."""
+    if url == BASE_DATABASE_URL:
+        return
+    name = make_url(url).database
+    admin = db.make_engine(BASE_DATABASE_URL).execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            exists = connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            ).first()
+            if exists is None:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def postgresql_engine() -> Iterator[Engine]:
+    try:
+        _create_database(TEST_DATABASE_URL)
+    except Exception as exc:  # noqa: BLE001
+        require_service("PostgreSQL", exc)
     engine = db.make_engine(TEST_DATABASE_URL)
     try:
         with engine.connect() as connection:
