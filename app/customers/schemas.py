@@ -13,7 +13,11 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pycountry
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+
+from app.customers import tax_ids
+from app.errors import TaxIdInvalid
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@+-]{0,254}$")
 _LANGUAGE = re.compile(r"^([A-Za-z]{2,3})(-[A-Za-z0-9]{1,8})*$")
@@ -74,9 +78,32 @@ class Address(_Strict):
         return None if value is None else check_country(value)
 
 
+def _tax_id_invalid(message: str) -> PydanticCustomError:
+    return PydanticCustomError(TaxIdInvalid.error_type, "{message}", {"message": message})
+
+
 class TaxId(_Strict):
+    """A tax id Stripe will take: one of its types, with a value of that type's shape."""
+
     type: str = Field(min_length=1, max_length=40)
     value: str = Field(min_length=1, max_length=100)
+
+    @field_validator("type")
+    @classmethod
+    def _type(cls, value: str) -> str:
+        problem = tax_ids.type_problem(value)
+        if problem is not None:
+            raise _tax_id_invalid(problem)
+        return value
+
+    @field_validator("value")
+    @classmethod
+    def _value(cls, value: str, info: ValidationInfo) -> str:
+        kind = info.data.get("type")
+        problem = None if kind is None else tax_ids.value_problem(kind, value)
+        if problem is not None:
+            raise _tax_id_invalid(problem)
+        return value
 
 
 class BillingInformation(_Strict):
