@@ -64,6 +64,9 @@ class _Strict(BaseModel):
 
 
 class Address(_Strict):
+    """A shipping address; its phone becomes Stripe's ``shipping.phone`` (5000 characters
+    there, so the 40 here is the bound)."""
+
     country: str | None = None
     city: str | None = Field(default=None, max_length=200)
     state: str | None = Field(default=None, max_length=200)
@@ -80,6 +83,13 @@ class Address(_Strict):
 
 def _tax_id_invalid(message: str) -> PydanticCustomError:
     return PydanticCustomError(TaxIdInvalid.error_type, "{message}", {"message": message})
+
+
+class BillingAddress(Address):
+    """The billing address; its phone becomes the Stripe customer's ``phone``, which
+    Stripe refuses beyond 20 characters."""
+
+    phoneNumber: str | None = Field(default=None, max_length=20)
 
 
 class TaxId(_Strict):
@@ -110,7 +120,7 @@ class BillingInformation(_Strict):
     language: str | None = None
     timezone: str | None = None
     currency: str | None = None
-    billingAddress: Address | None = None
+    billingAddress: BillingAddress | None = None
     shippingAddress: Address | None = None
     taxIds: list[TaxId] | None = None
     paymentMethodId: str | None = Field(default=None, max_length=255)

@@ -26,6 +26,23 @@ def _refused(gql: GraphQL, engine: Engine, info: dict[str, Any]) -> dict[str, An
     return first
 
 
+def test_a_billing_phone_over_20_characters_is_refused(gql: GraphQL, engine: Engine) -> None:
+    error = _refused(gql, engine, {"billingAddress": {"phoneNumber": "+45 12 34 56 78 90 12"}})
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["extensions"]["field"] == "input.billingInformation.billingAddress.phoneNumber"
+    assert "20 characters" in error["message"]
+
+
+def test_a_billing_phone_of_20_characters_is_taken(gql: GraphQL) -> None:
+    info = {"billingAddress": {"phoneNumber": "+45 12 34 56 78 9012"}}
+    assert provision(gql, customerId="c-1", billingInformation=info)["customer"]
+
+
+def test_a_shipping_phone_over_its_bound_is_refused(gql: GraphQL, engine: Engine) -> None:
+    error = _refused(gql, engine, {"shippingAddress": {"phoneNumber": "1" * 41}})
+    assert error["extensions"]["field"] == "input.billingInformation.shippingAddress.phoneNumber"
+
+
 @pytest.mark.parametrize(
     ("tax_id", "field", "mentions"),
     [
