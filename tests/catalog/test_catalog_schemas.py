@@ -199,7 +199,11 @@ RULE_CASES = {
     ),
     "promotion code with a space": (
         _set("promotionCodes.0.code", "HALF 50"),
-        "promotionCodes[0].code: must be 1-64 letters, digits, _ or -",
+        "promotionCodes[0].code: must be 1-64 letters, digits or dashes (-)",
+    ),
+    "promotion code with an underscore, which Stripe refuses": (
+        _set("promotionCodes.0.code", "HALF_50"),
+        "promotionCodes[0].code: must be 1-64 letters, digits or dashes (-)",
     ),
     "id with a slash": (
         _set("plans.0.id", "free/plan"),
