@@ -28,6 +28,7 @@ from app.billing import state
 from app.billing.client import gateway
 from app.billing.errors import BillingError
 from app.billing.idempotency import idempotency_key
+from app.billing.limits import metadata_text
 from app.billing.locks import customer_lock
 from app.customers.schemas import Address, BillingInformation
 from app.db import in_transaction
@@ -106,10 +107,18 @@ def _metadata(customer: CustomerSnapshot) -> dict[str, str]:
     }
 
 
+def _client_metadata(info: BillingInformation | None) -> dict[str, str]:
+    """The client's ``billingInformation.metadata``, as Stripe keeps it (checked at the API
+    against Stripe's limits, leaving room for billing-sync's own keys)."""
+    if info is None or not info.metadata:
+        return {}
+    return {key: metadata_text(value) for key, value in info.metadata.items()}
+
+
 def customer_params(
     customer: CustomerSnapshot, info: BillingInformation | None
 ) -> CustomerUpdateParams:
-    params: CustomerUpdateParams = {"metadata": _metadata(customer)}
+    params: CustomerUpdateParams = {"metadata": {**_client_metadata(info), **_metadata(customer)}}
     if customer.name:
         params["name"] = customer.name
     if customer.email:

@@ -25,6 +25,10 @@ SUBSCRIPTION_ITEMS: Final = 20
 METADATA_KEYS: Final = 50
 METADATA_KEY_LENGTH: Final = 40
 METADATA_VALUE_LENGTH: Final = 500
+# billing-sync tags each Stripe object with a few keys of its own (ids that find the
+# object again), all under this prefix; clients may use the rest.
+OWN_METADATA_PREFIX: Final = "billing_sync_"
+OWN_METADATA_KEYS: Final = 5
 
 
 def url_problem(value: str) -> str | None:
@@ -41,18 +45,22 @@ def url_problem(value: str) -> str | None:
     return None
 
 
-def metadata_problem(value: Mapping[str, Any], *, reserved: int = 0) -> str | None:
-    """Why Stripe would refuse ``value`` as metadata, or None.
+def metadata_problem(value: Mapping[str, Any]) -> str | None:
+    """Why Stripe would refuse ``value``, sent from a client, as metadata, or None.
 
-    ``reserved`` keys of the 50 are billing-sync's own (the ids it tags objects with).
-    Values must be text, numbers or booleans: Stripe keeps strings only.
+    The keys billing-sync adds are left room for and may not be overwritten. Values must
+    be text, numbers or booleans (Stripe keeps strings); null removes a key.
     """
-    room = METADATA_KEYS - reserved
+    room = METADATA_KEYS - OWN_METADATA_KEYS
     if len(value) > room:
         return f"has {len(value)} keys; at most {room} are allowed"
     for key, item in value.items():
         if not key or len(key) > METADATA_KEY_LENGTH:
             return f"key {key[:20]!r} must be 1-{METADATA_KEY_LENGTH} characters"
+        if key.startswith(OWN_METADATA_PREFIX):
+            return (
+                f"key {key!r} is reserved: keys starting {OWN_METADATA_PREFIX} are billing-sync's"
+            )
         if isinstance(item, dict | list):
             return f"value of {key!r} must be text, a number or a boolean"
         if item is not None and len(metadata_text(item)) > METADATA_VALUE_LENGTH:
@@ -61,7 +69,9 @@ def metadata_problem(value: Mapping[str, Any], *, reserved: int = 0) -> str | No
 
 
 def metadata_text(item: Any) -> str:
-    """A metadata value as Stripe stores it."""
+    """A metadata value as Stripe stores it (an empty string unsets the key)."""
+    if item is None:
+        return ""
     if isinstance(item, bool):
         return "true" if item else "false"
     return str(item)

@@ -16,6 +16,7 @@ import pycountry
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from app.billing import limits
 from app.customers import tax_ids
 from app.errors import TaxIdInvalid
 
@@ -117,7 +118,7 @@ class TaxId(_Strict):
 
 
 class BillingInformation(_Strict):
-    language: str | None = None
+    language: str | None = Field(default=None, max_length=35)
     timezone: str | None = None
     currency: str | None = None
     billingAddress: BillingAddress | None = None
@@ -160,6 +161,15 @@ class BillingInformation(_Strict):
     @classmethod
     def _currency(cls, value: str | None) -> str | None:
         return None if value is None else check_currency(value)
+
+    @field_validator("metadata")
+    @classmethod
+    def _metadata(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        # Forwarded as the Stripe customer's metadata, so held to Stripe's limits.
+        problem = None if value is None else limits.metadata_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
 
 class CustomerFields(_Strict):

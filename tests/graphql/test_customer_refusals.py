@@ -80,3 +80,27 @@ def test_tax_ids_of_stripes_shapes_are_taken(gql: GraphQL) -> None:
     ]
     result = provision(gql, customerId="c-1", billingInformation={"taxIds": tax_ids})
     assert result["customer"]["customerId"] == "c-1"
+
+
+@pytest.mark.parametrize(
+    ("metadata", "mentions"),
+    [
+        pytest.param({f"k{n}": "v" for n in range(46)}, "at most 45", id="too-many-keys"),
+        pytest.param({"k" * 41: "v"}, "1-40 characters", id="long-key"),
+        pytest.param({"k": "v" * 501}, "500 characters", id="long-value"),
+        pytest.param({"k": {"nested": 1}}, "text, a number or a boolean", id="nested-value"),
+        pytest.param({"billing_sync_customer_id": "x"}, "reserved", id="reserved-key"),
+    ],
+)
+def test_billing_metadata_stripe_would_refuse_is_refused(
+    gql: GraphQL, engine: Engine, metadata: dict[str, Any], mentions: str
+) -> None:
+    error = _refused(gql, engine, {"metadata": metadata})
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["extensions"]["field"] == "input.billingInformation.metadata"
+    assert mentions in error["message"]
+
+
+def test_a_language_tag_longer_than_bcp47s_bound_is_refused(gql: GraphQL, engine: Engine) -> None:
+    error = _refused(gql, engine, {"language": "en" + "-abcdefgh" * 600})
+    assert error["extensions"]["field"] == "input.billingInformation.language"
