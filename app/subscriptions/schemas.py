@@ -122,7 +122,8 @@ class ProvisionRequest(SubscriptionItems):
     # Used once billing is integrated; checked and kept out of the way until then.
     checkoutOptions: CheckoutOptions | None = None
     awaitPaymentConfirmation: bool | None = None
-    refId: str | None = None
+    # Tagged on the Stripe subscription as metadata (values up to 500 characters).
+    refId: str | None = Field(default=None, max_length=255)
 
     _start = field_validator("startDate")(_aware)
 

@@ -74,3 +74,9 @@ def test_unknown_checkout_options_are_refused(session: Session, environment: Env
     with pytest.raises(ValidationFailed) as refused:
         service.provision_subscription(session, environment, data)
     assert refused.value.field == "input.checkoutOptions.locale"
+
+
+def test_a_ref_id_over_255_characters_is_refused(gql: GraphQL, engine: Engine) -> None:
+    error = _refused(gql, engine, {"refId": "s" * 256})
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["extensions"]["field"] == "input.refId"
