@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.billing.limits import url_problem
+
 PLACEHOLDER_MARKERS = ("changeme", "changethis", "placeholder", "xxxx", "your_", "example")
 
 
@@ -84,6 +86,15 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and value.strip() == "" else value
+
+    @field_validator("checkout_success_url", "checkout_cancel_url")
+    @classmethod
+    def _checkout_url(cls, value: str | None) -> str | None:
+        # Stripe refuses these only when the first checkout is made: refuse them at start.
+        problem = None if value is None else url_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
     @property
     def webhook_secrets(self) -> list[str]:

@@ -33,6 +33,14 @@ class ValidationFailed(AppError):
     code = "BAD_USER_INPUT"
 
 
+class TaxIdInvalid(ValidationFailed):
+    """A tax id Stripe would refuse: a type it does not know or a malformed value."""
+
+    code = "TAX_ID_INVALID"
+    # The pydantic error type a validator raises for it (``PydanticCustomError``).
+    error_type = "tax_id_invalid"
+
+
 class BadRequest(AppError):
     """The HTTP request itself is unusable (not JSON, no query, wrong content type)."""
 

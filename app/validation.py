@@ -6,7 +6,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from app.errors import ValidationFailed
+from app.errors import TaxIdInvalid, ValidationFailed
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -26,6 +26,11 @@ _MESSAGES = {
     "list_type": "must be a list",
     "string_too_short": "must not be empty",
 }
+
+
+# Pydantic error types (raised as ``PydanticCustomError``) that have a code of their own;
+# any other problem is ``BAD_USER_INPUT``.
+_SPECIFIC: dict[str, type[ValidationFailed]] = {TaxIdInvalid.error_type: TaxIdInvalid}
 
 
 def error_path(loc: tuple[int | str, ...], root: str = "") -> str:
@@ -73,7 +78,8 @@ def validate(model: type[M], data: Any, *, root: str = "input") -> M:
         found = problems(exc, root)
         first_path, first_message = found[0]
         listed = [f"{path}: {message}" for path, message in found]
-        raise ValidationFailed(
+        error = _SPECIFIC.get(exc.errors()[0]["type"], ValidationFailed)
+        raise error(
             f"{first_path}: {first_message}"
             + (f" (and {len(found) - 1} more problem(s))" if len(found) > 1 else ""),
             field=first_path,

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from app.cli import app
 from app.environments import service
-from app.models import Customer, Environment, Package
+from app.models import Coupon, Customer, Environment, Package
 from tests.conftest import EXAMPLE_CATALOG
 
 runner = CliRunner()
@@ -68,6 +68,21 @@ def test_invalid_catalog_lists_every_problem_and_applies_nothing(
     with Session(engine) as s:
         assert s.exec(select(Package)).all() == []
         assert s.exec(select(Customer)).all() == []
+
+
+def test_catalog_apply_refuses_a_promotion_code_stripe_would_refuse(
+    engine: Engine, environment: Environment, tmp_path: Path
+) -> None:
+    bad = tmp_path / "codes.yaml"
+    bad.write_text(
+        "coupons:\n  - {id: half, name: Half, type: PERCENTAGE, discountValue: 50}\n"
+        "promotionCodes:\n  - {code: HALF-50, coupon: half}\n  - {code: HALF_50, coupon: half}\n"
+    )
+    result = runner.invoke(app, ["catalog", "apply", str(bad), "-e", "development"])
+    assert result.exit_code == 1
+    assert "promotionCodes[1].code: must be 1-64 letters, digits or dashes (-)" in result.stderr
+    with Session(engine) as s:
+        assert s.exec(select(Coupon)).all() == []
 
 
 def test_installed_command_creates_environment_and_key(tmp_path: Path) -> None:

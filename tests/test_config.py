@@ -66,3 +66,9 @@ def test_separate_workers_with_stripe_need_a_shared_secret_key() -> None:
     with pytest.raises(ValidationError, match="SECRET_KEY"):
         make(redis_url="redis://h:6379/0", stripe_api_key="sk_test_1")
     assert make(redis_url="redis://h:6379/0", stripe_api_key="sk_test_1", secret_key="s")
+
+
+@pytest.mark.parametrize("name", ["checkout_success_url", "checkout_cancel_url"])
+def test_a_checkout_url_stripe_would_refuse_is_refused_at_start(name: str) -> None:
+    with pytest.raises(ValidationError, match="absolute http"):
+        make(**{name: "example.com/done"})

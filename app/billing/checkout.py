@@ -22,6 +22,7 @@ from stripe.params.checkout import SessionCreateParams
 from app.billing.client import gateway
 from app.billing.customers import customer_for_billing
 from app.billing.idempotency import idempotency_key
+from app.billing.limits import CHECKOUT_CLIENT_REFERENCE_ID
 from app.billing.locks import customer_lock
 from app.billing.subscriptions import (
     DesiredSubscription,
@@ -63,6 +64,16 @@ def return_urls(options: dict[str, Any]) -> tuple[str, str]:
     return str(success), str(cancel)
 
 
+def client_reference(options: dict[str, Any], ref_id: str) -> str | None:
+    """The session's ``client_reference_id``: the caller's referenceId (checked at the API),
+    else the subscription's id when it fits Stripe's 200 characters (the session's
+    metadata names the subscription either way)."""
+    given = options.get("referenceId")
+    if given:
+        return str(given)
+    return ref_id if len(ref_id) <= CHECKOUT_CLIENT_REFERENCE_ID else None
+
+
 @dataclass(frozen=True)
 class _Pending:
     desired: DesiredSubscription
@@ -99,10 +110,12 @@ def _params(
         ],
         "success_url": success,
         "cancel_url": cancel,
-        "client_reference_id": str(options.get("referenceId") or desired.ref_id),
         "metadata": metadata(desired),
         "subscription_data": {"metadata": metadata(desired)},
     }
+    reference = client_reference(options, desired.ref_id)
+    if reference is not None:
+        params["client_reference_id"] = reference
     if options.get("allowPromoCodes"):
         params["allow_promotion_codes"] = True
     else:

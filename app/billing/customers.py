@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from functools import partial
-from typing import cast, get_args
+from typing import cast
 
 import structlog
 from sqlmodel import Session
@@ -28,6 +28,7 @@ from app.billing import state
 from app.billing.client import gateway
 from app.billing.errors import BillingError, BillingResourceMissing
 from app.billing.idempotency import idempotency_key
+from app.billing.limits import metadata_text
 from app.billing.locks import customer_lock
 from app.customers.schemas import Address, BillingInformation
 from app.db import in_transaction
@@ -54,16 +55,12 @@ def _address(address: Address) -> CustomerCreateParamsAddress:
 
 
 def _tax_ids(info: BillingInformation) -> list[CustomerCreateParamsTaxIdDatum]:
-    known = set(get_args(get_args(CustomerCreateParamsTaxIdDatum.__annotations__["type"])[0]))
-    result: list[CustomerCreateParamsTaxIdDatum] = []
-    for tax_id in info.taxIds or []:
-        if tax_id.type in known:
-            # The type was checked against Stripe's own list of tax id types just above.
-            datum = {"type": tax_id.type, "value": tax_id.value}
-            result.append(cast(CustomerCreateParamsTaxIdDatum, datum))
-        else:
-            log.warning("stripe.customer.tax_id_skipped", tax_id_type=tax_id.type)
-    return result
+    # The API refused any type outside Stripe's list (app.customers.tax_ids), so each
+    # one here is a member of the params' type literal.
+    return [
+        cast(CustomerCreateParamsTaxIdDatum, {"type": tax_id.type, "value": tax_id.value})
+        for tax_id in info.taxIds or []
+    ]
 
 
 @dataclass(frozen=True)
@@ -110,10 +107,18 @@ def _metadata(customer: CustomerSnapshot) -> dict[str, str]:
     }
 
 
+def _client_metadata(info: BillingInformation | None) -> dict[str, str]:
+    """The client's ``billingInformation.metadata``, as Stripe keeps it (checked at the API
+    against Stripe's limits, leaving room for billing-sync's own keys)."""
+    if info is None or not info.metadata:
+        return {}
+    return {key: metadata_text(value) for key, value in info.metadata.items()}
+
+
 def customer_params(
     customer: CustomerSnapshot, info: BillingInformation | None
 ) -> CustomerUpdateParams:
-    params: CustomerUpdateParams = {"metadata": _metadata(customer)}
+    params: CustomerUpdateParams = {"metadata": {**_client_metadata(info), **_metadata(customer)}}
     if customer.name:
         params["name"] = customer.name
     if customer.email:

@@ -10,6 +10,8 @@ Why some rules exist:
   leave a country half-priced in its local currency and half in the default one.
 - A feature priced PER_UNIT in a package gets its limit from the quantity bought, so an
   entitlement on that feature in the same package would be a second, conflicting limit.
+- A package has at most 20 prices per billing period: each price a subscription pays is
+  one Stripe subscription item, and Stripe takes at most 20.
 - A cancelled subscription falls back to a FREE plan, and a new customer starts on a
   FREE plan or on a trial: nobody ends up on a paid plan they did not pay for.
 """
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, TypeVar
 
+from app.billing.limits import SUBSCRIPTION_ITEMS
 from app.catalog.documents import Location, Problem
 from app.catalog.money import decimal_places, minor_units
 from app.models.catalog import (
@@ -224,6 +227,16 @@ def _prices(
                     (*here, "countryPrices"),
                     f"must price the same countries as prices[{first}] ({listed}): "
                     f"every {price.billing_period} price of a {noun} is billed together",
+                )
+            )
+    for period in countries_of:
+        count = sum(1 for price in prices if price.billing_period == period)
+        if count > SUBSCRIPTION_ITEMS:
+            problems.append(
+                (
+                    (*at, "prices"),
+                    f"has {count} {period} prices; a subscription can pay at most "
+                    f"{SUBSCRIPTION_ITEMS} (Stripe's limit of subscription items)",
                 )
             )
     return problems

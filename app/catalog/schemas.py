@@ -57,7 +57,9 @@ from app.models.catalog import (
 
 MAX_AMOUNT: Final = Decimal("999999999999")
 _ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:-")
-_CODE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+# Stripe takes promotion codes of letters, digits and dashes only (the ``code``
+# parameter's description in its OpenAPI description); they are stored upper-case.
+_CODE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
 
 
 _REFERENCE_ERROR = "unknown_reference"
@@ -91,7 +93,7 @@ def _country(value: str) -> str:
 def _promotion_code(value: str) -> str:
     code = value.upper()
     if not (0 < len(code) <= 64 and set(code) <= _CODE_CHARS):
-        raise _problem("must be 1-64 letters, digits, _ or -")
+        raise _problem("must be 1-64 letters, digits or dashes (-)")
     return code
 
 

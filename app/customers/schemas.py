@@ -13,7 +13,12 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pycountry
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+
+from app.billing import limits
+from app.customers import tax_ids
+from app.errors import TaxIdInvalid
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@+-]{0,254}$")
 _LANGUAGE = re.compile(r"^([A-Za-z]{2,3})(-[A-Za-z0-9]{1,8})*$")
@@ -60,6 +65,9 @@ class _Strict(BaseModel):
 
 
 class Address(_Strict):
+    """A shipping address; its phone becomes Stripe's ``shipping.phone`` (5000 characters
+    there, so the 40 here is the bound)."""
+
     country: str | None = None
     city: str | None = Field(default=None, max_length=200)
     state: str | None = Field(default=None, max_length=200)
@@ -74,16 +82,46 @@ class Address(_Strict):
         return None if value is None else check_country(value)
 
 
+def _tax_id_invalid(message: str) -> PydanticCustomError:
+    return PydanticCustomError(TaxIdInvalid.error_type, "{message}", {"message": message})
+
+
+class BillingAddress(Address):
+    """The billing address; its phone becomes the Stripe customer's ``phone``, which
+    Stripe refuses beyond 20 characters."""
+
+    phoneNumber: str | None = Field(default=None, max_length=20)
+
+
 class TaxId(_Strict):
+    """A tax id Stripe will take: one of its types, with a value of that type's shape."""
+
     type: str = Field(min_length=1, max_length=40)
     value: str = Field(min_length=1, max_length=100)
 
+    @field_validator("type")
+    @classmethod
+    def _type(cls, value: str) -> str:
+        problem = tax_ids.type_problem(value)
+        if problem is not None:
+            raise _tax_id_invalid(problem)
+        return value
+
+    @field_validator("value")
+    @classmethod
+    def _value(cls, value: str, info: ValidationInfo) -> str:
+        kind = info.data.get("type")
+        problem = None if kind is None else tax_ids.value_problem(kind, value)
+        if problem is not None:
+            raise _tax_id_invalid(problem)
+        return value
+
 
 class BillingInformation(_Strict):
-    language: str | None = None
+    language: str | None = Field(default=None, max_length=35)
     timezone: str | None = None
     currency: str | None = None
-    billingAddress: Address | None = None
+    billingAddress: BillingAddress | None = None
     shippingAddress: Address | None = None
     taxIds: list[TaxId] | None = None
     paymentMethodId: str | None = Field(default=None, max_length=255)
@@ -123,6 +161,15 @@ class BillingInformation(_Strict):
     @classmethod
     def _currency(cls, value: str | None) -> str | None:
         return None if value is None else check_currency(value)
+
+    @field_validator("metadata")
+    @classmethod
+    def _metadata(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        # Forwarded as the Stripe customer's metadata, so held to Stripe's limits.
+        problem = None if value is None else limits.metadata_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
 
 class CustomerFields(_Strict):

@@ -29,6 +29,12 @@ class InvalidQuantity(AppError):
     code = "INVALID_QUANTITY"
 
 
+class TooManySubscriptionItems(AppError):
+    """More priced items than Stripe takes on one subscription (or checkout)."""
+
+    code = "TOO_MANY_SUBSCRIPTION_ITEMS"
+
+
 class BillableFeatureRequired(AppError):
     code = "BILLABLE_FEATURE_REQUIRED"
 

@@ -2,7 +2,8 @@
 
 Every rule lives here so provision, update, migration and estimates agree: the billing
 period must be priced, every per-unit price needs a quantity within its bounds, addons
-must exist, be compatible and stay within their maximum.
+must exist, be compatible and stay within their maximum, and a subscription pays at most
+as many prices as Stripe takes items on one subscription (20).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
+from app.billing.limits import SUBSCRIPTION_ITEMS
 from app.catalog import repository as catalog
 from app.models import Feature, Package, PackagePrice
 from app.models.catalog import BillingModel, BillingPeriod, PackageKind
@@ -24,6 +26,7 @@ from app.subscriptions.errors import (
     BillingPeriodRequired,
     FeatureNotFound,
     InvalidQuantity,
+    TooManySubscriptionItems,
 )
 
 
@@ -181,6 +184,29 @@ def _addons(
     return chosen
 
 
+def _check_item_count(
+    session: Session,
+    plan: Package,
+    plan_prices: Sequence[PackagePrice],
+    addons: Sequence[tuple[Package, int]],
+    period: BillingPeriod | None,
+    country: str | None,
+    prefix: str,
+) -> None:
+    """Each price paid is one Stripe subscription item, and Stripe takes at most 20."""
+    count = len(plan_prices) + sum(
+        len(prices_for(session, addon, period, country)) for addon, _ in addons
+    )
+    if count <= SUBSCRIPTION_ITEMS:
+        return
+    where = f"{prefix}.addons" if addons else f"{prefix}.planId"
+    raise TooManySubscriptionItems(
+        f"{where}: plan {plan.ref_id!r} with these addons is {count} priced items; "
+        f"a subscription can have at most {SUBSCRIPTION_ITEMS}",
+        field=where,
+    )
+
+
 def resolve_items(
     session: Session,
     environment_id: str,
@@ -223,6 +249,7 @@ def resolve_items(
         addon_versions or {},
         prefix,
     )
+    _check_item_count(session, plan, prices, chosen, billing_period, used_country, prefix)
     currency = prices[0].currency if prices else None
     if currency is None:
         for addon, _ in chosen:

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.billing import limits
 from app.customers.schemas import check_country, check_customer_id
 from app.models.catalog import BillingPeriod, TrialEndBehavior
 
@@ -66,6 +67,36 @@ class AppliedCoupon(_Strict):
     billingCouponId: str | None = None
 
 
+def _url(value: str) -> str:
+    problem = limits.url_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+class CheckoutOptions(_Strict):
+    """How the Stripe Checkout of a paid subscription without a card is set up.
+
+    Checked here because the session is created by a job after the API has answered:
+    Stripe refuses a URL that is not absolute http(s) and a client reference over 200
+    characters.
+    """
+
+    successUrl: str
+    cancelUrl: str
+    allowPromoCodes: bool | None = None
+    allowTaxIdCollection: bool | None = None
+    collectBillingAddress: bool | None = None
+    collectPhoneNumber: bool | None = None
+    referenceId: str | None = Field(default=None, max_length=limits.CHECKOUT_CLIENT_REFERENCE_ID)
+
+    _urls = field_validator("successUrl", "cancelUrl")(_url)
+
+    def job_options(self) -> dict[str, Any]:
+        """The options as the checkout job takes them: the fields that were given."""
+        return self.model_dump(exclude_none=True)
+
+
 class SubscriptionItems(_Strict):
     """What is bought: shared by provision, update and estimates."""
 
@@ -88,10 +119,11 @@ class ProvisionRequest(SubscriptionItems):
     skipTrial: bool = False
     trialOverrideConfiguration: TrialOverride | None = None
     additionalMetaData: dict[str, Any] | None = None
-    # Used once billing is integrated; accepted and kept out of the way until then.
-    checkoutOptions: dict[str, Any] | None = None
+    # Used once billing is integrated; checked and kept out of the way until then.
+    checkoutOptions: CheckoutOptions | None = None
     awaitPaymentConfirmation: bool | None = None
-    refId: str | None = None
+    # Tagged on the Stripe subscription as metadata (values up to 500 characters).
+    refId: str | None = Field(default=None, max_length=255)
 
     _start = field_validator("startDate")(_aware)
 

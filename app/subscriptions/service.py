@@ -211,8 +211,9 @@ def provision(
     # customer holds now stays until the payment completes.
     has_card = customer.has_payment_method or customer.payment_method_pending
     awaiting_payment = integrated and paid and not is_trial and not has_card
+    checkout_options = request.checkoutOptions.job_options() if request.checkoutOptions else {}
     if awaiting_payment:
-        return_urls(request.checkoutOptions or {})  # refused now, not after the commit
+        return_urls(checkout_options)  # refused now, not after the commit
     if not awaiting_payment:
         for holder in holders:
             same_plan_trial = holder.is_trial and _plan_ref(session, holder) == plan.ref_id
@@ -241,9 +242,7 @@ def provision(
         awaiting_payment=awaiting_payment,
     )
     if awaiting_payment:
-        checkout = billing_state.request_checkout(
-            session, subscription, request.checkoutOptions or {}
-        )
+        checkout = billing_state.request_checkout(session, subscription, checkout_options)
         return ProvisionOutcome(
             subscription, ProvisionStatus.PAYMENT_REQUIRED, checkout_job=checkout
         )

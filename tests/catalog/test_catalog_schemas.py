@@ -199,7 +199,11 @@ RULE_CASES = {
     ),
     "promotion code with a space": (
         _set("promotionCodes.0.code", "HALF 50"),
-        "promotionCodes[0].code: must be 1-64 letters, digits, _ or -",
+        "promotionCodes[0].code: must be 1-64 letters, digits or dashes (-)",
+    ),
+    "promotion code with an underscore, which Stripe refuses": (
+        _set("promotionCodes.0.code", "HALF_50"),
+        "promotionCodes[0].code: must be 1-64 letters, digits or dashes (-)",
     ),
     "id with a slash": (
         _set("plans.0.id", "free/plan"),
@@ -339,3 +343,41 @@ def test_top_level_must_be_a_mapping_of_lists() -> None:
         "plans: must be a list",
         "extras: unknown field",
     ]
+
+
+def _per_unit_prices(data: dict[str, Any], count: int, period: str) -> list[dict[str, Any]]:
+    features = [f"meter-{n:02}" for n in range(count)]
+    data["features"] += [
+        {"id": ref, "displayName": ref, "featureType": "NUMBER"}
+        for ref in features
+        if ref not in {f["id"] for f in data["features"]}
+    ]
+    return [
+        {
+            "billingPeriod": period,
+            "billingModel": "PER_UNIT",
+            "feature": ref,
+            "amount": "1",
+            "currency": "USD",
+            "countryPrices": [{"country": "DK", "amount": "7", "currency": "DKK"}],
+        }
+        for ref in features
+    ]
+
+
+def test_a_plan_with_more_prices_per_period_than_stripe_takes_items_is_refused() -> None:
+    data = small_catalog()
+    data["plans"][1]["prices"] += _per_unit_prices(data, 20, "MONTHLY")
+
+    assert (
+        "plans[1].prices: has 21 MONTHLY prices; a subscription can pay at most 20 "
+        "(Stripe's limit of subscription items)"
+    ) in problems_of(data)
+
+
+def test_twenty_prices_per_period_are_taken() -> None:
+    data = small_catalog()
+    data["plans"][1]["prices"] += _per_unit_prices(data, 19, "MONTHLY")
+    data["plans"][1]["prices"] += _per_unit_prices(data, 19, "ANNUALLY")
+
+    assert len(parse_catalog(data).plans[1].prices) == 39
