@@ -33,6 +33,12 @@ class ValidationFailed(AppError):
     code = "BAD_USER_INPUT"
 
 
+class NotSupported(AppError):
+    """A platform input field this service does not implement: refused, never ignored."""
+
+    code = "NOT_SUPPORTED"
+
+
 class BadRequest(AppError):
     """The HTTP request itself is unusable (not JSON, no query, wrong content type)."""
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.customers.schemas import check_country, check_customer_id
 from app.models.catalog import BillingPeriod, TrialEndBehavior
+from app.subscriptions.billing_info import SubscriptionBillingInformation
 
 
 class CancellationTime(StrEnum):
@@ -92,6 +93,7 @@ class ProvisionRequest(SubscriptionItems):
     checkoutOptions: dict[str, Any] | None = None
     awaitPaymentConfirmation: bool | None = None
     refId: str | None = None
+    billingInformation: SubscriptionBillingInformation | None = None
 
     _start = field_validator("startDate")(_aware)
 
@@ -110,6 +112,7 @@ class UpdateRequest(SubscriptionItems):
     subscriptionId: str = Field(min_length=1)
     additionalMetaData: dict[str, Any] | None = None
     promotionCode: str | None = None
+    billingInformation: SubscriptionBillingInformation | None = None
 
 
 class CancelRequest(_Strict):
