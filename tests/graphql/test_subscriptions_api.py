@@ -380,7 +380,7 @@ def test_billing_information_keeps_references_and_never_the_address(
 
 
 @pytest.mark.parametrize(
-    "field, value",
+    ("field", "value"),
     [
         ("metadata", {"note": "x"}),
         ("taxPercentage", 20),
