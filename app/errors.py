@@ -41,6 +41,12 @@ class TaxIdInvalid(ValidationFailed):
     error_type = "tax_id_invalid"
 
 
+class NotSupported(AppError):
+    """A platform input field this service does not implement: refused, never ignored."""
+
+    code = "NOT_SUPPORTED"
+
+
 class BadRequest(AppError):
     """The HTTP request itself is unusable (not JSON, no query, wrong content type)."""
 

@@ -1,9 +1,10 @@
-"""The catalog in Stripe: a product per plan or addon, a price per local price row, and
-coupons with their promotion codes.
+"""The catalog in Stripe: a product per plan or addon, a price per local price row,
+coupons with their promotion codes, and tax rates.
 
 Everything is found again rather than re-created: products by a deterministic id, prices
-by a lookup key made from the local price row id, coupons by a deterministic id, and
-each local row remembers its Stripe id. Each function takes a row id, reads it in a short
+by a lookup key made from the local price row id, coupons by a deterministic id, tax
+rates (whose ids Stripe chooses) by the metadata that names the local row and its terms,
+and each local row remembers its Stripe id. Each function takes a row id, reads it in a short
 transaction, calls Stripe with none open, and records the Stripe id in another. Prices
 are never edited (Stripe's prices are immutable, and so are a published version's): a
 new plan version brings new prices.
@@ -18,7 +19,12 @@ from typing import Any, TypeVar
 import structlog
 from sqlalchemy import update
 from sqlmodel import Session, SQLModel, select
-from stripe.params import CouponCreateParams, PriceCreateParams, ProductCreateParams
+from stripe.params import (
+    CouponCreateParams,
+    PriceCreateParams,
+    ProductCreateParams,
+    TaxRateCreateParams,
+)
 
 from app.billing.client import gateway
 from app.billing.errors import BillingError, BillingRequestRejected, BillingResourceMissing
@@ -26,7 +32,7 @@ from app.billing.idempotency import idempotency_key
 from app.catalog import repository as catalog
 from app.catalog.money import to_minor_units
 from app.db import in_transaction
-from app.models import Coupon, Package, PackagePrice, PromotionCode
+from app.models import Coupon, Package, PackagePrice, PromotionCode, TaxRate
 from app.models.catalog import BillingPeriod, CatalogStatus, DiscountType, PackageKind
 
 log = structlog.get_logger(__name__)
@@ -179,6 +185,51 @@ def ensure_coupon(coupon_id: str) -> str:
     return stripe_id
 
 
+def _tax_rate_tags(rate: TaxRate) -> dict[str, str]:
+    # The terms are part of what names it: a rate whose percentage changed in the catalog
+    # is a new Stripe tax rate (Stripe's percentages never change).
+    return {
+        "billing_sync_environment_id": rate.environment_id,
+        "billing_sync_tax_rate_id": rate.id,
+        "billing_sync_terms": f"{rate.percentage.normalize():f}:{rate.inclusive}",
+    }
+
+
+def ensure_tax_rate(tax_rate_id: str) -> str:
+    """The Stripe tax rate of a catalog tax rate, created once."""
+    rate = _read(TaxRate, tax_rate_id)
+    if rate.billing_id is not None:
+        return rate.billing_id
+    gw = gateway()
+    tags = _tax_rate_tags(rate)
+    listing = gw.call(
+        lambda: gw.stripe.v1.tax_rates.list(
+            {"active": True, "inclusive": rate.inclusive, "limit": 100}
+        )
+    )
+    billing_id: str | None = None
+    for found in listing.auto_paging_iter():
+        metadata = found.to_dict().get("metadata") or {}
+        if all(metadata.get(key) == value for key, value in tags.items()):
+            billing_id = found.id
+            break
+    if billing_id is None:
+        params: TaxRateCreateParams = {
+            "display_name": rate.display_name[:50],
+            "percentage": float(rate.percentage),
+            "inclusive": rate.inclusive,
+            "metadata": tags,
+        }
+        if rate.country:
+            params["country"] = rate.country
+        key = idempotency_key("tax_rate.create", rate.id, revision=tags["billing_sync_terms"])
+        created = gw.call(lambda: gw.stripe.v1.tax_rates.create(params, {"idempotency_key": key}))
+        billing_id = created.id
+        log.info("stripe.tax_rate.created", ref_id=rate.ref_id, billing_id=billing_id)
+    _record(TaxRate, rate.id, billing_id)
+    return billing_id
+
+
 class PromotionCodeTaken(BillingRequestRejected):
     """The Stripe account already has an active promotion code with this code, for
     another coupon (another environment sharing the account)."""
@@ -245,6 +296,15 @@ def sync_catalog(environment_id: str) -> int:
             )
         )
         found.extend(
+            ("tax_rate", rate_id)
+            for rate_id in session.exec(
+                select(TaxRate.id).where(
+                    TaxRate.environment_id == environment_id,
+                    TaxRate.status == CatalogStatus.ACTIVE,
+                )
+            )
+        )
+        found.extend(
             ("promotion_code", code_id)
             for code_id in session.exec(
                 select(PromotionCode.id).where(
@@ -259,6 +319,7 @@ def sync_catalog(environment_id: str) -> int:
         "price": ensure_price,
         "coupon": ensure_coupon,
         "promotion_code": ensure_promotion_code,
+        "tax_rate": ensure_tax_rate,
     }
     count = 0
     for kind, row_id in in_transaction(ids):

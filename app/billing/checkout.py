@@ -24,6 +24,7 @@ from app.billing.customers import customer_for_billing
 from app.billing.idempotency import idempotency_key
 from app.billing.limits import CHECKOUT_CLIENT_REFERENCE_ID
 from app.billing.locks import customer_lock
+from app.billing.subscription_terms import stripe_tax_rates
 from app.billing.subscriptions import (
     DesiredSubscription,
     desired_of,
@@ -135,6 +136,12 @@ def _params(
         params["phone_number_collection"] = {"enabled": True}
     if desired.is_trial and desired.trial_end_date:
         params["subscription_data"]["trial_end"] = int(desired.trial_end_date.timestamp())
+    # On the subscription rather than on each line item: a line item's rates would
+    # override the subscription's, so a later change of taxRateIds (which the sync makes
+    # to default_tax_rates) would not reach the invoices.
+    tax_rates = stripe_tax_rates(desired.tax_rate_ids)
+    if tax_rates:
+        params["subscription_data"]["default_tax_rates"] = tax_rates
     return params
 
 

@@ -32,7 +32,7 @@ from stripe.params import (
 )
 
 from app import clock
-from app.billing import invoices, state
+from app.billing import invoices, state, subscription_terms
 from app.billing.catalog import (
     PromotionCodeTaken,
     ensure_coupon,
@@ -47,7 +47,7 @@ from app.billing.locks import customer_lock
 from app.db import in_transaction
 from app.models import Customer, PromotionCode, Subscription
 from app.models.subscriptions import ENDED_STATUSES, SubscriptionStatus
-from app.subscriptions import views
+from app.subscriptions import billing_info, views
 
 log = structlog.get_logger(__name__)
 
@@ -74,6 +74,10 @@ class DesiredSubscription:
     trial_end_date: datetime | None
     start_date: datetime
     effective_end_date: datetime | None
+    tax_rate_ids: tuple[str, ...] = ()  # local TaxRate ids, in order
+    items_changed_at: datetime | None = None
+    # A change of coupon not yet brought to Stripe.
+    discount_pending: bool = False
 
     @property
     def ended(self) -> bool:
@@ -112,6 +116,10 @@ def desired_of(session: Session, subscription: Subscription) -> DesiredSubscript
         trial_end_date=subscription.trial_end_date,
         start_date=subscription.start_date,
         effective_end_date=subscription.effective_end_date,
+        tax_rate_ids=billing_info.tax_rate_ids_of(session, subscription.id),
+        items_changed_at=subscription.items_changed_at,
+        discount_pending=subscription.discount_generation is not None
+        and subscription.discount_generation > subscription.synced_generation,
     )
 
 
@@ -254,6 +262,9 @@ def _create(desired: DesiredSubscription, customer_id: str) -> stripe.Subscripti
     discounts = _discounts(desired)
     if discounts:
         params["discounts"] = discounts
+    tax_rates = subscription_terms.stripe_tax_rates(desired.tax_rate_ids)
+    if tax_rates:
+        params["default_tax_rates"] = tax_rates
     key = idempotency_key("subscription.create", desired.id, revision=str(desired.sync_generation))
     created = gw.call(lambda: gw.stripe.v1.subscriptions.create(params, {"idempotency_key": key}))
     log.info(
@@ -283,11 +294,23 @@ def _update_items(desired: DesiredSubscription, remote: stripe.Subscription) -> 
     if not changes:
         return
     params: SubscriptionUpdateParams = {"items": changes, "proration_behavior": "create_prorations"}
+    moment = subscription_terms.proration_date(desired.items_changed_at, remote)
+    if moment is not None:
+        params["proration_date"] = moment
     gw = gateway()
     billing_id = remote.id
     key = idempotency_key("subscription.items", desired.id, revision=str(desired.sync_generation))
     gw.call(lambda: gw.stripe.v1.subscriptions.update(billing_id, params, {"idempotency_key": key}))
     log.info("stripe.subscription.items_updated", subscription_id=desired.ref_id)
+
+
+def _sync_terms(desired: DesiredSubscription, remote: stripe.Subscription) -> None:
+    """Tax rates and, when the coupon changed here, discounts."""
+    generation = desired.sync_generation
+    wanted = subscription_terms.stripe_tax_rates(desired.tax_rate_ids)
+    subscription_terms.sync_tax_rates(desired.id, generation, wanted, remote)
+    if desired.discount_pending:
+        subscription_terms.set_discounts(desired.id, generation, _discounts(desired), remote)
 
 
 def _sync_end(desired: DesiredSubscription, remote: stripe.Subscription) -> None:
@@ -347,6 +370,7 @@ def _reconcile_once(desired: DesiredSubscription) -> bool:
         billing_id = desired.billing_id
         remote = gw.call(lambda: gw.stripe.v1.subscriptions.retrieve(billing_id))
     if not desired.ended and remote.status not in ("canceled", "incomplete_expired"):
+        _sync_terms(desired, remote)
         _update_items(desired, remote)
     _sync_end(desired, remote)
     return True

@@ -139,6 +139,7 @@ class UpdateSubscriptionInput:
     additional_meta_data: JSON | None = UNSET
     addons: list[SubscriptionAddonInput] | None = UNSET
     billable_features: list[BillableFeatureInput] | None = UNSET
+    billing_information: SubscriptionBillingInfo | None = UNSET
     billing_period: BillingPeriod | None = UNSET
     promotion_code: str | None = UNSET
     unit_quantity: float | None = UNSET

@@ -40,16 +40,8 @@ def rendered(session: Session, row: Subscription) -> CustomerSubscription:
     return CustomerSubscription.of(view, Customer.of(session, view.customer))
 
 
-def _subscription_data(raw: dict[str, Any]) -> dict[str, Any]:
-    # A subscription's billingInformation (tax rate ids, coupon id, ...) is accepted so
-    # documents that send it stay valid; nothing in it is used for subscriptions yet.
-    data = dict(raw)
-    data.pop("billingInformation", None)
-    return data
-
-
 async def _provision(info: Info, input: ProvisionSubscriptionInput) -> ProvisionSubscriptionResult:
-    data = _subscription_data(as_dict(input))
+    data = as_dict(input)
 
     def call(
         session: Session, environment: Environment
@@ -143,7 +135,7 @@ class SubscriptionMutations:
     async def create_subscription(
         self, info: Info, subscription: SubscriptionInput
     ) -> CustomerSubscription:
-        data = _subscription_data(as_dict(subscription))
+        data = as_dict(subscription)
 
         def call(session: Session, environment: Environment) -> CustomerSubscription:
             return rendered(session, service.create_subscription(session, environment, data))

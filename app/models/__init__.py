@@ -13,7 +13,12 @@ from app.models.catalog import (
 from app.models.customers import Customer
 from app.models.environments import ApiKey, Environment
 from app.models.outbox import OutboxMessage
-from app.models.subscriptions import Subscription, SubscriptionAddon, SubscriptionFeatureQuantity
+from app.models.subscriptions import (
+    Subscription,
+    SubscriptionAddon,
+    SubscriptionFeatureQuantity,
+    SubscriptionTaxRate,
+)
 from app.models.webhooks import WebhookEvent
 
 __all__ = [
@@ -31,6 +36,7 @@ __all__ = [
     "Subscription",
     "SubscriptionAddon",
     "SubscriptionFeatureQuantity",
+    "SubscriptionTaxRate",
     "TaxRate",
     "WebhookEvent",
 ]

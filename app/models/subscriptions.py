@@ -93,6 +93,14 @@ class Subscription(SQLModel, table=True):
     billing_sync_error_code: str | None = Field(default=None, max_length=64)
     sync_generation: int = Field(default=0)
     synced_generation: int = Field(default=0)
+    # When the items last changed here: Stripe prorates that change at this moment
+    # (``proration_date``), the one an estimate of the same change used, not at whenever
+    # the sync happens to run.
+    items_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The sync generation at which the coupon last changed here. Stripe drops a discount
+    # that has run its course, so the sync sets Stripe's discounts only while this change
+    # is not yet synced, never merely because Stripe's differ.
+    discount_generation: int | None = Field(default=None)
     # When the Stripe side was last read back (event or sweep): the sweep's staleness.
     billing_checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
@@ -117,3 +125,16 @@ class SubscriptionFeatureQuantity(SQLModel, table=True):
     subscription_id: str = Field(foreign_key="subscription.id", index=True, max_length=36)
     feature_id: str = Field(foreign_key="feature.id", max_length=36)
     quantity: int = Field(default=1)
+
+
+class SubscriptionTaxRate(SQLModel, table=True):
+    """A catalog tax rate the subscription is billed with (``billingInformation.taxRateIds``)."""
+
+    __tablename__ = "subscription_tax_rate"
+    __table_args__ = (UniqueConstraint("subscription_id", "tax_rate_id"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    subscription_id: str = Field(foreign_key="subscription.id", index=True, max_length=36)
+    tax_rate_id: str = Field(foreign_key="tax_rate.id", max_length=36)
+    # The order the rates were given in, which is the order invoices list them.
+    position: int = Field(default=0)

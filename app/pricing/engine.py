@@ -1,10 +1,15 @@
 """A pure price engine: items, a coupon and tax rates in, a quote out.
 
 No database and no Stripe: estimates sit on a hot path and must not wait on a round
-trip, yet must match the invoice Stripe will later produce to the minor unit. So each
-line is rounded on its own (Stripe stores an invoice line as an integer amount in minor
-units), the coupon applies to the subtotal of the rounded lines, and each tax rate is
-rounded on its own (Stripe reports one integer tax amount per rate).
+trip, yet must match the invoice Stripe will later produce to the minor unit. So every
+figure is worked out per invoice line, as Stripe does, and rounded there:
+- each line is rounded on its own (Stripe stores a line as an integer in minor units);
+- a coupon is taken from each line: a percentage rounded per line, a fixed amount
+  spread over the lines in proportion to their amounts, rounded per line, with what
+  rounding leaves over put on the largest line (Stripe's ``discount_amounts``);
+- each tax rate is applied to each line's amount after its discount, rounded per line
+  (Stripe's line ``taxes``), and the invoice's tax per rate is the sum of the lines'.
+Rounding is half up throughout.
 """
 
 from __future__ import annotations
@@ -127,19 +132,33 @@ def amount_of(item: Item, currency: str) -> Decimal:
     return line_amount(item.unit_amount, item.quantity, currency)
 
 
-def discount_of(sub_total: Decimal, coupon: Coupon | None, currency: str) -> Decimal:
-    """The coupon's amount off the subtotal, never more than the subtotal.
+def discount_shares(
+    amounts: Sequence[Decimal], coupon: Coupon | None, currency: str
+) -> list[Decimal]:
+    """What the coupon takes off each line, in the order given.
 
     A fixed coupon only applies to invoices in its own currency, as in Stripe; one
-    without a currency cannot be matched to an invoice and takes nothing off.
+    without a currency cannot be matched to an invoice and takes nothing off. It never
+    takes more than the lines add up to.
     """
-    if coupon is None or sub_total <= 0:
-        return ZERO
+    none = [ZERO for _ in amounts]
+    if coupon is None:
+        return none
     if coupon.kind == DiscountType.PERCENTAGE:
-        return min(sub_total, round_money(sub_total * coupon.value / HUNDRED, currency))
+        return [
+            max(ZERO, round_money(amount * coupon.value / HUNDRED, currency)) for amount in amounts
+        ]
     if (coupon.currency or "").upper() != currency:
-        return ZERO
-    return min(sub_total, round_money(coupon.value, currency))
+        return none
+    positive = [max(amount, ZERO) for amount in amounts]
+    base = sum(positive, ZERO)
+    if base <= 0:
+        return none
+    off = min(round_money(coupon.value, currency), base)
+    shares = [round_money(off * amount / base, currency) for amount in positive]
+    largest = positive.index(max(positive))
+    shares[largest] += off - sum(shares, ZERO)
+    return shares
 
 
 def tax_amounts(
@@ -157,6 +176,17 @@ def tax_amounts(
     return tuple(
         TaxAmount(rate=rate, amount=round_money(net * rate.percentage / HUNDRED, currency))
         for rate in rates
+    )
+
+
+def line_taxes(
+    taxables: Sequence[Decimal], tax_rates: Sequence[TaxRate], currency: str
+) -> tuple[TaxAmount, ...]:
+    """Each rate's tax on ``taxables`` (one amount per invoice line), summed per rate."""
+    per_line = [tax_amounts(taxable, tax_rates, currency) for taxable in taxables]
+    return tuple(
+        TaxAmount(rate=rate, amount=sum((taxes[index].amount for taxes in per_line), ZERO))
+        for index, rate in enumerate(tax_rates)
     )
 
 
@@ -179,9 +209,15 @@ def price(
         for item in items
     )
     sub_total = round_money(sum((line.amount for line in lines), ZERO), currency)
-    discount = discount_of(sub_total, coupon, currency)
+    amounts = [line.amount for line in lines]
+    shares = discount_shares(amounts, coupon, currency)
+    discount = sum(shares, ZERO)
     taxable = sub_total - discount
-    taxes = tax_amounts(taxable, tax_rates, currency)
+    taxes = line_taxes(
+        [amount - share for amount, share in zip(amounts, shares, strict=True)],
+        tuple(tax_rates),
+        currency,
+    )
     exclusive = sum((t.amount for t in taxes if not t.rate.inclusive), ZERO)
     return Quote(
         currency=currency,

@@ -22,14 +22,20 @@ from app import clock
 from app.catalog import repository as catalog
 from app.config import get_settings
 from app.customers import repository as customers
-from app.errors import CustomerNotFound, NotFound, ValidationFailed
+from app.errors import CustomerNotFound, ValidationFailed
 from app.models import Coupon, Environment, Package, PackagePrice, Subscription
 from app.models.catalog import BillingPeriod, PackageKind
 from app.pricing import engine, proration
 from app.pricing.totals import coupon_terms
-from app.subscriptions import migration
+from app.subscriptions import billing_info, migration
 from app.subscriptions import repository as subscriptions
-from app.subscriptions.errors import InvalidPromotionCode, PlanNotFound, SubscriptionNotFound
+from app.subscriptions.billing_info import SubscriptionBillingInformation
+from app.subscriptions.errors import (
+    CouponNotApplicable,
+    InvalidPromotionCode,
+    PlanNotFound,
+    SubscriptionNotFound,
+)
 from app.subscriptions.items import ResolvedItems, priced, resolve_items
 from app.subscriptions.periods import boundary, period_at
 from app.subscriptions.schemas import AddonRequest, AppliedCoupon, BillableFeatureRequest
@@ -38,14 +44,6 @@ from app.validation import validate
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class BillingInfo(BaseModel):
-    # Only the tax rates matter to an estimate; the rest of SubscriptionBillingInfo is
-    # accepted and not used.
-    model_config = ConfigDict(extra="ignore")
-
-    taxRateIds: list[str] | None = None
 
 
 class EstimateRequest(_Strict):
@@ -59,7 +57,9 @@ class EstimateRequest(_Strict):
     billingCountryCode: str | None = None
     promotionCode: str | None = None
     appliedCoupon: AppliedCoupon | None = None
-    billingInformation: BillingInfo | None = None
+    # The tax rates and the coupon change the price; the address and tax ids are the
+    # customer's and change nothing here (the tax rates are the catalog's, not looked up).
+    billingInformation: SubscriptionBillingInformation | None = None
     resourceId: str | None = None
     skipTrial: bool | None = None
 
@@ -93,26 +93,15 @@ class Estimate:
     proration: proration.Proration | None
 
 
-class TaxRateNotFound(NotFound):
-    code = "TAX_RATE_NOT_FOUND"
-
-
 def _tax_rates(
-    session: Session, environment: Environment, info: BillingInfo | None
+    session: Session, environment: Environment, info: SubscriptionBillingInformation | None
 ) -> list[engine.TaxRate]:
     """The catalog's tax rates named by ``billingInformation.taxRateIds``, in that order."""
     wanted = (info.taxRateIds if info is not None else None) or []
-    found = catalog.tax_rates_by_ref(session, environment.id, wanted)
-    missing = [ref for ref in wanted if ref not in found]
-    if missing:
-        raise TaxRateNotFound(
-            f"input.billingInformation.taxRateIds: unknown tax rate(s) {', '.join(missing)}",
-            field="input.billingInformation.taxRateIds",
-        )
-    return [
-        engine.TaxRate(percentage=found[ref].percentage, inclusive=found[ref].inclusive)
-        for ref in wanted
-    ]
+    rows = billing_info.tax_rates(
+        session, environment.id, wanted, "input.billingInformation.taxRateIds"
+    )
+    return [engine.TaxRate(percentage=row.percentage, inclusive=row.inclusive) for row in rows]
 
 
 def _items(session: Session, plan: Package, resolved: ResolvedItems) -> list[engine.Item]:
@@ -132,7 +121,11 @@ def _items(session: Session, plan: Package, resolved: ResolvedItems) -> list[eng
 
 
 def _coupon(
-    session: Session, environment: Environment, code: str | None, applied: AppliedCoupon | None
+    session: Session,
+    environment: Environment,
+    code: str | None,
+    applied: AppliedCoupon | None,
+    info: SubscriptionBillingInformation | None = None,
 ) -> engine.Coupon | None:
     row: Coupon | None = None
     code = code or (applied.promotionCode if applied else None)
@@ -149,6 +142,15 @@ def _coupon(
             raise InvalidPromotionCode(
                 f"coupon {applied.couponId!r} is not active", field="input.appliedCoupon.couponId"
             )
+    if info is not None and info.couponId is not None:
+        billed = billing_info.coupon(session, environment.id, info.couponId)
+        if row is not None and row.id != billed.id:
+            raise CouponNotApplicable(
+                f"input.billingInformation.couponId names coupon {info.couponId!r}, another "
+                f"than the one the promotion code or applied coupon gives ({row.ref_id!r})",
+                field="input.billingInformation.couponId",
+            )
+        row = billed
     return coupon_terms(row)
 
 
@@ -160,6 +162,7 @@ def estimate_subscription(
     session: Session, environment: Environment, data: dict[str, Any]
 ) -> Estimate:
     request = validate(EstimateRequest, data)
+    billing_info.refuse_unsupported(request.billingInformation)
     tax_rates = _tax_rates(session, environment, request.billingInformation)
     customer = customers.find(session, environment.id, request.customerId)
     if customer is None or customer.archived_at is not None:
@@ -183,7 +186,13 @@ def estimate_subscription(
     quote = engine.price(
         _items(session, plan, resolved),
         currency,
-        _coupon(session, environment, request.promotionCode, request.appliedCoupon),
+        _coupon(
+            session,
+            environment,
+            request.promotionCode,
+            request.appliedCoupon,
+            request.billingInformation,
+        ),
         tax_rates,
     )
     start = request.startDate or clock.now()

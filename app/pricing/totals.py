@@ -1,5 +1,5 @@
 """Totals of a subscription's stored items, priced by the engine's rules: lines rounded
-to the currency's minor unit, then the coupon applied to the subtotal."""
+to the currency's minor unit, then the coupon taken from each line."""
 
 from __future__ import annotations
 
@@ -29,7 +29,8 @@ def totals(
     currency = lines[0].price.currency
     addons_total = sum((line.amount for line in addon_lines), Decimal(0))
     sub_total = sum((line.amount for line in lines), Decimal(0))
-    discount = engine.discount_of(sub_total, coupon_terms(coupon), currency)
+    shares = engine.discount_shares([line.amount for line in lines], coupon_terms(coupon), currency)
+    discount = sum(shares, Decimal(0))
     return Totals(
         currency=currency,
         sub_total=sub_total,

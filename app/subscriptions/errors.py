@@ -69,3 +69,7 @@ class SubscriptionEnded(Conflict):
 
 class MigrationNotPossible(AppError):
     code = "MIGRATION_NOT_POSSIBLE"
+
+
+class TaxRateNotFound(NotFound):
+    code = "TAX_RATE_NOT_FOUND"

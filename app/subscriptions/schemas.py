@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from app.billing import limits
 from app.customers.schemas import check_country, check_customer_id
 from app.models.catalog import BillingPeriod, TrialEndBehavior
+from app.subscriptions.billing_info import SubscriptionBillingInformation
 
 
 class CancellationTime(StrEnum):
@@ -124,6 +125,7 @@ class ProvisionRequest(SubscriptionItems):
     awaitPaymentConfirmation: bool | None = None
     # Tagged on the Stripe subscription as metadata (values up to 500 characters).
     refId: str | None = Field(default=None, max_length=255)
+    billingInformation: SubscriptionBillingInformation | None = None
 
     _start = field_validator("startDate")(_aware)
 
@@ -142,6 +144,7 @@ class UpdateRequest(SubscriptionItems):
     subscriptionId: str = Field(min_length=1)
     additionalMetaData: dict[str, Any] | None = None
     promotionCode: str | None = None
+    billingInformation: SubscriptionBillingInformation | None = None
 
 
 class CancelRequest(_Strict):

@@ -26,10 +26,10 @@ from app.catalog import repository as catalog
 from app.config import get_settings
 from app.customers import repository as customers
 from app.errors import CustomerNotFound
-from app.models import Coupon, Customer, Environment, Package, Product, Subscription
+from app.models import Coupon, Customer, Environment, Package, Product, Subscription, TaxRate
 from app.models.catalog import BillingPeriod, PackageKind, PricingType, TrialEndBehavior
 from app.models.subscriptions import SubscriptionStatus
-from app.subscriptions import lifecycle, migration, repository, views
+from app.subscriptions import billing_info, lifecycle, migration, repository, views
 from app.subscriptions.errors import (
     CouponNotApplicable,
     InvalidDate,
@@ -112,6 +112,16 @@ def _coupon(
                 f"coupon {applied.couponId!r} is not active",
                 field="input.appliedCoupon.couponId",
             )
+    info = request.billingInformation
+    if info is not None and info.couponId is not None:
+        billed = billing_info.coupon(session, environment.id, info.couponId)
+        if coupon is not None and coupon.id != billed.id:
+            raise CouponNotApplicable(
+                f"input.billingInformation.couponId names coupon {info.couponId!r}, another "
+                f"than the one the promotion code or applied coupon gives ({coupon.ref_id!r})",
+                field="input.billingInformation.couponId",
+            )
+        coupon = billed
     if coupon is not None and coupon.currency and currency and coupon.currency != currency:
         raise CouponNotApplicable(
             f"coupon {coupon.ref_id!r} is in {coupon.currency}; this subscription is billed "
@@ -190,6 +200,8 @@ def provision(
     session: Session, environment: Environment, request: ProvisionRequest
 ) -> ProvisionOutcome:
     now = clock.now()
+    info = request.billingInformation
+    billing_info.refuse_unsupported(info)
     customer = _customer(session, environment, request.customerId)
     plan, product = _plan(session, environment, request.planId)
     if request.resourceId is not None and not product.multiple_subscriptions:
@@ -200,6 +212,7 @@ def provision(
         )
     items = _items(session, environment, plan, request)
     coupon, promotion_code_id = _coupon(session, environment, request, items.currency)
+    tax_rates = _tax_rates(session, environment, info)
     start = request.startDate or now
     holders = repository.in_slot(session, customer.id, product.id, request.resourceId)
     trial_end, behaviour = _trial(session, customer, plan, request, start, holders)
@@ -241,6 +254,8 @@ def provision(
         now,
         awaiting_payment=awaiting_payment,
     )
+    billing_info.set_tax_rates(session, subscription, tax_rates)
+    _forward_customer_information(session, customer, info)
     if awaiting_payment:
         checkout = billing_state.request_checkout(session, subscription, checkout_options)
         return ProvisionOutcome(
@@ -250,6 +265,26 @@ def provision(
     sync = _sync_billing(session, subscription, customer, paid)
     payment_job = sync if request.awaitPaymentConfirmation else None
     return ProvisionOutcome(subscription, ProvisionStatus.SUCCESS, payment_job=payment_job)
+
+
+def _tax_rates(
+    session: Session,
+    environment: Environment,
+    info: billing_info.SubscriptionBillingInformation | None,
+) -> list[TaxRate]:
+    if info is None or not info.taxRateIds:
+        return []
+    field = "input.billingInformation.taxRateIds"
+    return billing_info.tax_rates(session, environment.id, info.taxRateIds, field)
+
+
+def _forward_customer_information(
+    session: Session, customer: Customer, info: billing_info.SubscriptionBillingInformation | None
+) -> None:
+    """Send the address and tax ids to the Stripe customer (sealed in its sync job)."""
+    forwarded = billing_info.customer_information(info)
+    if forwarded is not None and get_settings().billing_integrated:
+        billing_state.request_customer_sync(session, customer, forwarded)
 
 
 def _sync_billing(
@@ -307,6 +342,8 @@ def update_subscription(
         fields["subscriptionId"] = fields.pop("refId")
     fields.pop("refId", None)
     request = validate(UpdateRequest, fields)
+    info = request.billingInformation
+    billing_info.refuse_unsupported(info)
     now = clock.now()
     subscription = _live(session, environment, request.subscriptionId)
     if subscription.status in (SubscriptionStatus.CANCELED, SubscriptionStatus.EXPIRED):
@@ -341,10 +378,16 @@ def update_subscription(
         addons=addons,
         addon_versions=versions,
     )
-    if request.promotionCode is not None:
+    coupon_given = info is not None and "couponId" in info.model_fields_set
+    discount_before = (subscription.coupon_id, subscription.promotion_code_id)
+    if request.promotionCode is not None or coupon_given:
         coupon, promotion_code_id = _coupon(session, environment, request, items.currency)
         subscription.coupon_id = coupon.id if coupon else None
         subscription.promotion_code_id = promotion_code_id
+    if info is not None and "taxRateIds" in info.model_fields_set:
+        billing_info.set_tax_rates(session, subscription, _tax_rates(session, environment, info))
+    _forward_customer_information(session, _owner(session, subscription), info)
+    billed_before = _billed_items(session, subscription)
     lifecycle.set_items(session, subscription, items)
     if request.unitQuantity is not None:
         subscription.unit_quantity = request.unitQuantity
@@ -354,11 +397,29 @@ def update_subscription(
         # A new interval restarts the billing cycle now, as Stripe does.
         subscription.billing_cycle_anchor = now
         lifecycle.refresh_period(subscription, now)
+    session.flush()
+    if _billed_items(session, subscription) != billed_before:
+        # Stripe prorates this change at this moment, as its estimate did.
+        subscription.items_changed_at = now
     subscription.updated_at = now
     session.add(subscription)
     session.flush()
     _sync_billing(session, subscription, _owner(session, subscription), _is_paid(subscription))
+    if (subscription.coupon_id, subscription.promotion_code_id) != discount_before:
+        subscription.discount_generation = subscription.sync_generation
+        session.add(subscription)
+        session.flush()
     return subscription
+
+
+def _billed_items(session: Session, subscription: Subscription) -> list[tuple[str, int]]:
+    """The (price, quantity) pairs Stripe bills the subscription for."""
+    shown = views.load(session, subscription)
+    return sorted(
+        (line.price.id, line.quantity)
+        for line in [*shown.plan_prices, *shown.addon_prices]
+        if line.quantity > 0
+    )
 
 
 def _owner(session: Session, subscription: Subscription) -> Customer:

@@ -348,19 +348,67 @@ def test_get_subscription_of_another_environment_is_not_found(
     assert error["extensions"]["code"] == "CUSTOMER_NOT_FOUND"
 
 
-def test_billing_information_is_accepted_and_not_stored(gql: GraphQL, engine: Engine) -> None:
+def test_billing_information_keeps_references_and_never_the_address(
+    gql: GraphQL, engine: Engine
+) -> None:
     customer(gql)
     provision(
         gql,
         billingInformation={
-            "taxRateIds": ["txr_secret_rate"],
-            "couponId": "secret-coupon",
-            "metadata": {"note": "secret-note"},
+            "taxRateIds": ["tax-us-ny"],
+            "couponId": "coupon-id",
+            "billingAddress": {"line1": "1 Secret Street", "city": "Secretville"},
         },
     )
+    with engine.connect() as connection:
+        rates = list(
+            connection.exec_driver_sql(
+                "SELECT t.ref_id FROM subscription_tax_rate s JOIN tax_rate t "
+                "ON t.id = s.tax_rate_id"
+            )
+        )
+        coupons = list(
+            connection.exec_driver_sql(
+                "SELECT c.ref_id FROM subscription s JOIN coupon c ON c.id = s.coupon_id"
+            )
+        )
+    assert [tuple(r) for r in rates] == [("tax-us-ny",)]
+    assert [tuple(c) for c in coupons] == [("coupon-id",)]
     dump = "\n".join(str(row) for row in stored(engine))
-    for secret in ("txr_secret_rate", "secret-coupon", "secret-note"):
+    for secret in ("1 Secret Street", "Secretville"):
         assert secret not in dump
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("metadata", {"note": "x"}),
+        ("taxPercentage", 20),
+        ("invoiceDaysUntilDue", 30),
+        ("isBackdated", True),
+        ("isInvoicePaid", True),
+        ("chargeOnBehalfOfAccount", "acct_1"),
+        ("integrationId", "stripe"),
+    ],
+)
+def test_billing_information_field_without_effect_is_refused_by_name(
+    gql: GraphQL, engine: Engine, field: str, value: Any
+) -> None:
+    customer(gql)
+    error = gql.error(PROVISION_V2, {"input": {**ESSENTIALS, "billingInformation": {field: value}}})
+    assert error["extensions"]["code"] == "NOT_SUPPORTED"
+    assert error["extensions"]["field"] == f"input.billingInformation.{field}"
+    assert stored(engine) == []
+
+
+def test_unknown_tax_rate_is_refused_like_estimates_refuse_it(gql: GraphQL, engine: Engine) -> None:
+    customer(gql)
+    error = gql.error(
+        PROVISION_V2, {"input": {**ESSENTIALS, "billingInformation": {"taxRateIds": ["txr_no"]}}}
+    )
+    assert error["extensions"]["code"] == "TAX_RATE_NOT_FOUND"
+    assert error["extensions"]["field"] == "input.billingInformation.taxRateIds"
+    assert stored(engine) == []
 
 
 def test_without_an_api_key_nothing_is_provisioned(gql: GraphQL, engine: Engine) -> None:

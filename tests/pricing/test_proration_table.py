@@ -282,9 +282,21 @@ BASKET = (item("plan", "49.99"), item("seats", "9.99", 3))  # 49.99 + 29.97 = 79
 VAT_20 = TaxRate(Decimal(20), inclusive=True)
 
 QUOTES = {
-    # 15% of 79.96 = 11.994 -> 11.99; total 79.96 - 11.99 = 67.97
+    # 15% taken from each line, as Stripe's discount_amounts: 49.99 -> 7.4985 -> 7.50 and
+    # 29.97 -> 4.4955 -> 4.50, so 12.00 off (not 15% of 79.96 = 11.99); total 67.96
     "coupon_percent": QuoteCase(
-        BASKET, "USD", Coupon("PERCENTAGE", Decimal(15)), (), "79.96", "11.99", "0.00", "67.97",
+        BASKET, "USD", Coupon("PERCENTAGE", Decimal(15)), (), "79.96", "12.00", "0.00", "67.96",
+    ),
+    # 10% exclusive per line: 5.05 -> 0.505 -> 0.51 twice = 1.02 (1.01 on the subtotal)
+    "exclusive_tax_per_line": QuoteCase(
+        (item("a", "5.05"), item("b", "5.05")), "USD", None,
+        (TaxRate(Decimal(10), inclusive=False),), "10.10", "0.00", "1.02", "11.12",
+    ),
+    # 10.00 off spread in proportion: 49.99/79.96 -> 6.25, 29.97/79.96 -> 3.75; each
+    # line taxed 10% after its share: 43.74 -> 4.374 -> 4.37, 26.22 -> 2.622 -> 2.62
+    "coupon_fixed_spread_then_taxed": QuoteCase(
+        BASKET, "USD", Coupon("FIXED", Decimal("10.00"), "USD"),
+        (TaxRate(Decimal(10), inclusive=False),), "79.96", "10.00", "6.99", "76.95",
     ),
     # 10.00 USD off: total 79.96 - 10.00 = 69.96
     "coupon_fixed": QuoteCase(

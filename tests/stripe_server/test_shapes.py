@@ -41,6 +41,7 @@ CLASSES: dict[str, type[stripe.StripeObject]] = {
     "checkout.session": stripe.checkout.Session,
     "item": stripe.LineItem,
     "tax_id": stripe.TaxId,
+    "tax_rate": stripe.TaxRate,
     "event": stripe.Event,
     "deleted_customer": stripe.Customer,
 }
@@ -104,7 +105,16 @@ def _served(server: StripeTestServer) -> dict[str, dict[str, Any]]:
     pro = price(client)
     coupon = client.v1.coupons.create({"percent_off": 10, "duration": "forever"})
     promo = client.v1.promotion_codes.create({"promotion": {"type": "coupon", "coupon": coupon.id}})
-    sub = subscription(client, buyer.id, pro.id, discounts=[{"promotion_code": promo.id}])
+    vat = client.v1.tax_rates.create(
+        {"display_name": "VAT", "percentage": 19, "inclusive": False, "country": "DE"}
+    )
+    sub = subscription(
+        client,
+        buyer.id,
+        pro.id,
+        discounts=[{"promotion_code": promo.id}],
+        default_tax_rates=[vat.id],
+    )
     session = client.v1.checkout.sessions.create(
         {"mode": "subscription", "line_items": [{"price": pro.id}], "success_url": "https://x.test"}
     )
@@ -140,6 +150,7 @@ def _served(server: StripeTestServer) -> dict[str, dict[str, Any]]:
         "checkout.session": get(f"/v1/checkout/sessions/{session.id}"),
         "item": get(f"/v1/checkout/sessions/{session.id}/line_items")["data"][0],
         "tax_id": get(f"/v1/customers/{buyer.id}/tax_ids")["data"][0],
+        "tax_rate": get(f"/v1/tax_rates/{vat.id}"),
         "event": get("/v1/events?limit=1")["data"][0],
         "deleted_customer": deleted,
     }

@@ -12,6 +12,7 @@ from . import (
     payments,
     previews,
     subscriptions,
+    tax_rates,
 )
 
 __all__ = [
@@ -26,4 +27,5 @@ __all__ = [
     "payments",
     "previews",
     "subscriptions",
+    "tax_rates",
 ]

@@ -31,7 +31,7 @@ from ..forms import (
 from ..periods import shift
 from ..routing import router
 from ..state import Obj, State
-from . import cycles, discounts, invoices, payment_methods
+from . import cycles, discounts, invoices, payment_methods, tax_rates
 from .invoices import LineSpec
 from .subscriptions import (
     ENDED,
@@ -192,6 +192,7 @@ def change(state: State, sub: Obj, params: Params) -> Obj:
     now = state.now()
     before = state.render(sub)
     customer = state.get("customer", sub["customer"])
+    tax_rates.resolve(state, params, "default_tax_rates")  # refused before anything changes
     behaviour = one_of(params, "payment_behavior", PAYMENT_BEHAVIORS, "allow_incomplete")
     prorations = one_of(params, "proration_behavior", PRORATION_BEHAVIORS, "create_prorations")
     at = opt_int(params, "proration_date") or now
@@ -324,6 +325,9 @@ def _apply_fields(state: State, sub: Obj, params: Params, now: int) -> None:
         sub["trial_start"] = sub["trial_start"] or now
         sub["_trial_will_end_sent"] = False
         cycles.set_period(state, sub, start, trial_end)
+    default_tax_rates = tax_rates.resolve(state, params, "default_tax_rates")
+    if default_tax_rates is not None:
+        sub["_default_tax_rates"] = default_tax_rates
     if "discounts" in params:
         customer_id = sub["customer"]
         resolved = discounts.resolve(state, params["discounts"], customer_id, "discounts")

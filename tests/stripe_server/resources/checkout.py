@@ -29,7 +29,7 @@ from ..listing import created_filter, page
 from ..periods import DAY
 from ..routing import router
 from ..state import INCLUDABLE, Obj, State, random_token
-from . import customers, cycles, discounts, payment_methods, payments, subscriptions
+from . import customers, cycles, discounts, payment_methods, payments, subscriptions, tax_rates
 from .catalog import line_amount
 
 # "For `subscription` mode, there is a maximum of 20 line items with recurring Prices"
@@ -81,6 +81,13 @@ def create(state: State, params: Params) -> Obj:
     items = []
     for index, entry in enumerate(raw_items):
         where = f"line_items[{index}]"
+        for name in ("tax_rates", "dynamic_tax_rates"):
+            if entry.get(name) not in (None, ""):
+                raise invalid_request(
+                    f"Per-line {name} are not supported by the Stripe test server; use "
+                    "subscription_data[default_tax_rates].",
+                    param=f"{where}[{name}]",
+                )
         price = subscriptions.resolve_price(state, entry, where)
         items.append(
             {
@@ -98,6 +105,7 @@ def create(state: State, params: Params) -> Obj:
         )
     resolved = discounts.resolve(state, session_discounts, customer_id or "", "discounts")
     subscription_data = opt_dict(params, "subscription_data") or {}
+    tax_rates.resolve(state, subscription_data, "default_tax_rates")
     has_trial = bool(
         subscription_data.get("trial_end") or subscription_data.get("trial_period_days")
     )
@@ -284,7 +292,13 @@ def complete_session(
         "default_payment_method": pm["id"],
         "metadata": data.get("metadata") or {},
     }
-    for key in ("trial_end", "trial_period_days", "description", "billing_cycle_anchor"):
+    for key in (
+        "trial_end",
+        "trial_period_days",
+        "description",
+        "billing_cycle_anchor",
+        "default_tax_rates",
+    ):
         if data.get(key) not in (None, ""):
             params[key] = data[key]
     if session["discounts"]:
@@ -319,6 +333,9 @@ def complete_session(
             "individual_name": None,
         },
     )
-    session["total_details"]["amount_discount"] = invoice["subtotal"] - invoice["total"]
+    session["total_details"]["amount_discount"] = sum(
+        d["amount"] for d in invoice["total_discount_amounts"]
+    )
+    session["total_details"]["amount_tax"] = sum(t["amount"] for t in invoice["total_taxes"])
     state.emit("checkout.session.completed", session)
     return session

@@ -332,3 +332,11 @@ def refuse_unsupported(params: Params) -> None:
     for name in UNSUPPORTED:
         if params.get(name) not in (None, ""):
             raise invalid_request(f"{name} is not supported by the Stripe test server.", param=name)
+    # Tax rates are modelled per subscription (`default_tax_rates`), not per item.
+    for index, entry in enumerate(params.get("items") or []):
+        if isinstance(entry, dict) and entry.get("tax_rates") not in (None, ""):
+            raise invalid_request(
+                "Per-item tax_rates are not supported by the Stripe test server; use "
+                "default_tax_rates.",
+                param=f"items[{index}][tax_rates]",
+            )

@@ -26,7 +26,7 @@ from typing import Any
 from ..errors import invalid_request
 from ..periods import DAY
 from ..state import INCLUDABLE, Obj, State
-from . import discounts, payments
+from . import discounts, payments, tax_rates
 
 # Stripe finalizes a subscription's renewal invoice about an hour after creating it.
 FINALIZE_AFTER = 3600
@@ -147,18 +147,27 @@ def build(
     discount_pairs: list[tuple[str, Obj]],
     preview: bool = False,
     proration_date: int | None = None,
+    tax_rate_ids: list[str] | None = None,
 ) -> Obj:
     """A draft invoice, not yet stored; previews get an `upcoming_` id, as Stripe's do.
 
     Building stores nothing, so a caller may build one only to learn the amount due.
+    Every line is taxed at `tax_rate_ids`, by default the subscription's
+    `default_tax_rates` ("Invoices created will have their `default_tax_rates` populated
+    from the subscription").
     """
     invoice_id = state.new_id("upcoming_in" if preview else "in")
     sub_id = subscription["id"] if subscription else None
+    if tax_rate_ids is None:
+        tax_rate_ids = list(subscription["_default_tax_rates"]) if subscription else []
     specs = [net_proration(s, discount_pairs) if s.proration else s for s in specs]
     lines = [_line(state, invoice_id, sub_id, spec) for spec in specs]
     total_discounts = discounts.apply(discount_pairs, lines)
+    total_taxes = tax_rates.apply(state, lines, tax_rate_ids)
     subtotal = sum(line["amount"] for line in lines)
-    total = subtotal - sum(d["amount"] for d in total_discounts)
+    excluding_tax = subtotal - sum(d["amount"] for d in total_discounts)
+    total = excluding_tax + tax_rates.exclusive_total(total_taxes)
+    inclusive = tax_rates.inclusive_total(total_taxes)
     applied = total + customer["balance"]
     collection = subscription["collection_method"] if subscription else "charge_automatically"
     return {
@@ -201,7 +210,7 @@ def build(
         ],
         "default_payment_method": None,
         "default_source": None,
-        "default_tax_rates": [],
+        "default_tax_rates": tax_rates.rendered(state, tax_rate_ids),
         "description": None,
         "discounts": [d["discount"] for d in total_discounts],
         "due_date": None,
@@ -248,15 +257,15 @@ def build(
             "voided_at": None,
         },
         "subtotal": subtotal,
-        "subtotal_excluding_tax": subtotal,
+        "subtotal_excluding_tax": subtotal - inclusive,
         "test_clock": None,
         "total": total,
         "total_discount_amounts": total_discounts,
-        "total_excluding_tax": total,
+        "total_excluding_tax": excluding_tax - inclusive,
         "webhooks_delivered_at": None,
         "automatically_finalizes_at": None,
         "total_pretax_credit_amounts": [],
-        "total_taxes": [],
+        "total_taxes": total_taxes,
         "amount_overpaid": 0,
         "parent": {
             "quote_details": None,

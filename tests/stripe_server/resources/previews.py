@@ -17,7 +17,7 @@ from ..forms import Params, one_of, opt_bool, opt_dict, opt_int, opt_list, opt_s
 from ..periods import DAY, shift
 from ..routing import router
 from ..state import Obj, State
-from . import changes, customers, cycles, discounts, invoices
+from . import changes, customers, cycles, discounts, invoices, tax_rates
 from .invoices import LineSpec
 from .subscriptions import ENDED, PRORATION_BEHAVIORS, resolve_price
 
@@ -84,6 +84,7 @@ def _for_subscription(state: State, sub: Obj, details: Params) -> Obj:
         discount_pairs=discounts.in_force(state, sub["discounts"], now),
         preview=True,
         proration_date=at if prorated else None,
+        tax_rate_ids=tax_rates.resolve(state, details, "default_tax_rates"),
     )
 
 
@@ -123,6 +124,7 @@ def _for_new_subscription(state: State, params: Params, details: Params) -> Obj:
         currency=entries[0][0]["currency"],
         discount_pairs=[(f"di_{i}", coupon) for i, (coupon, _) in enumerate(resolved)],
         preview=True,
+        tax_rate_ids=tax_rates.resolve(state, details, "default_tax_rates") or [],
     )
 
 

@@ -31,7 +31,7 @@ from ..listing import created_filter, page, search
 from ..periods import DAY
 from ..routing import router
 from ..state import RENDERERS, Obj, State, plain
-from . import customers, cycles, discounts, invoices, payment_methods
+from . import customers, cycles, discounts, invoices, payment_methods, tax_rates
 from .catalog import new_price, plan_of
 from .invoices import LineSpec
 
@@ -57,6 +57,7 @@ def _render_subscription(state: State, sub: Obj) -> Obj:
         "has_more": False,
         "url": f"/v1/subscription_items?subscription={sub['id']}",
     }
+    out["default_tax_rates"] = tax_rates.rendered(state, sub["_default_tax_rates"])
     return out
 
 
@@ -140,6 +141,7 @@ def start(state: State, params: Params, *, outcome: str | None = None) -> Obj:
         else state.find(customer["invoice_settings"]["default_payment_method"] or "")
     )
     resolved = discounts.resolve(state, params.get("discounts"), customer["id"], "discounts")
+    default_tax_rates = tax_rates.resolve(state, params, "default_tax_rates") or []
     behaviour = one_of(params, "payment_behavior", PAYMENT_BEHAVIORS, "allow_incomplete")
     collection = one_of(
         params,
@@ -159,6 +161,7 @@ def start(state: State, params: Params, *, outcome: str | None = None) -> Obj:
         period=(now, now),
         currency=currency,
         discount_pairs=[(f"di_{i}", coupon) for i, (coupon, _) in enumerate(resolved)],
+        tax_rate_ids=default_tax_rates,
     )
     automatic = collection == "charge_automatically"
     if outcome is None and automatic:
@@ -233,6 +236,7 @@ def start(state: State, params: Params, *, outcome: str | None = None) -> Obj:
         "_items": [item_id for item_id, _, _ in entries],
         "_pending": [],
         "_trial_will_end_sent": False,
+        "_default_tax_rates": default_tax_rates,
     }
     state.add(sub)
     for (item_id, price, quantity), item_metadata in zip(entries, metadata, strict=True):
