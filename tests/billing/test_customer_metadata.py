@@ -21,8 +21,9 @@ def test_billing_metadata_reaches_the_stripe_customer(
         found = stripe_client.v1.customers.list().data
         return found[0].to_dict()["metadata"] if found else None
 
-    remote = eventually(tags)
-    assert remote is not None
+    # The Stripe customer is made first and its fields follow: wait for the latter.
+    remote = eventually(lambda: (found := tags()) is not None and "tier" in found and found)
+    assert remote, tags()
     assert {key: remote.get(key) for key in metadata} == {
         "tier": "gold",
         "seats": "3",
