@@ -4,7 +4,8 @@ Starts the Stripe test server and ``billing-sync serve`` (SQLite, in-process wor
 STRIPE_API_BASE pointing at the test server), then for every customer: provisionCustomer
 with a card, and once the card is on file, provisionSubscriptionV2 on a paid plan with
 awaitPaymentConfirmation. Prints customers/s and the Stripe requests/s it took, against
-the client-side rate limit in force (STRIPE_RATE_LIMIT, default 25).
+the client-side rate limit in force (STRIPE_RATE_LIMIT, default 25), which the test
+server enforces too (a 429 beyond it, as Stripe answers).
 
     .venv/bin/python bench/stripe_provisioning.py [--customers 1000] [--concurrency 8]
 """
@@ -104,12 +105,16 @@ def main() -> None:
             "WORKER_THREADS": "8",
         }
         limit = int(os.environ.get("STRIPE_RATE_LIMIT", "25"))
+        # The test server refuses what Stripe would: more than the limit is a 429.
+        stripe_server.api.rate_limit = limit
         with running(**settings) as service:
             before = len(stripe_server.api.requests)
             started = time.perf_counter()
             asyncio.run(drive(service.graphql, service.key, args.customers, args.concurrency))
             elapsed = time.perf_counter() - started
-            requests = len(stripe_server.api.requests) - before
+            made = stripe_server.api.requests[before:]
+            requests = len(made)
+            limited = sum(1 for r in made if r.get("status") == 429)
     per_second = requests / elapsed
     print(
         f"{args.customers} paid customers with subscriptions in {elapsed:.1f} s: "
@@ -117,7 +122,8 @@ def main() -> None:
     )
     print(
         f"Stripe requests: {requests} ({requests / args.customers:.1f} per customer), "
-        f"{per_second:.1f}/s = {per_second / limit:.0%} of the {limit}/s limit in force"
+        f"{per_second:.1f}/s = {per_second / limit:.0%} of the {limit}/s limit in force, "
+        f"{limited} answered 429 by the server's own limit"
     )
 
 

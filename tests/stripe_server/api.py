@@ -15,6 +15,7 @@ did run (the retry then replays its stored result).
 from __future__ import annotations
 
 import json
+import time
 import traceback
 from collections import deque
 from dataclasses import dataclass, field
@@ -83,6 +84,21 @@ class Api:
         # (API key, idempotency key) -> the stored result.
         self.idempotency: dict[tuple[str, str], Stored] = {}
         self.requests: list[dict[str, Any]] = []
+        # Requests per second each account may make (Stripe: 25 in test mode, 100 live),
+        # as a token bucket of that many tokens; None takes every request.
+        self.rate_limit: int | None = None
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def _within_rate_limit(self, account: str) -> bool:
+        if self.rate_limit is None:
+            return True
+        now = time.monotonic()
+        with self.state.lock:
+            tokens, last = self._buckets.get(account, (float(self.rate_limit), now))
+            tokens = min(float(self.rate_limit), tokens + (now - last) * self.rate_limit)
+            allowed = tokens >= 1.0
+            self._buckets[account] = (tokens - 1.0 if allowed else tokens, now)
+        return allowed
 
     def reset(self) -> None:
         with self.state.lock:
@@ -127,6 +143,12 @@ class Api:
             params = self._params(method, query, headers, body)
         except StripeError as error:
             return Response(error.status, error.body(), base)
+        if not self._within_rate_limit(account):
+            with self.state.lock:
+                entry.update(method=method, path=path, idempotency_key=key)
+                self.requests.append(entry)
+            limited = InjectedFailure(429).error()
+            return Response(limited.status, limited.body(), base)
         with self.state.lock:
             entry.update(method=method, path=path, idempotency_key=key)
             self.requests.append(entry)

@@ -133,3 +133,28 @@ def test_missing_object_is_resource_missing(stripe_client: stripe.StripeClient) 
 
     assert (error.value.http_status, error.value.code) == (404, "resource_missing")
     assert error.value.param == "id"
+
+
+def test_requests_beyond_the_accounts_rate_limit_are_answered_429() -> None:
+    import stripe as stripe_sdk
+
+    from tests.stripe_server.server import StripeTestServer
+
+    with StripeTestServer() as server:
+        server.api.rate_limit = 5
+        client = stripe_sdk.StripeClient(
+            "sk_test_limited", base_addresses={"api": server.url}, max_network_retries=0
+        )
+        answers = []
+        for _ in range(8):
+            try:
+                client.v1.customers.list()
+                answers.append(200)
+            except stripe_sdk.RateLimitError:
+                answers.append(429)
+        assert answers.count(429) >= 2
+        assert answers[:5] == [200] * 5
+        other = stripe_sdk.StripeClient(
+            "sk_test_other_account", base_addresses={"api": server.url}, max_network_retries=0
+        )
+        assert other.v1.customers.list().data == []
