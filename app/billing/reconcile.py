@@ -8,9 +8,12 @@ read with no transaction open; what it said is then applied in one short transac
 that locks the customer row first (the one lock order every writer follows).
 
 Stripe status -> local status:
-- ``active`` / ``past_due`` / ``unpaid`` -> ACTIVE (a PAYMENT_PENDING one is activated)
+- ``active`` / ``past_due`` -> ACTIVE (a PAYMENT_PENDING one is activated); past_due is
+  the retry window, shown as paymentCollection FAILED
 - ``trialing`` -> IN_TRIAL (activated likewise)
-- ``canceled`` -> CANCELED; ``incomplete_expired`` -> EXPIRED
+- ``canceled`` -> CANCELED (the fallback plan starts); ``incomplete_expired`` -> EXPIRED
+- ``unpaid`` (the account's retries ran out) -> CANCELED like ``canceled``, and the Stripe
+  subscription is cancelled too, since nothing unpaid is granted or invoiced further
 - ``incomplete`` -> unchanged (payment still pending)
 """
 
@@ -107,7 +110,7 @@ def _locked(session: Session, subscription_id: str) -> Subscription | None:
 def apply_remote(session: Session, subscription: Subscription, remote: RemoteSubscription) -> None:
     now = clock.now()
     status = remote.status
-    if status in ("active", "past_due", "unpaid", "trialing"):
+    if status in ("active", "past_due", "trialing"):
         was_pending = subscription.status == SubscriptionStatus.PAYMENT_PENDING
         holders = repository.in_slot(
             session, subscription.customer_id, subscription.product_id, subscription.resource_id
@@ -120,11 +123,15 @@ def apply_remote(session: Session, subscription: Subscription, remote: RemoteSub
                     holder.billing_id is not None or holder.pricing_type == "PAID"
                 ):
                     state.request_subscription_sync(session, holder)
-    elif status in ("canceled", "incomplete_expired") and subscription.status in (
+    elif status in ("canceled", "incomplete_expired", "unpaid") and subscription.status in (
         *LIVE,
         SubscriptionStatus.PAYMENT_PENDING.value,
     ):
-        ended = SubscriptionStatus.CANCELED if status == "canceled" else SubscriptionStatus.EXPIRED
+        ended = (
+            SubscriptionStatus.EXPIRED
+            if status == "incomplete_expired"
+            else SubscriptionStatus.CANCELED
+        )
         at = max(
             now if remote.ended_at is None else min(now, _time(remote.ended_at)),
             subscription.start_date,
@@ -132,6 +139,9 @@ def apply_remote(session: Session, subscription: Subscription, remote: RemoteSub
         lifecycle.end(session, subscription, at, ended, f"billing: {status}")
         if ended == SubscriptionStatus.CANCELED:
             lifecycle.fall_back(session, subscription, at, now)
+        if status == "unpaid":
+            # Retries ran out: nothing more is granted, so nothing more is invoiced.
+            state.request_subscription_sync(session, subscription)
     if remote.invoice is not None:
         store_invoice(session, subscription, remote.invoice)
     subscription.billing_checked_at = now
