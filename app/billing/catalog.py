@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import structlog
-from sqlalchemy import update
 from sqlmodel import Session, SQLModel, select
 from stripe.params import (
     CouponCreateParams,
@@ -26,6 +25,7 @@ from stripe.params import (
     TaxRateCreateParams,
 )
 
+from app.billing import state
 from app.billing.client import gateway
 from app.billing.errors import BillingError, BillingRequestRejected, BillingResourceMissing
 from app.billing.idempotency import idempotency_key
@@ -63,17 +63,7 @@ def _read(model: type[T], row_id: str) -> T:
 
 
 def _record(model: type[SQLModel], row_id: str, billing_id: str) -> None:
-    """Store a Stripe id on a catalog row, unless one was stored meanwhile."""
-
-    def work(session: Session) -> None:
-        table: Any = model
-        session.execute(
-            update(table)
-            .where(table.id == row_id, table.billing_id.is_(None))
-            .values(billing_id=billing_id)
-        )
-
-    in_transaction(work)
+    state.set_once(model, row_id, "billing_id", billing_id=billing_id)
 
 
 def ensure_product(package_id: str) -> str:

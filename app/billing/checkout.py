@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from sqlalchemy import update
-from sqlmodel import Session, col
+from sqlmodel import Session
 from stripe.params.checkout import SessionCreateParams
 
+from app.billing import state
 from app.billing.client import gateway
 from app.billing.customers import customer_for_billing
 from app.billing.idempotency import idempotency_key
@@ -178,18 +178,11 @@ def create_checkout(subscription_id: str, options: dict[str, Any]) -> CheckoutSe
 
 
 def _record(subscription_id: str, checkout: CheckoutSession) -> None:
-    def work(session: Session) -> None:
-        session.execute(
-            update(Subscription)
-            .where(
-                col(Subscription.id) == subscription_id,
-                col(Subscription.checkout_billing_id).is_(None),
-            )
-            .values(
-                checkout_billing_id=checkout.billing_id,
-                checkout_url=checkout.url,
-                payment_collection=PaymentCollection.NOT_REQUIRED.value,
-            )
-        )
-
-    in_transaction(work)
+    state.set_once(
+        Subscription,
+        subscription_id,
+        "checkout_billing_id",
+        checkout_billing_id=checkout.billing_id,
+        checkout_url=checkout.url,
+        payment_collection=PaymentCollection.NOT_REQUIRED.value,
+    )

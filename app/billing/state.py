@@ -17,7 +17,7 @@ from typing import Any
 
 import dramatiq
 from sqlalchemy import update
-from sqlmodel import Session, col
+from sqlmodel import Session, SQLModel
 
 from app.billing.crypto import seal
 from app.billing.errors import BillingError
@@ -125,17 +125,24 @@ def failure(error: BaseException) -> tuple[str, str]:
     return UNEXPECTED_CODE, UNEXPECTED_MESSAGE
 
 
-def record_customer_billing_id(customer_id: str, billing_id: str) -> None:
-    """Record a Stripe customer the moment it exists (never overwriting another)."""
+def set_once(model: type[SQLModel], row_id: str, guard: str, **values: Any) -> None:
+    """Set ``values`` on a row in its own transaction, unless its ``guard`` column is set
+    already: a Stripe id is recorded the moment the object exists, never overwriting one
+    recorded meanwhile."""
+    table: Any = model
 
     def work(session: Session) -> None:
         session.execute(
-            update(Customer)
-            .where(col(Customer.id) == customer_id, col(Customer.billing_id).is_(None))
-            .values(billing_id=billing_id)
+            update(table)
+            .where(table.id == row_id, getattr(table, guard).is_(None))
+            .values(**values)
         )
 
     in_transaction(work)
+
+
+def record_customer_billing_id(customer_id: str, billing_id: str) -> None:
+    set_once(Customer, customer_id, "billing_id", billing_id=billing_id)
 
 
 def record_customer_synced(
@@ -188,14 +195,7 @@ def record_customer_failure(
 
 
 def record_subscription_billing_id(subscription_id: str, billing_id: str) -> None:
-    def work(session: Session) -> None:
-        session.execute(
-            update(Subscription)
-            .where(col(Subscription.id) == subscription_id, col(Subscription.billing_id).is_(None))
-            .values(billing_id=billing_id)
-        )
-
-    in_transaction(work)
+    set_once(Subscription, subscription_id, "billing_id", billing_id=billing_id)
 
 
 def record_subscription_synced(subscription_id: str, generation: int) -> bool:
@@ -230,14 +230,4 @@ def record_subscription_failure(subscription_id: str, error: BaseException) -> N
 
 
 def record_subscription_checkout_id(subscription_id: str, checkout_id: str) -> None:
-    def work(session: Session) -> None:
-        session.execute(
-            update(Subscription)
-            .where(
-                col(Subscription.id) == subscription_id,
-                col(Subscription.checkout_billing_id).is_(None),
-            )
-            .values(checkout_billing_id=checkout_id)
-        )
-
-    in_transaction(work)
+    set_once(Subscription, subscription_id, "checkout_billing_id", checkout_billing_id=checkout_id)
