@@ -283,7 +283,12 @@ def sync_customer(
             if exc.retryable:
                 raise
             state.record_customer_failure(customer_id, exc, card_generation=card_generation)
-            log.warning("billing.customer.refused", customer_id=snapshot.customer_id, code=exc.code)
+            log.warning(
+                "billing.customer.refused",
+                customer_id=snapshot.customer_id,
+                code=exc.code,
+                **exc.details,
+            )
             return
         state.record_customer_synced(
             customer_id,

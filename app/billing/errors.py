@@ -81,8 +81,10 @@ def classify(error: stripe.StripeError) -> BillingError:
     elif isinstance(error, stripe.AuthenticationError | stripe.PermissionError):
         translated = BillingMisconfigured("the billing provider refused the API key")
     elif isinstance(error, stripe.IdempotencyError):
+        headers = error.headers or {}
         translated = BillingIdempotencyConflict(
-            "a request reused an idempotency key with different parameters"
+            "a request reused an idempotency key with different parameters",
+            idempotency_key=headers.get("Idempotency-Key") or headers.get("idempotency-key"),
         )
     elif isinstance(error, stripe.InvalidRequestError) and code == "resource_missing":
         translated = BillingResourceMissing(

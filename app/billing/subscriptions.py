@@ -405,7 +405,10 @@ def sync_subscription(subscription_id: str, rounds: int = 3) -> None:
                     raise
                 state.record_subscription_failure(subscription_id, exc)
                 log.warning(
-                    "billing.subscription.refused", subscription_id=desired.ref_id, code=exc.code
+                    "billing.subscription.refused",
+                    subscription_id=desired.ref_id,
+                    code=exc.code,
+                    **exc.details,
                 )
                 return
             if not done:

@@ -429,7 +429,14 @@ def test_killed_workers_and_stripe_storms_neither_duplicate_nor_lose_anything(
                 stack.start_worker()
             answers = [f.result() for f in futures]
         assert {a["status"] for a in answers} == {"SUCCESS"}
-        wait_until(lambda: settled(pg), 240, f"the sync to settle (logs in {stack.logs})")
+
+        def conflicts() -> list[dict[str, Any]]:
+            return [r for r in stripe_server.api.requests if r.get("error") == "idempotency_error"]
+
+        try:
+            wait_until(lambda: settled(pg), 240, f"the sync to settle (logs in {stack.logs})")
+        finally:
+            assert conflicts() == []
         assert_billed_once(pg, stripe_client, customers)
         remote_customers = list(stripe_client.v1.customers.list({"limit": 100}).auto_paging_iter())
         assert len(remote_customers) == len(customers)

@@ -57,6 +57,11 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        if len(body) < length:
+            # The client went away mid-request (a killed worker): like Stripe, do nothing
+            # with half a request rather than act on the parameters that did arrive.
+            self.close_connection = True
+            return
         headers = {k.lower(): v for k, v in self.headers.items()}
         owner = self.server.owner
         if parts.path.startswith("/_test/"):

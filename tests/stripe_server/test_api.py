@@ -158,3 +158,34 @@ def test_requests_beyond_the_accounts_rate_limit_are_answered_429() -> None:
             "sk_test_other_account", base_addresses={"api": server.url}, max_network_retries=0
         )
         assert other.v1.customers.list().data == []
+
+
+def test_a_request_cut_off_mid_body_is_not_carried_out() -> None:
+    import socket
+
+    import stripe as stripe_sdk
+
+    from tests.stripe_server.server import StripeTestServer
+
+    with StripeTestServer() as server:
+        host, port = server.url.removeprefix("http://").split(":")
+        body = b"name=Half+a+request&metadata[x]=y"
+        head = (
+            "POST /v1/customers HTTP/1.1\r\n"
+            f"Host: {host}\r\n"
+            "Authorization: Bearer sk_test_cut\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\n"
+            "Idempotency-Key: cut-off\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        with socket.create_connection((host, int(port))) as connection:
+            connection.sendall(head + body[:10])
+        client = stripe_sdk.StripeClient(
+            "sk_test_cut", base_addresses={"api": server.url}, max_network_retries=0
+        )
+        assert client.v1.customers.list().data == []
+        made = client.v1.customers.create(
+            {"name": "Whole request", "metadata": {"x": "y"}},
+            {"idempotency_key": "cut-off"},
+        )
+        assert made.name == "Whole request"
