@@ -151,8 +151,14 @@ def _find_existing(customer: CustomerSnapshot) -> str | None:
         f"metadata['billing_sync_customer_id']:'{_quoted(customer.customer_id)}' AND "
         f"metadata['billing_sync_environment_id']:'{customer.environment_id}'"
     )
-    found = gw.call(lambda: gw.stripe.v1.customers.search({"query": query, "limit": 1}))
-    return found.data[0].id if found.data else None
+    found = gw.call(lambda: gw.stripe.v1.customers.search({"query": query, "limit": 10}))
+    wanted = _metadata(customer)
+    for candidate in found.data:
+        # Search matches without regard to case; customer ids are case-sensitive.
+        tags: dict[str, str] = candidate.to_dict().get("metadata") or {}
+        if all(tags.get(key) == value for key, value in wanted.items()):
+            return candidate.id
+    return None
 
 
 def _quoted(value: str) -> str:

@@ -191,3 +191,15 @@ def test_an_unknown_failure_is_recorded_without_its_text(
     session.refresh(made.customer)
     assert made.customer.billing_sync_error_code == "BILLING_SYNC_FAILED"
     assert "KeyError" not in (made.customer.billing_sync_error or "")
+
+
+def test_customers_whose_ids_differ_only_in_case_get_stripe_customers_of_their_own(
+    billing_api: GraphQL, stripe_client: stripe.StripeClient
+) -> None:
+    customer(billing_api, "c-1", billingInformation={"paymentMethodId": "pm_card_visa"})
+    first = eventually(lambda: shown(billing_api, "c-1")["billingId"])
+    customer(billing_api, "C-1", billingInformation={"paymentMethodId": "pm_card_visa"})
+    second = eventually(lambda: shown(billing_api, "C-1")["billingId"])
+    assert first != second
+    tags = stripe_client.v1.customers.retrieve(str(second)).to_dict()["metadata"]
+    assert tags["billing_sync_customer_id"] == "C-1"
