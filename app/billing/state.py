@@ -25,6 +25,7 @@ from app.customers.schemas import BillingInformation
 from app.db import in_transaction
 from app.jobs import enqueue
 from app.models import Customer, Subscription
+from app.models.base import utcnow
 
 SYNC_CUSTOMER = "billing.sync_customer"
 SYNC_SUBSCRIPTION = "billing.sync_subscription"
@@ -63,6 +64,7 @@ def request_customer_sync(
     generation = _bump(session, customer)
     if info is not None and info.paymentMethodId:
         customer.payment_method_generation = generation
+        customer.payment_method_requested_at = utcnow()
         session.add(customer)
         session.flush()
     sealed = seal(info.model_dump(exclude_none=True)) if info is not None else None
@@ -231,3 +233,20 @@ def record_subscription_failure(subscription_id: str, error: BaseException) -> N
 
 def record_subscription_checkout_id(subscription_id: str, checkout_id: str) -> None:
     set_once(Subscription, subscription_id, "checkout_billing_id", checkout_billing_id=checkout_id)
+
+
+class PaymentMethodLost(BillingError):
+    """A card given to the customer never reached Stripe (its job was lost with the
+    broker's data): it must be given again."""
+
+    code = "PAYMENT_METHOD_LOST"
+
+
+def give_up_on_card(customer_id: str, generation: int) -> None:
+    record_customer_failure(
+        customer_id,
+        PaymentMethodLost(
+            "the payment method given never reached the billing provider; give it again"
+        ),
+        card_generation=generation,
+    )

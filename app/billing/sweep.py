@@ -3,6 +3,8 @@
 It runs every RECONCILE_INTERVAL_SECONDS in the workers (and on demand with
 ``billing-sync reconcile [--dry-run]``) and looks, in this order, for:
 
+0. cards that never reached Stripe (their job lost with the broker's data): the customer
+   shows PAYMENT_METHOD_LOST, so its paid subscriptions stop waiting for the card;
 1. objects whose synced generation lags (never synced, a retryable failure that ran
    out of retries, a lost job): reconciled again;
 2. Stripe subscriptions made for this service's environments that no local
@@ -43,11 +45,13 @@ LIVE = {s.value for s in LIVE_STATUSES}
 BATCH = 1000
 # A PAYMENT_PENDING subscription this young may still have its own checkout job in flight.
 CHECKOUT_GRACE_SECONDS = 60
+# Longer than a card's job takes with all its retries (12, backing off up to 5 minutes).
+CARD_LOST_AFTER_SECONDS = 2 * 3600
 
 
 @dataclass(frozen=True)
 class Difference:
-    kind: str  # lagging_subscription, lagging_customer, orphan, adopted, no_checkout, stale
+    kind: str  # lost_card, lagging_*, orphan, adopted, no_checkout, stale
     object_id: str
     detail: str
     action: str
@@ -106,6 +110,27 @@ def lagging(session: Session) -> tuple[list[tuple[str, str]], list[tuple[str, st
         .limit(BATCH)
     ).all()
     return [tuple(r) for r in found_customers], [tuple(r) for r in found_subscriptions]  # type: ignore[misc]
+
+
+def lost_cards(session: Session) -> list[tuple[str, str, int]]:
+    """(id, ref, generation) of customers whose card has been on its way for longer than
+    any job carrying it can take, retries included."""
+    cutoff = clock.now() - timedelta(seconds=CARD_LOST_AFTER_SECONDS)
+    rows = session.exec(
+        select(Customer.id, Customer.customer_id, Customer.payment_method_generation).where(
+            col(Customer.payment_method_generation).is_not(None),
+            col(Customer.payment_method_requested_at) < cutoff,
+        )
+    ).all()
+    return [(r[0], r[1], int(r[2] or 0)) for r in rows]
+
+
+def _repair_lost_cards(report: SweepReport) -> None:
+    for customer_id, ref, generation in in_transaction(lost_cards):
+        report.add(Difference("lost_card", ref, "a card never reached Stripe", "ask for it again"))
+        _attempt(
+            report, "card", customer_id, partial(state.give_up_on_card, customer_id, generation)
+        )
 
 
 def _repair_lagging(report: SweepReport) -> None:
@@ -270,6 +295,7 @@ def _repair_stale(report: SweepReport, stale_after_seconds: float) -> None:
 
 def sweep(stale_after_seconds: float, *, dry_run: bool = False) -> SweepReport:
     report = SweepReport(dry_run=dry_run)
+    _repair_lost_cards(report)
     _repair_lagging(report)
     _repair_orphans(report)
     _repair_checkouts(report)

@@ -26,6 +26,7 @@ class Customer(SQLModel, table=True):
     # The sync generation whose job carries a paymentMethodId not yet attached in Stripe:
     # paid subscriptions wait for that card instead of falling back to Checkout.
     payment_method_generation: int | None = Field(default=None)
+    payment_method_requested_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Sync bookkeeping: every change that Stripe must see bumps sync_generation; the
     # reconciler records the generation it brought Stripe to (see app/billing/sync.py).
     sync_generation: int = Field(default=0)

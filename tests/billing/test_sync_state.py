@@ -203,3 +203,32 @@ def test_customers_whose_ids_differ_only_in_case_get_stripe_customers_of_their_o
     assert first != second
     tags = stripe_client.v1.customers.retrieve(str(second)).to_dict()["metadata"]
     assert tags["billing_sync_customer_id"] == "C-1"
+
+
+def test_a_card_that_never_reached_stripe_is_given_up_by_the_sweep(
+    session: Session, environment: Environment, billing_settings: Settings
+) -> None:
+    from datetime import timedelta
+
+    from app.billing.sweep import CARD_LOST_AFTER_SECONDS, sweep
+    from app.models.base import utcnow
+
+    made = provision_customer(session, environment, {"customerId": "c-1"})
+    made.customer.payment_method_generation = 1
+    made.customer.payment_method_requested_at = utcnow() - timedelta(seconds=60)
+    session.commit()
+    assert not any(d.kind == "lost_card" for d in sweep(3600).differences)
+    session.refresh(made.customer)
+    assert made.customer.payment_method_pending  # still on its way: not given up yet
+    made.customer.payment_method_requested_at = utcnow() - timedelta(
+        seconds=CARD_LOST_AFTER_SECONDS + 60
+    )
+    session.commit()
+    found = [d for d in sweep(3600, dry_run=True).differences if d.kind == "lost_card"]
+    assert [d.object_id for d in found] == ["c-1"]
+    session.refresh(made.customer)
+    assert made.customer.payment_method_pending  # a dry run changes nothing
+    sweep(3600)
+    session.refresh(made.customer)
+    assert not made.customer.payment_method_pending
+    assert made.customer.billing_sync_error_code == "PAYMENT_METHOD_LOST"
