@@ -76,7 +76,11 @@ class CustomerSnapshot:
     archived: bool
     sync_generation: int
     synced_generation: int
-    payment_method_pending: bool
+    payment_method_generation: int | None
+
+    @property
+    def payment_method_pending(self) -> bool:
+        return self.payment_method_generation is not None
 
 
 def read_customer(customer_id: str) -> CustomerSnapshot | None:
@@ -94,7 +98,7 @@ def read_customer(customer_id: str) -> CustomerSnapshot | None:
             archived=row.archived_at is not None,
             sync_generation=row.sync_generation,
             synced_generation=row.synced_generation,
-            payment_method_pending=row.payment_method_pending,
+            payment_method_generation=row.payment_method_generation,
         )
 
     return in_transaction(work)
@@ -272,18 +276,27 @@ def sync_customer(
     """Make the Stripe customer match the local one, and forward ``info`` (from the job
     of ``generation``) on the way. A refusal is recorded on the customer, not raised;
     what a retry can fix is raised for the job to retry."""
-    card = info is not None and bool(info.paymentMethodId)
-    card_generation = generation if card else None
     with customer_lock(customer_id):
         snapshot = read_customer(customer_id)
         if snapshot is None or snapshot.archived:
             log.info("billing.customer.skipped", customer_id=customer_id)
             return
+        # Only the newest card given is attached: an older card's job that arrives late
+        # (retried, redelivered) must not replace it as the default.
+        card = (
+            info is not None
+            and bool(info.paymentMethodId)
+            and generation is not None
+            and snapshot.payment_method_generation == generation
+        )
+        if info is not None and info.paymentMethodId and not card:
+            log.info("billing.customer.card_superseded", customer_id=snapshot.customer_id)
+        card_generation = generation if card else None
         try:
             billing_id = ensure_exists(snapshot)
             if info is not None or snapshot.synced_generation < snapshot.sync_generation:
                 _push(snapshot, billing_id, info, generation if info is not None else None)
-            if info is not None and info.paymentMethodId and generation is not None:
+            if card and info is not None and info.paymentMethodId and generation is not None:
                 attach_payment_method(snapshot, billing_id, info.paymentMethodId, generation)
         except BillingError as exc:
             if exc.retryable:

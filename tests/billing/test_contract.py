@@ -12,7 +12,7 @@ import pytest
 import stripe
 from sqlmodel import Session, select
 
-from app.billing import catalog, customers
+from app.billing import catalog, customers, state
 from app.billing.client import set_gateway
 from app.config import Settings, set_settings
 from app.customers.schemas import BillingInformation
@@ -66,8 +66,9 @@ def test_customer_with_billing_information_is_accepted(
             "paymentMethodId": "pm_card_visa",
         }
     )
+    message = state.request_customer_sync(session, made.customer, info)
     session.commit()
-    customers.sync_customer(made.customer.id, info, generation=1)
+    customers.sync_customer(made.customer.id, info, generation=message.kwargs["generation"])
     session.refresh(made.customer)
     assert made.customer.billing_id is not None
     assert made.customer.billing_id.startswith("cus_")

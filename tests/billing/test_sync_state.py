@@ -232,3 +232,30 @@ def test_a_card_that_never_reached_stripe_is_given_up_by_the_sweep(
     session.refresh(made.customer)
     assert not made.customer.payment_method_pending
     assert made.customer.billing_sync_error_code == "PAYMENT_METHOD_LOST"
+
+
+def test_an_older_card_arriving_late_does_not_replace_the_newer_one(
+    session: Session,
+    environment: Environment,
+    billing_settings: Settings,
+    stripe_client: stripe.StripeClient,
+) -> None:
+    from app.billing import state
+    from app.billing.customers import sync_customer
+    from app.customers.schemas import BillingInformation
+
+    made = provision_customer(session, environment, {"customerId": "c-1"})
+    old = BillingInformation(paymentMethodId="pm_card_visa")
+    new = BillingInformation(paymentMethodId="pm_card_mastercard")
+    first = state.request_customer_sync(session, made.customer, old).kwargs["generation"]
+    second = state.request_customer_sync(session, made.customer, new).kwargs["generation"]
+    session.commit()
+    sync_customer(made.customer.id, new, generation=second)
+    sync_customer(made.customer.id, old, generation=first)  # the retried, older job
+    session.refresh(made.customer)
+    remote = stripe_client.v1.customers.retrieve(made.customer.billing_id or "")
+    default = remote.invoice_settings.default_payment_method if remote.invoice_settings else None
+    method = stripe_client.v1.payment_methods.retrieve(str(default))
+    assert method.card is not None and method.card.brand == "mastercard"
+    assert made.customer.has_payment_method
+    assert not made.customer.payment_method_pending
