@@ -122,6 +122,39 @@ def environments_create(name: str) -> None:
         _fail(exc)
 
 
+@environments_app.command("stripe")
+def environments_stripe(
+    name: str,
+    api_key: Annotated[
+        str | None, typer.Option("--api-key", help="The account's secret key (sk_/rk_...).")
+    ] = None,
+    webhook_secret: Annotated[
+        list[str] | None,
+        typer.Option("--webhook-secret", help="A webhook signing secret (whsec_...); repeat."),
+    ] = None,
+    clear: Annotated[
+        bool, typer.Option("--clear", help="Back to the default account (STRIPE_API_KEY).")
+    ] = False,
+) -> None:
+    """Give an environment a Stripe account of its own (stored encrypted with SECRET_KEY)."""
+    from app.environments import service  # noqa: PLC0415
+
+    if clear == (api_key is not None):
+        err.print("give --api-key (and --webhook-secret), or --clear")
+        raise typer.Exit(2)
+    try:
+        with db.unit_of_work() as session:
+            if clear:
+                service.clear_stripe_credentials(session, name)
+                out.print(f"environment {name} uses the default Stripe account")
+            else:
+                assert api_key is not None
+                service.set_stripe_credentials(session, name, api_key, webhook_secret or [])
+                out.print(f"environment {name} has a Stripe account of its own")
+    except AppError as exc:
+        _fail(exc)
+
+
 @environments_app.command("list")
 def environments_list() -> None:
     from app.environments import service  # noqa: PLC0415
@@ -204,10 +237,11 @@ def catalog_apply(file: Path, environment: EnvironmentOption) -> None:
             env = environments.get_environment(session, environment)
             report = apply_catalog(session, env, spec)
             environment_id = env.id
+            integrated = environments.billing_integrated(session, env.id)
     except AppError as exc:
         _fail(exc)
     out.print(report.summary())
-    if get_settings().billing_integrated:
+    if integrated:
         _sync_catalog(environment_id)
 
 
@@ -246,14 +280,18 @@ def catalog_sync(environment: EnvironmentOption) -> None:
     """Create in Stripe whatever of the environment's catalog it lacks."""
     from app.environments import service as environments  # noqa: PLC0415
 
-    if not get_settings().billing_integrated:
-        err.print("STRIPE_API_KEY is not set: there is no billing integration to sync")
-        raise typer.Exit(2)
     try:
         with db.unit_of_work() as session:
             environment_id = environments.get_environment(session, environment).id
+            integrated = environments.billing_integrated(session, environment_id)
     except AppError as exc:
         _fail(exc)
+    if not integrated:
+        err.print(
+            "neither STRIPE_API_KEY nor the environment's own Stripe key is set: "
+            "there is no billing integration to sync"
+        )
+        raise typer.Exit(2)
     _sync_catalog(environment_id)
 
 
@@ -339,11 +377,11 @@ def reconcile(
     ] = False,
 ) -> None:
     """Find where Stripe and the database disagree, and repair it (the periodic sweep)."""
-    from app.billing.sweep import sweep  # noqa: PLC0415
+    from app.billing.sweep import accounts, sweep  # noqa: PLC0415
 
     settings = get_settings()
-    if not settings.billing_integrated:
-        err.print("STRIPE_API_KEY is not set: there is nothing to reconcile")
+    if not db.in_transaction(accounts, write=False):
+        err.print("no Stripe account is set (STRIPE_API_KEY or an environment's own)")
         raise typer.Exit(2)
     report = sweep(settings.reconcile_stale_after_seconds, dry_run=dry_run)
     table = Table("kind", "object", "difference", "action")

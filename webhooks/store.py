@@ -27,6 +27,7 @@ def record(session: Session, event: ReceivedEvent) -> tuple[WebhookEvent, bool]:
         type=event.type,
         object_id=event.object_id,
         object_type=event.object_type,
+        account_environment_id=event.account_environment_id,
         created=event.created,
         state=EventState.PENDING if handled else EventState.IGNORED,
         processed_at=None if handled else utcnow(),

@@ -37,7 +37,9 @@ def start_worker(broker: dramatiq.Broker, threads: int, tick_seconds: float = 0)
     ]
     if tick_seconds > 0:
         tickers.append(Ticker(broker, tick_seconds))
-    if settings.billing_integrated and settings.reconcile_interval_seconds > 0:
+    # Environments may bring Stripe accounts of their own, so the sweep runs either way
+    # (with no account to sync it finds nothing to do).
+    if settings.reconcile_interval_seconds > 0:
         tickers.append(Ticker(broker, settings.reconcile_interval_seconds, RECONCILE_ACTOR))
     for ticker in tickers:
         ticker.start()

@@ -70,7 +70,7 @@ def ensure_product(package_id: str) -> str:
     package = _read(Package, package_id)
     if package.billing_id is not None:
         return package.billing_id
-    gw = gateway()
+    gw = gateway(package.environment_id)
     product_id = _stable_id("bs", package.environment_id, f"{package.kind}-{package.ref_id}")
     try:
         gw.call(lambda: gw.stripe.v1.products.retrieve(product_id))
@@ -102,7 +102,7 @@ def ensure_price(price_id: str) -> str:
         return price.billing_id
     package = _read(Package, price.package_id)
     product_id = ensure_product(package.id)
-    gw = gateway()
+    gw = gateway(package.environment_id)
     key = price_lookup_key(price)
     found = gw.call(lambda: gw.stripe.v1.prices.list({"lookup_keys": [key], "limit": 1}))
     if found.data:
@@ -140,7 +140,7 @@ def ensure_coupon(coupon_id: str) -> str:
     coupon = _read(Coupon, coupon_id)
     if coupon.billing_id is not None:
         return coupon.billing_id
-    gw = gateway()
+    gw = gateway(coupon.environment_id)
     terms = f"{coupon.type}:{coupon.discount_value}:{coupon.currency}:{coupon.duration_in_months}"
     stripe_id = _stable_id("bs", coupon.environment_id, f"{coupon.ref_id}-{terms}")
     params: CouponCreateParams = {
@@ -190,7 +190,7 @@ def ensure_tax_rate(tax_rate_id: str) -> str:
     rate = _read(TaxRate, tax_rate_id)
     if rate.billing_id is not None:
         return rate.billing_id
-    gw = gateway()
+    gw = gateway(rate.environment_id)
     tags = _tax_rate_tags(rate)
     listing = gw.call(
         lambda: gw.stripe.v1.tax_rates.list(
@@ -232,7 +232,7 @@ def ensure_promotion_code(code_id: str) -> str:
     if code.billing_id is not None:
         return code.billing_id
     coupon_id = ensure_coupon(code.coupon_id)
-    gw = gateway()
+    gw = gateway(code.environment_id)
     found = gw.call(
         lambda: gw.stripe.v1.promotion_codes.list({"code": code.code, "active": True, "limit": 10})
     )

@@ -162,7 +162,7 @@ def create_checkout(subscription_id: str, options: dict[str, Any]) -> CheckoutSe
         desired = pending.desired
         params = _params(desired, customer_for_billing(desired.customer_id), options)
         digest = hashlib.sha256(json.dumps(options, sort_keys=True).encode()).hexdigest()[:16]
-        gw = gateway()
+        gw = gateway(desired.environment_id)
         created = gw.call(
             lambda: gw.stripe.v1.checkout.sessions.create(
                 params,

@@ -47,3 +47,34 @@ def unseal(token: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise SealBroken("sealed billing information is not an object")
     return value
+
+
+class SecretKeyRequired(AppError):
+    code = "SECRET_KEY_REQUIRED"
+
+
+@lru_cache(maxsize=4)
+def _at_rest(secret: str) -> Fernet:
+    digest = hashlib.sha256(b"billing-sync/credentials-at-rest:" + secret.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def seal_at_rest(value: str) -> str:
+    """Encrypt a credential to be stored (an environment's Stripe keys): SECRET_KEY is
+    required, since a key made up for this process would lose it at the next start."""
+    secret = get_settings().secret_key
+    if secret is None:
+        raise SecretKeyRequired("SECRET_KEY must be set to store Stripe credentials")
+    return _at_rest(secret).encrypt(value.encode()).decode()
+
+
+def open_at_rest(token: str) -> str:
+    secret = get_settings().secret_key
+    if secret is None:
+        raise SecretKeyRequired("SECRET_KEY must be set to read stored Stripe credentials")
+    try:
+        return _at_rest(secret).decrypt(token.encode()).decode()
+    except InvalidToken:
+        raise SealBroken(
+            "stored Stripe credentials could not be opened (SECRET_KEY changed?)"
+        ) from None

@@ -150,7 +150,7 @@ def customer_params(
 
 def _find_existing(customer: CustomerSnapshot) -> str | None:
     """The Stripe customer an earlier, answer-lost attempt made for this customer."""
-    gw = gateway()
+    gw = gateway(customer.environment_id)
     query = (
         f"metadata['billing_sync_customer_id']:'{_quoted(customer.customer_id)}' AND "
         f"metadata['billing_sync_environment_id']:'{customer.environment_id}'"
@@ -182,7 +182,7 @@ def ensure_exists(customer: CustomerSnapshot) -> str:
         return customer.billing_id
     billing_id = _find_existing(customer)
     if billing_id is None:
-        gw = gateway()
+        gw = gateway(customer.environment_id)
         metadata = _metadata(customer)
         created = gw.call(
             lambda: gw.stripe.v1.customers.create(
@@ -207,7 +207,7 @@ def _push(
     The key names this request: the local id, the generation whose job carries ``info``
     (each such job is a request of its own) and the generation of the stored fields.
     """
-    gw = gateway()
+    gw = gateway(customer.environment_id)
     params = customer_params(customer, info)
     job = "fields" if card_generation is None else str(card_generation)
     key = idempotency_key(
@@ -220,7 +220,7 @@ def _push(
 
 
 def _add_tax_ids(customer: CustomerSnapshot, billing_id: str, info: BillingInformation) -> None:
-    gw = gateway()
+    gw = gateway(customer.environment_id)
     existing = gw.call(lambda: gw.stripe.v1.customers.tax_ids.list(billing_id, {"limit": 100}))
     have = {(t.type, t.value) for t in existing.data}
     for datum in _tax_ids(info):
@@ -242,7 +242,7 @@ def _add_tax_ids(customer: CustomerSnapshot, billing_id: str, info: BillingInfor
 def attach_payment_method(
     customer: CustomerSnapshot, billing_id: str, payment_method_id: str, generation: int
 ) -> None:
-    gw = gateway()
+    gw = gateway(customer.environment_id)
     gw.call(
         lambda: gw.stripe.v1.payment_methods.attach(
             payment_method_id,
@@ -343,10 +343,11 @@ def customer_for_billing(customer_id: str) -> str:
         return billing_id
 
 
-def stripe_owner(billing_id: str) -> tuple[str, str] | None:
+def stripe_owner(environment_id: str, billing_id: str) -> tuple[str, str] | None:
     """(environment id, customer id) that billing-sync's metadata on the Stripe customer
-    names ("" for each when it names none), or None when there is no such customer."""
-    gw = gateway()
+    names ("" for each when it names none), or None when the environment's Stripe account
+    has no such customer."""
+    gw = gateway(environment_id)
     try:
         found = gw.call(lambda: gw.stripe.v1.customers.retrieve(billing_id))
     except BillingResourceMissing:

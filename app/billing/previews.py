@@ -31,7 +31,7 @@ def preview_change(
 ) -> PreviewedChange:
     billing_id = subscription.billing_id
     assert billing_id is not None
-    gw = gateway()
+    gw = gateway(subscription.environment_id)
     remote = gw.call(lambda: gw.stripe.v1.subscriptions.retrieve(billing_id))
     current = {item.price.id: item for item in remote["items"].data}
     desired: dict[str, int] = {}

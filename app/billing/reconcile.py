@@ -82,15 +82,17 @@ class RemoteSubscription:
     invoice: dict[str, Any] | None
 
 
-def read_remote(billing_id: str) -> RemoteSubscription:
-    gw = gateway()
+def read_remote(environment_id: str, billing_id: str) -> RemoteSubscription:
+    gw = gateway(environment_id)
     remote = gw.call(
         lambda: gw.stripe.v1.subscriptions.retrieve(
             billing_id, {"expand": ["latest_invoice", "latest_invoice.confirmation_secret"]}
         )
     )
     latest = remote.latest_invoice
-    summary = invoice_summary(latest) if isinstance(latest, stripe.Invoice) else None
+    summary = (
+        invoice_summary(environment_id, latest) if isinstance(latest, stripe.Invoice) else None
+    )
     return RemoteSubscription(
         billing_id=billing_id, status=remote.status, ended_at=remote.ended_at, invoice=summary
     )
@@ -150,21 +152,25 @@ def apply_remote(session: Session, subscription: Subscription, remote: RemoteSub
 
 
 def reconcile_subscription(subscription_id: str) -> None:
-    def read(session: Session) -> tuple[str | None, str | None] | None:
+    def read(session: Session) -> tuple[str, str | None, str | None] | None:
         subscription = session.get(Subscription, subscription_id)
         if subscription is None:
             return None
-        return subscription.billing_id, subscription.checkout_billing_id
+        return (
+            subscription.environment_id,
+            subscription.billing_id,
+            subscription.checkout_billing_id,
+        )
 
     found = in_transaction(read)
     if found is None:
         return
-    billing_id, checkout_id = found
+    environment_id, billing_id, checkout_id = found
     if billing_id is None:
         if checkout_id is not None:
             reconcile_checkout(subscription_id)
         return
-    remote = read_remote(billing_id)
+    remote = read_remote(environment_id, billing_id)
 
     def apply(session: Session) -> None:
         subscription = _locked(session, subscription_id)
@@ -175,14 +181,20 @@ def reconcile_subscription(subscription_id: str) -> None:
 
 
 def reconcile_checkout(subscription_id: str) -> None:
-    def read(session: Session) -> str | None:
+    def read(session: Session) -> tuple[str, str | None] | None:
         subscription = session.get(Subscription, subscription_id)
-        return None if subscription is None else subscription.checkout_billing_id
+        if subscription is None:
+            return None
+        return subscription.environment_id, subscription.checkout_billing_id
 
-    checkout_id = in_transaction(read)
-    if checkout_id is None:
+    found = in_transaction(read)
+    if found is None:
         return
-    gw = gateway()
+    environment_id, maybe_checkout = found
+    if maybe_checkout is None:
+        return
+    checkout_id = maybe_checkout
+    gw = gateway(environment_id)
     checkout = gw.call(lambda: gw.stripe.v1.checkout.sessions.retrieve(checkout_id))
     if checkout.status == "complete" and checkout.subscription:
         remote_id = (
@@ -217,14 +229,18 @@ def reconcile_checkout(subscription_id: str) -> None:
 
 
 def reconcile_customer(customer_id: str) -> None:
-    def read(session: Session) -> str | None:
+    def read(session: Session) -> tuple[str, str | None] | None:
         customer = session.get(Customer, customer_id)
-        return None if customer is None else customer.billing_id
+        return None if customer is None else (customer.environment_id, customer.billing_id)
 
-    billing_id = in_transaction(read)
-    if billing_id is None:
+    found = in_transaction(read)
+    if found is None:
         return
-    gw = gateway()
+    environment_id, maybe_billing_id = found
+    if maybe_billing_id is None:
+        return
+    billing_id = maybe_billing_id
+    gw = gateway(environment_id)
     remote = gw.call(lambda: gw.stripe.v1.customers.retrieve(billing_id))
     settings = remote.invoice_settings
     has_default = settings is not None and settings.default_payment_method is not None

@@ -29,13 +29,17 @@ def stripe_tax_rates(tax_rate_ids: tuple[str, ...]) -> list[str]:
 
 
 def sync_tax_rates(
-    subscription_id: str, generation: int, wanted: list[str], remote: stripe.Subscription
+    environment_id: str,
+    subscription_id: str,
+    generation: int,
+    wanted: list[str],
+    remote: stripe.Subscription,
 ) -> None:
     current = [rate.id for rate in remote.default_tax_rates or []]
     if current == wanted:
         return
     params: SubscriptionUpdateParams = {"default_tax_rates": wanted if wanted else ""}
-    gw = gateway()
+    gw = gateway(environment_id)
     billing_id = remote.id
     key = idempotency_key("subscription.tax_rates", subscription_id, revision=str(generation))
     gw.call(lambda: gw.stripe.v1.subscriptions.update(billing_id, params, {"idempotency_key": key}))
@@ -43,13 +47,14 @@ def sync_tax_rates(
 
 
 def set_discounts(
+    environment_id: str,
     subscription_id: str,
     generation: int,
     wanted: list[SubscriptionUpdateParamsDiscount],
     remote: stripe.Subscription,
 ) -> None:
     params: SubscriptionUpdateParams = {"discounts": wanted if wanted else ""}
-    gw = gateway()
+    gw = gateway(environment_id)
     billing_id = remote.id
     key = idempotency_key("subscription.discounts", subscription_id, revision=str(generation))
     gw.call(lambda: gw.stripe.v1.subscriptions.update(billing_id, params, {"idempotency_key": key}))

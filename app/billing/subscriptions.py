@@ -181,11 +181,11 @@ def _timestamp(moment: datetime) -> int:
     return int(moment.timestamp())
 
 
-def payment_attempt(invoice: stripe.Invoice) -> tuple[str | None, str | None]:
+def payment_attempt(environment_id: str, invoice: stripe.Invoice) -> tuple[str | None, str | None]:
     """The status and error message of the open invoice's payment intent, if any."""
     if invoice.status != "open" or invoice.id is None:
         return None, None
-    gw = gateway()
+    gw = gateway(environment_id)
     invoice_id = invoice.id
     payments = gw.call(lambda: gw.stripe.v1.invoice_payments.list({"invoice": invoice_id}))
     for payment in payments.data:
@@ -199,8 +199,8 @@ def payment_attempt(invoice: stripe.Invoice) -> tuple[str | None, str | None]:
     return None, None
 
 
-def invoice_summary(invoice: stripe.Invoice) -> dict[str, Any]:
-    intent_status, error_message = payment_attempt(invoice)
+def invoice_summary(environment_id: str, invoice: stripe.Invoice) -> dict[str, Any]:
+    intent_status, error_message = payment_attempt(environment_id, invoice)
     return invoices.summary(invoice, intent_status, error_message)
 
 
@@ -211,8 +211,8 @@ def store_invoice(session: Session, subscription: Subscription, summary: dict[st
     session.flush()
 
 
-def record_invoice(subscription_id: str, invoice: stripe.Invoice) -> None:
-    summary = invoice_summary(invoice)
+def record_invoice(environment_id: str, subscription_id: str, invoice: stripe.Invoice) -> None:
+    summary = invoice_summary(environment_id, invoice)
 
     def work(session: Session) -> None:
         subscription = session.get(Subscription, subscription_id)
@@ -226,7 +226,7 @@ def find_remote(
     customer_billing_id: str, desired: DesiredSubscription
 ) -> stripe.Subscription | None:
     """The Stripe subscription an earlier attempt made for ``desired``, if any."""
-    gw = gateway()
+    gw = gateway(desired.environment_id)
     wanted = metadata(desired)
     found: stripe.Subscription | None = None
     listing = gw.call(
@@ -243,7 +243,7 @@ def find_remote(
 
 
 def _create(desired: DesiredSubscription, customer_id: str) -> stripe.Subscription:
-    gw = gateway()
+    gw = gateway(desired.environment_id)
     now = clock.now()
     items: list[SubscriptionCreateParamsItem] = [
         {"price": price, "quantity": quantity} for price, quantity in stripe_items(desired)
@@ -297,7 +297,7 @@ def _update_items(desired: DesiredSubscription, remote: stripe.Subscription) -> 
     moment = subscription_terms.proration_date(desired.items_changed_at, remote)
     if moment is not None:
         params["proration_date"] = moment
-    gw = gateway()
+    gw = gateway(desired.environment_id)
     billing_id = remote.id
     key = idempotency_key("subscription.items", desired.id, revision=str(desired.sync_generation))
     gw.call(lambda: gw.stripe.v1.subscriptions.update(billing_id, params, {"idempotency_key": key}))
@@ -308,13 +308,17 @@ def _sync_terms(desired: DesiredSubscription, remote: stripe.Subscription) -> No
     """Tax rates and, when the coupon changed here, discounts."""
     generation = desired.sync_generation
     wanted = subscription_terms.stripe_tax_rates(desired.tax_rate_ids)
-    subscription_terms.sync_tax_rates(desired.id, generation, wanted, remote)
+    subscription_terms.sync_tax_rates(
+        desired.environment_id, desired.id, generation, wanted, remote
+    )
     if desired.discount_pending:
-        subscription_terms.set_discounts(desired.id, generation, _discounts(desired), remote)
+        subscription_terms.set_discounts(
+            desired.environment_id, desired.id, generation, _discounts(desired), remote
+        )
 
 
 def _sync_end(desired: DesiredSubscription, remote: stripe.Subscription) -> None:
-    gw = gateway()
+    gw = gateway(desired.environment_id)
     billing_id = remote.id
     if desired.ended:
         if remote.status not in ("canceled", "incomplete_expired"):
@@ -361,12 +365,12 @@ def _reconcile_once(desired: DesiredSubscription) -> bool:
             state.record_subscription_billing_id(desired.id, created.id)
             latest = created.latest_invoice
             if isinstance(latest, stripe.Invoice):
-                record_invoice(desired.id, latest)
+                record_invoice(desired.environment_id, desired.id, latest)
             return True
         state.record_subscription_billing_id(desired.id, remote.id)
         log.info("stripe.subscription.found", subscription_id=desired.ref_id, billing_id=remote.id)
     else:
-        gw = gateway()
+        gw = gateway(desired.environment_id)
         billing_id = desired.billing_id
         remote = gw.call(lambda: gw.stripe.v1.subscriptions.retrieve(billing_id))
     if not desired.ended and remote.status not in ("canceled", "incomplete_expired"):

@@ -35,6 +35,7 @@ from app.billing.client import gateway
 from app.billing.errors import BillingError
 from app.billing.idempotency import idempotency_key
 from app.billing.locks import customer_lock
+from app.config import get_settings
 from app.db import in_transaction
 from app.models import Customer, Environment, Subscription
 from app.models.subscriptions import LIVE_STATUSES, SubscriptionStatus
@@ -148,8 +149,17 @@ def _repair_lagging(report: SweepReport) -> None:
         )
 
 
-def _ours(session: Session) -> set[str]:
-    return set(session.exec(select(Environment.id)).all())
+def accounts(session: Session) -> dict[str | None, set[str]]:
+    """The Stripe accounts to scan, each with the environments it bills: the default
+    account (STRIPE_API_KEY, key None) for environments without one of their own, and
+    each environment with its own account."""
+    found: dict[str | None, set[str]] = {}
+    for environment in session.exec(select(Environment)).all():
+        if environment.has_own_stripe:
+            found[environment.id] = {environment.id}
+        elif get_settings().billing_integrated:
+            found.setdefault(None, set()).add(environment.id)
+    return found
 
 
 def _claim(session: Session, remote: stripe.Subscription) -> tuple[str | None, str | None, str]:
@@ -179,8 +189,8 @@ def _customer_id(remote: stripe.Subscription) -> str:
     return owner if isinstance(owner, str) else owner.id
 
 
-def _cancel_orphan(remote_id: str) -> None:
-    gw = gateway()
+def _cancel_orphan(account: str | None, remote_id: str) -> None:
+    gw = gateway(account)
     gw.call(
         lambda: gw.stripe.v1.subscriptions.cancel(
             remote_id,
@@ -191,17 +201,17 @@ def _cancel_orphan(remote_id: str) -> None:
     log.error("billing.incident.orphan_cancelled", billing_id=remote_id)
 
 
-def _settle(remote: stripe.Subscription) -> None:
+def _settle(account: str | None, remote: stripe.Subscription) -> None:
     """Decide about one Stripe subscription again under its customer's lock (a job may
     have created it a moment ago and be about to record its id), then act."""
     local_id, customer_id, _ = in_transaction(lambda s: _claim(s, remote))
     if customer_id is None:
-        _cancel_orphan(remote.id)
+        _cancel_orphan(account, remote.id)
         return
     with customer_lock(customer_id):
         local_id, _, verdict = in_transaction(lambda s: _claim(s, remote))
         if verdict == "orphan":
-            _cancel_orphan(remote.id)
+            _cancel_orphan(account, remote.id)
         elif verdict == "adopt" and local_id is not None:
             state.record_subscription_billing_id(local_id, remote.id)
             subscriptions.sync_subscription(local_id)
@@ -209,8 +219,12 @@ def _settle(remote: stripe.Subscription) -> None:
 
 
 def _repair_orphans(report: SweepReport) -> None:
-    ours = in_transaction(_ours)
-    gw = gateway()
+    for account, ours in in_transaction(accounts).items():
+        _repair_orphans_of(report, account, ours)
+
+
+def _repair_orphans_of(report: SweepReport, account: str | None, ours: set[str]) -> None:
+    gw = gateway(account)
     listing = gw.call(lambda: gw.stripe.v1.subscriptions.list({"limit": 100}))
     for remote in listing.auto_paging_iter():
         tags = subscriptions.metadata_of(remote)
@@ -228,7 +242,7 @@ def _repair_orphans(report: SweepReport) -> None:
             report.add(
                 Difference("orphan", remote.id, f"no local subscription wants it ({ref})", "cancel")
             )
-        _attempt(report, "orphan", remote.id, partial(_settle, remote))
+        _attempt(report, "orphan", remote.id, partial(_settle, account, remote))
 
 
 def without_checkout(session: Session) -> list[tuple[str, str]]:

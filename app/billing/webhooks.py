@@ -24,6 +24,29 @@ class ReceivedEvent:
     created: datetime
     object_id: str | None
     object_type: str | None
+    # The environment whose own Stripe account signed it; None for the default account.
+    account_environment_id: str | None = None
+
+
+def verify_for_accounts(
+    payload: bytes, signature: str | None, accounts: list[tuple[str | None, list[str]]]
+) -> ReceivedEvent:
+    """Verify against each account's secrets (the default account first); the event
+    remembers whose secret signed it."""
+    if not any(secrets for _, secrets in accounts):
+        raise InvalidWebhook("no webhook signing secret is configured")
+    failure: InvalidWebhook | None = None
+    for account, secrets in accounts:
+        if not secrets:
+            continue
+        try:
+            event = verify(payload, signature, secrets)
+        except InvalidWebhook as exc:
+            failure = exc
+            continue
+        return ReceivedEvent(**{**event.__dict__, "account_environment_id": account})
+    assert failure is not None
+    raise failure
 
 
 def verify(payload: bytes, signature: str | None, secrets: list[str]) -> ReceivedEvent:

@@ -20,6 +20,8 @@ from app.catalog import repository as catalog
 from app.config import get_settings
 from app.customers import repository
 from app.customers.schemas import BillingInformation, CustomerFields, check_metadata
+from app.db import unit_of_work
+from app.environments.service import billing_integrated
 from app.errors import (
     BillingIdInUse,
     BillingIdNotFound,
@@ -205,7 +207,7 @@ def _forward_to_billing(
     A customer is synced when it has billing information or is already in Stripe; one
     with only free subscriptions stays out. The information rides sealed in the job.
     """
-    if not get_settings().billing_integrated:
+    if not billing_integrated(session, customer.environment_id):
         return
     if info is None and customer.billing_id is None:
         return
@@ -257,9 +259,11 @@ def check_billing_id(environment: Environment, customer_id: str, billing_id: str
     """A client-supplied Stripe customer must exist in the environment's Stripe account
     and must not belong to another customer or environment. Called before the change's
     transaction opens (it asks Stripe)."""
-    if not get_settings().billing_integrated:
+    with unit_of_work(write=False) as session:
+        integrated = billing_integrated(session, environment.id)
+    if not integrated:
         return
-    owner = billing_customers.stripe_owner(billing_id)
+    owner = billing_customers.stripe_owner(environment.id, billing_id)
     if owner is None:
         raise BillingIdNotFound(
             f"billingId {billing_id!r} is not a customer of this environment's Stripe account",

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from app.billing.crypto import open_at_rest, seal_at_rest
+from app.config import get_settings
 from app.errors import EnvironmentNotFound, Unauthenticated, ValidationFailed
 from app.models import ApiKey, Environment
 from app.models.base import utcnow
@@ -109,3 +111,55 @@ def authenticate(session: Session, raw_key: str | None) -> Environment:
     if environment is None:  # pragma: no cover - guarded by the foreign key
         raise Unauthenticated("invalid API key")
     return environment
+
+
+_STRIPE_KEY = re.compile(r"^(sk|rk)_(test|live)_[A-Za-z0-9_]{4,250}$")
+_WEBHOOK_SECRET = re.compile(r"^whsec_[A-Za-z0-9+/=_-]{4,250}$")
+
+
+def set_stripe_credentials(
+    session: Session, name: str, api_key: str, webhook_secrets: list[str]
+) -> Environment:
+    """Give the environment a Stripe account of its own (stored encrypted)."""
+    if not _STRIPE_KEY.match(api_key):
+        raise ValidationFailed("the Stripe key must be a secret or restricted key (sk_/rk_...)")
+    bad = [s for s in webhook_secrets if not _WEBHOOK_SECRET.match(s)]
+    if bad:
+        raise ValidationFailed("webhook signing secrets start with whsec_")
+    environment = get_environment(session, name)
+    environment.stripe_api_key_sealed = seal_at_rest(api_key)
+    environment.stripe_webhook_secrets_sealed = (
+        seal_at_rest(",".join(webhook_secrets)) if webhook_secrets else None
+    )
+    session.add(environment)
+    session.flush()
+    return environment
+
+
+def clear_stripe_credentials(session: Session, name: str) -> Environment:
+    """Back to the default account (STRIPE_API_KEY and STRIPE_WEBHOOK_SECRET)."""
+    environment = get_environment(session, name)
+    environment.stripe_api_key_sealed = None
+    environment.stripe_webhook_secrets_sealed = None
+    session.add(environment)
+    session.flush()
+    return environment
+
+
+def stripe_api_key(environment: Environment) -> str | None:
+    sealed = environment.stripe_api_key_sealed
+    return open_at_rest(sealed) if sealed else None
+
+
+def webhook_secrets(environment: Environment) -> list[str]:
+    sealed = environment.stripe_webhook_secrets_sealed
+    return [s for s in open_at_rest(sealed).split(",") if s] if sealed else []
+
+
+def billing_integrated(session: Session, environment_id: str) -> bool:
+    """Whether this environment's subscriptions are billed in Stripe: it has a Stripe
+    account of its own, or STRIPE_API_KEY gives the default one."""
+    if get_settings().billing_integrated:
+        return True
+    environment = session.get(Environment, environment_id)
+    return environment is not None and environment.has_own_stripe

@@ -14,6 +14,14 @@ class Environment(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     name: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    # The environment's own Stripe account, when it has one (else STRIPE_API_KEY's):
+    # the secret key and webhook signing secrets, encrypted with SECRET_KEY.
+    stripe_api_key_sealed: str | None = Field(default=None)
+    stripe_webhook_secrets_sealed: str | None = Field(default=None)
+
+    @property
+    def has_own_stripe(self) -> bool:
+        return self.stripe_api_key_sealed is not None
 
 
 class ApiKey(SQLModel, table=True):

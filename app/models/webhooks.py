@@ -28,6 +28,9 @@ class WebhookEvent(SQLModel, table=True):
     type: str = Field(max_length=100, index=True)
     object_id: str | None = Field(default=None, max_length=255)
     object_type: str | None = Field(default=None, max_length=64)
+    # Whose Stripe account sent it: an environment with an account of its own, or None
+    # for the default account (STRIPE_API_KEY / STRIPE_WEBHOOK_SECRET).
+    account_environment_id: str | None = Field(default=None, max_length=36)
     created: datetime = Field(sa_type=UTCDateTime)
     state: str = Field(default=EventState.PENDING, max_length=16, index=True)
     attempts: int = Field(default=0)

@@ -22,6 +22,7 @@ from app import clock
 from app.catalog import repository as catalog
 from app.config import get_settings
 from app.customers import repository as customers
+from app.environments.service import billing_integrated
 from app.errors import CustomerNotFound, ValidationFailed
 from app.models import Coupon, Environment, Package, PackagePrice, Subscription
 from app.models.catalog import BillingPeriod, PackageKind
@@ -202,11 +203,10 @@ def estimate_subscription(
     )
 
 
-def _via_stripe(subscription: Subscription) -> bool:
-    settings = get_settings()
+def _via_stripe(session: Session, subscription: Subscription) -> bool:
     return (
-        settings.estimates_via_stripe
-        and settings.billing_integrated
+        get_settings().estimates_via_stripe
+        and billing_integrated(session, subscription.environment_id)
         and subscription.billing_id is not None
     )
 
@@ -303,7 +303,7 @@ def estimate_subscription_update(
         period_start, period_end = moment, new_end
     else:
         change = proration.prorate(old_items, new_items, start, end, moment, currency)
-        if _via_stripe(subscription):
+        if _via_stripe(session, subscription):
             change = _stripe_figures(session, subscription, change, new_items, moment)
         period_start, period_end = period_at(
             subscription.billing_cycle_anchor, new_period or BillingPeriod.MONTHLY, moment

@@ -23,8 +23,8 @@ from app import clock
 from app.billing import state as billing_state
 from app.billing.checkout import return_urls
 from app.catalog import repository as catalog
-from app.config import get_settings
 from app.customers import repository as customers
+from app.environments.service import billing_integrated
 from app.errors import CustomerNotFound
 from app.models import Coupon, Customer, Environment, Package, Product, Subscription, TaxRate
 from app.models.catalog import BillingPeriod, PackageKind, PricingType, TrialEndBehavior
@@ -218,7 +218,7 @@ def provision(
     trial_end, behaviour = _trial(session, customer, plan, request, start, holders)
     is_trial = trial_end is not None
     ref_id = request.refId or lifecycle.new_ref_id(session, environment.id, plan.ref_id)
-    integrated = get_settings().billing_integrated
+    integrated = billing_integrated(session, environment.id)
     paid = plan.pricing_type == PricingType.PAID
     # A paid subscription with no payment method on file waits for Checkout; what the
     # customer holds now stays until the payment completes.
@@ -283,7 +283,7 @@ def _forward_customer_information(
 ) -> None:
     """Send the address and tax ids to the Stripe customer (sealed in its sync job)."""
     forwarded = billing_info.customer_information(info)
-    if forwarded is not None and get_settings().billing_integrated:
+    if forwarded is not None and billing_integrated(session, customer.environment_id):
         billing_state.request_customer_sync(session, customer, forwarded)
 
 
@@ -291,7 +291,7 @@ def _sync_billing(
     session: Session, subscription: Subscription, customer: Customer, paid: bool
 ) -> Message[Any] | None:
     """Queue the Stripe side of a change when this subscription belongs there."""
-    if not get_settings().billing_integrated:
+    if not billing_integrated(session, subscription.environment_id):
         return None
     if not (paid or subscription.billing_id is not None):
         return None

@@ -24,7 +24,7 @@ def _customer() -> customers.CustomerSnapshot:
         archived=False,
         sync_generation=1,
         synced_generation=0,
-        payment_method_pending=False,
+        payment_method_generation=None,
     )
 
 

@@ -150,7 +150,7 @@ class Api:
             limited = InjectedFailure(429).error()
             return Response(limited.status, limited.body(), base)
         with self.state.lock:
-            entry.update(method=method, path=path, idempotency_key=key)
+            entry.update(method=method, path=path, idempotency_key=key, account=account)
             self.requests.append(entry)
             failure = self._take_failure(method, path)
             if failure is not None and not failure.after_execution:

@@ -67,7 +67,7 @@ def _customer_by_billing_id(billing_id: str) -> str | None:
 
 
 def checkout_session(event: WebhookEvent) -> None:
-    gw = gateway()
+    gw = gateway(event.account_environment_id)
     checkout_id = str(event.object_id)
     checkout = gw.call(lambda: gw.stripe.v1.checkout.sessions.retrieve(checkout_id))
     local = _find(checkout_id=checkout_id, metadata=checkout.metadata)
@@ -78,7 +78,7 @@ def checkout_session(event: WebhookEvent) -> None:
 
 
 def subscription(event: WebhookEvent) -> None:
-    gw = gateway()
+    gw = gateway(event.account_environment_id)
     billing_id = str(event.object_id)
     remote = gw.call(lambda: gw.stripe.v1.subscriptions.retrieve(billing_id))
     local = _find(billing_id=billing_id, metadata=remote.metadata)
@@ -89,7 +89,7 @@ def subscription(event: WebhookEvent) -> None:
 
 
 def invoice(event: WebhookEvent) -> None:
-    gw = gateway()
+    gw = gateway(event.account_environment_id)
     invoice_id = str(event.object_id)
     remote = gw.call(lambda: gw.stripe.v1.invoices.retrieve(invoice_id))
     parent = remote.parent
@@ -117,7 +117,7 @@ def _customer_subscriptions(customer_billing_id: str) -> None:
 
 
 def payment_intent(event: WebhookEvent) -> None:
-    gw = gateway()
+    gw = gateway(event.account_environment_id)
     intent_id = str(event.object_id)
     remote = gw.call(lambda: gw.stripe.v1.payment_intents.retrieve(intent_id))
     owner = remote.customer
@@ -127,7 +127,7 @@ def payment_intent(event: WebhookEvent) -> None:
 
 
 def payment_method(event: WebhookEvent) -> None:
-    gw = gateway()
+    gw = gateway(event.account_environment_id)
     method_id = str(event.object_id)
     remote = gw.call(lambda: gw.stripe.v1.payment_methods.retrieve(method_id))
     owner = remote.customer
