@@ -21,13 +21,13 @@ from tests.stripe_server.server import StripeTestServer
 from workers import billing as jobs
 from workers.broker import build_broker
 
-SECRETS = ["Secret Street 9", "Aarhus", "+45 11 22 33 44", "DK99887766", "8000", "Parcel Lane 3"]
+SECRETS = ["Secret Street 9", "Aarhus", "+45 11 22 33 44", "DK99887766", "8000-C", "Parcel Lane 3"]
 BILLING_INFORMATION = {
     "billingAddress": {
         "country": "DK",
         "city": "Aarhus",
         "addressLine1": "Secret Street 9",
-        "postalCode": "8000",
+        "postalCode": "8000-C",
         "phoneNumber": "+45 11 22 33 44",
     },
     "shippingAddress": {"country": "DK", "addressLine1": "Parcel Lane 3"},
