@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import structlog
 from sqlmodel import Session, SQLModel, select
@@ -265,6 +265,13 @@ def _coupon_of(promotion_code: object) -> str | None:
     return coupon if isinstance(coupon, str) else getattr(coupon, "id", None)
 
 
+def _active_ids(session: Session, model: Any, environment_id: str) -> list[str]:
+    query = select(model.id).where(
+        model.environment_id == environment_id, model.status == CatalogStatus.ACTIVE
+    )
+    return list(session.exec(query))
+
+
 def sync_catalog(environment_id: str) -> int:
     """Make sure every active price, coupon and promotion code exists in Stripe.
 
@@ -276,33 +283,12 @@ def sync_catalog(environment_id: str) -> int:
         for kind in (PackageKind.PLAN, PackageKind.ADDON):
             for package in catalog.latest_packages(session, environment_id, kind):
                 found.extend(("price", p.id) for p in catalog.prices_of(session, package.id))
-        found.extend(
-            ("coupon", coupon_id)
-            for coupon_id in session.exec(
-                select(Coupon.id).where(
-                    Coupon.environment_id == environment_id,
-                    Coupon.status == CatalogStatus.ACTIVE,
-                )
-            )
-        )
-        found.extend(
-            ("tax_rate", rate_id)
-            for rate_id in session.exec(
-                select(TaxRate.id).where(
-                    TaxRate.environment_id == environment_id,
-                    TaxRate.status == CatalogStatus.ACTIVE,
-                )
-            )
-        )
-        found.extend(
-            ("promotion_code", code_id)
-            for code_id in session.exec(
-                select(PromotionCode.id).where(
-                    PromotionCode.environment_id == environment_id,
-                    PromotionCode.status == CatalogStatus.ACTIVE,
-                )
-            )
-        )
+        for name, model in (
+            ("coupon", Coupon),
+            ("tax_rate", TaxRate),
+            ("promotion_code", PromotionCode),
+        ):
+            found.extend((name, row_id) for row_id in _active_ids(session, model, environment_id))
         return found
 
     ensure = {

@@ -9,8 +9,6 @@ is set, so a caller is never told PAYMENT_REQUIRED without a URL to send the cus
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -145,7 +143,9 @@ def _params(
     return params
 
 
-def create_checkout(subscription_id: str, options: dict[str, Any]) -> CheckoutSession | None:
+def create_checkout(
+    subscription_id: str, options: dict[str, Any], *, requested_by: str = "request"
+) -> CheckoutSession | None:
     """The subscription's Checkout Session, created if it has none; None when the
     subscription no longer waits for payment."""
     first = _read(subscription_id)
@@ -161,13 +161,17 @@ def create_checkout(subscription_id: str, options: dict[str, Any]) -> CheckoutSe
             return pending.checkout
         desired = pending.desired
         params = _params(desired, customer_for_billing(desired.customer_id), options)
-        digest = hashlib.sha256(json.dumps(options, sort_keys=True).encode()).hexdigest()[:16]
+        # The provisioning call's job and the sweep (which has no checkoutOptions) are
+        # two requests; a retry of either replays its own first answer.
+        key = idempotency_key(
+            "checkout.create",
+            desired.id,
+            requested_by,
+            revision=str(desired.sync_generation),
+        )
         gw = gateway(desired.environment_id)
         created = gw.call(
-            lambda: gw.stripe.v1.checkout.sessions.create(
-                params,
-                {"idempotency_key": idempotency_key("checkout.create", desired.id, digest)},
-            )
+            lambda: gw.stripe.v1.checkout.sessions.create(params, {"idempotency_key": key})
         )
         if created.url is None:  # pragma: no cover - Stripe always sets it for hosted sessions
             raise RuntimeError("checkout session without a url")

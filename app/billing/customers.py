@@ -122,7 +122,14 @@ def _client_metadata(info: BillingInformation | None) -> dict[str, str]:
 def customer_params(
     customer: CustomerSnapshot, info: BillingInformation | None
 ) -> CustomerUpdateParams:
-    params: CustomerUpdateParams = {"metadata": {**_client_metadata(info), **_metadata(customer)}}
+    metadata = {**_client_metadata(info), **_metadata(customer)}
+    # Stripe customers have no time zone or currency of their own to set: they are kept
+    # on the customer's metadata, where invoices and the dashboard can show them.
+    if info is not None and info.timezone:
+        metadata["billing_sync_timezone"] = info.timezone
+    if info is not None and info.currency:
+        metadata["billing_sync_currency"] = info.currency
+    params: CustomerUpdateParams = {"metadata": metadata}
     if customer.name:
         params["name"] = customer.name
     if customer.email:
@@ -145,6 +152,13 @@ def customer_params(
         params["shipping"] = shipping
     if info.language:
         params["preferred_locales"] = [info.language]
+    if info.invoiceCustomFields:
+        params["invoice_settings"] = {
+            "custom_fields": [
+                {"name": name, "value": metadata_text(value)}
+                for name, value in info.invoiceCustomFields.items()
+            ]
+        }
     return params
 
 
@@ -228,7 +242,10 @@ def _add_tax_ids(customer: CustomerSnapshot, billing_id: str, info: BillingInfor
             continue
         params: CustomerTaxIdCreateParams = {"type": datum["type"], "value": datum["value"]}
         digest = hashlib.sha256(f"{datum['type']}:{datum['value']}".encode()).hexdigest()[:16]
-        key = idempotency_key("customer.tax_id", customer.id, digest)
+        # The generation makes a tax id removed and given again a new request.
+        key = idempotency_key(
+            "customer.tax_id", customer.id, digest, revision=str(customer.sync_generation)
+        )
         gw.call(
             partial(
                 gw.stripe.v1.customers.tax_ids.create,
@@ -249,13 +266,16 @@ def attach_payment_method(
             {"customer": billing_id},
             {
                 "idempotency_key": idempotency_key(
-                    "payment_method.attach", customer.id, payment_method_id
+                    "payment_method.attach",
+                    customer.id,
+                    payment_method_id,
+                    revision=str(generation),
                 )
             },
         )
     )
-    # The generation keeps a card that comes back (A, then B, then A again) from
-    # replaying the first answer while B is the default.
+    # The generation (on both keys) keeps a card that comes back (A, then B, then A
+    # again) from replaying the first answers while B is the default.
     gw.call(
         lambda: gw.stripe.v1.customers.update(
             billing_id,

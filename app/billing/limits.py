@@ -19,6 +19,10 @@ MAX_STRING: Final = 5000
 CUSTOMER_NAME: Final = 256
 CUSTOMER_EMAIL: Final = 512
 CUSTOMER_PHONE: Final = 20
+# invoice_settings.custom_fields: at most 4, names up to 40 characters, values up to 140.
+INVOICE_CUSTOM_FIELDS: Final = 4
+INVOICE_CUSTOM_FIELD_NAME: Final = 40
+INVOICE_CUSTOM_FIELD_VALUE: Final = 140
 CHECKOUT_CLIENT_REFERENCE_ID: Final = 200
 # "A list of up to 20 subscription items"; checkout sessions take as many line items.
 SUBSCRIPTION_ITEMS: Final = 20

@@ -266,7 +266,7 @@ def _repair_checkouts(report: SweepReport) -> None:
 
         def create(s: str) -> None:
             try:
-                checkout.create_checkout(s, {})
+                checkout.create_checkout(s, {}, requested_by="sweep")
             except BillingError as exc:
                 if exc.retryable:
                     raise

@@ -162,6 +162,30 @@ class BillingInformation(_Strict):
     def _currency(cls, value: str | None) -> str | None:
         return None if value is None else check_currency(value)
 
+    @field_validator("invoiceCustomFields")
+    @classmethod
+    def _invoice_custom_fields(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        # Forwarded as the Stripe customer's invoice custom fields, within Stripe's limits.
+        if value is None:
+            return None
+        if len(value) > limits.INVOICE_CUSTOM_FIELDS:
+            raise ValueError(f"at most {limits.INVOICE_CUSTOM_FIELDS} invoice custom fields")
+        for name, field_value in value.items():
+            text = str(field_value)
+            if isinstance(field_value, dict | list) or field_value is None:
+                raise ValueError(f"invoice custom field {name!r} must be a text or a number")
+            if not 1 <= len(name) <= limits.INVOICE_CUSTOM_FIELD_NAME:
+                raise ValueError(
+                    f"invoice custom field names are 1-{limits.INVOICE_CUSTOM_FIELD_NAME} "
+                    "characters"
+                )
+            if not 1 <= len(text) <= limits.INVOICE_CUSTOM_FIELD_VALUE:
+                raise ValueError(
+                    f"invoice custom field {name!r}: values are 1-"
+                    f"{limits.INVOICE_CUSTOM_FIELD_VALUE} characters"
+                )
+        return value
+
     @field_validator("metadata")
     @classmethod
     def _metadata(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -29,6 +29,7 @@ from app.errors import (
     CouponNotFound,
     CustomerArchived,
     CustomerNotFound,
+    NotSupported,
     ValidationFailed,
 )
 from app.models import Coupon, Customer, Environment, Subscription
@@ -56,6 +57,14 @@ class ProvisionedCustomer:
 
 def _fields(data: dict[str, Any]) -> CustomerFields:
     fields = validate(CustomerFields, data)
+    info = fields.billingInformation
+    if info is not None and info.integrationId is not None:
+        # One billing integration per environment: there is no other to choose.
+        raise NotSupported(
+            "billingInformation.integrationId is not supported: each environment has one "
+            "Stripe account",
+            field="input.billingInformation.integrationId",
+        )
     settings = get_settings()
     try:
         check_metadata(

@@ -135,3 +135,16 @@ def test_lists_page_newest_first_through_auto_pagination(
 
     assert first.has_more is True
     assert every == list(reversed(ids))
+
+
+def test_invoice_custom_fields_are_kept_and_at_most_four(
+    stripe_client: stripe.StripeClient,
+) -> None:
+    made = stripe_client.v1.customers.create(
+        {"invoice_settings": {"custom_fields": [{"name": "PO", "value": "77"}]}}
+    )
+    assert made.invoice_settings is not None
+    assert made.invoice_settings.to_dict()["custom_fields"] == [{"name": "PO", "value": "77"}]
+    five = [{"name": f"f{n}", "value": "x"} for n in range(5)]
+    with pytest.raises(stripe.InvalidRequestError):
+        stripe_client.v1.customers.update(made.id, {"invoice_settings": {"custom_fields": five}})

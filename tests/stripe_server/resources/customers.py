@@ -91,6 +91,15 @@ def _apply_invoice_settings(
         )
     if "footer" in settings:
         customer["invoice_settings"]["footer"] = settings["footer"] or None
+    if "custom_fields" in settings:
+        fields = settings["custom_fields"] or []
+        if not isinstance(fields, list) or len(fields) > 4:
+            raise invalid_request(
+                "You can have at most 4 custom fields.", param="invoice_settings[custom_fields]"
+            )
+        customer["invoice_settings"]["custom_fields"] = [
+            {"name": str(f["name"]), "value": str(f["value"])} for f in fields
+        ] or None
 
 
 def _checked_tax_ids(params: Params) -> list[Params]:
