@@ -11,6 +11,15 @@ from app.models.catalog import (
     TaxRate,
 )
 from app.models.customers import Customer
+from app.models.entitlements import (
+    FeatureUsage,
+    MeterUniqueValue,
+    MeterUsage,
+    PromotionalEntitlement,
+    SubscriptionEntitlement,
+    UsageEvent,
+    UsageMeasurement,
+)
 from app.models.environments import ApiKey, Environment
 from app.models.outbox import OutboxMessage
 from app.models.subscriptions import (
@@ -27,16 +36,23 @@ __all__ = [
     "Customer",
     "Environment",
     "Feature",
+    "FeatureUsage",
+    "MeterUniqueValue",
+    "MeterUsage",
     "OutboxMessage",
     "Package",
     "PackageEntitlement",
     "PackagePrice",
     "Product",
     "PromotionCode",
+    "PromotionalEntitlement",
     "Subscription",
     "SubscriptionAddon",
+    "SubscriptionEntitlement",
     "SubscriptionFeatureQuantity",
     "SubscriptionTaxRate",
     "TaxRate",
+    "UsageEvent",
+    "UsageMeasurement",
     "WebhookEvent",
 ]

@@ -26,6 +26,7 @@ UnitAmount = Numeric(24, 12, asdecimal=True)
 class FeatureType(StrEnum):
     BOOLEAN = "BOOLEAN"
     NUMBER = "NUMBER"
+    ENUM = "ENUM"
 
 
 class MeterType(StrEnum):
@@ -66,6 +67,33 @@ class ResetPeriod(StrEnum):
     WEEK = "WEEK"
     MONTH = "MONTH"
     YEAR = "YEAR"
+
+
+class MonthlyAccordingTo(StrEnum):
+    SUBSCRIPTION_START = "SubscriptionStart"
+    START_OF_THE_MONTH = "StartOfTheMonth"
+
+
+class WeeklyAccordingTo(StrEnum):
+    SUBSCRIPTION_START = "SubscriptionStart"
+    EVERY_MONDAY = "EveryMonday"
+    EVERY_TUESDAY = "EveryTuesday"
+    EVERY_WEDNESDAY = "EveryWednesday"
+    EVERY_THURSDAY = "EveryThursday"
+    EVERY_FRIDAY = "EveryFriday"
+    EVERY_SATURDAY = "EverySaturday"
+    EVERY_SUNDAY = "EverySunday"
+
+
+class YearlyAccordingTo(StrEnum):
+    SUBSCRIPTION_START = "SubscriptionStart"
+
+
+class EntitlementBehavior(StrEnum):
+    """How an addon's entitlement combines with its plan's."""
+
+    INCREMENT = "Increment"
+    OVERRIDE = "Override"
 
 
 class DiscountType(StrEnum):
@@ -113,6 +141,11 @@ class Feature(SQLModel, table=True):
     meter_type: str = Field(default=MeterType.NONE, max_length=16)
     units: str | None = Field(default=None, max_length=64)
     units_plural: str | None = Field(default=None, max_length=64)
+    # ENUM features: the values an entitlement may grant, [{"value", "displayName"}].
+    enum_values: list[dict[str, str]] | None = Field(default=None, sa_column=Column(JSONType))
+    # Features metered from raw events: {"filters": [{"conditions": [...]}],
+    # "aggregation": {"function", "field"}} as the catalog declares it.
+    meter: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType))
     additional_metadata: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType))
     status: str = Field(default=CatalogStatus.ACTIVE, max_length=16)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
@@ -144,6 +177,8 @@ class Package(SQLModel, table=True):
     # Addons only: how many a subscription may hold. Plans only: addon refIds allowed.
     max_quantity: int | None = Field(default=None)
     compatible_addons: list[str] | None = Field(default=None, sa_column=Column(JSONType))
+    # Plans only: the plan (refId, same product) whose entitlements this one inherits.
+    base_plan_ref: str | None = Field(default=None, max_length=255)
     # Digest of everything that defines this version; a change means a new version.
     content_hash: str = Field(sa_column=Column(String(64), nullable=False))
     status: str = Field(default=CatalogStatus.ACTIVE, max_length=16)
@@ -179,7 +214,15 @@ class PackageEntitlement(SQLModel, table=True):
     feature_id: str = Field(foreign_key="feature.id", max_length=36)
     usage_limit: Decimal | None = Field(default=None, sa_type=Money)
     has_unlimited_usage: bool = Field(default=False)
+    has_soft_limit: bool = Field(default=False)
     reset_period: str | None = Field(default=None, max_length=8)
+    # The ``...AccordingTo`` value of the reset period's configuration.
+    reset_according_to: str | None = Field(default=None, max_length=32)
+    enum_values: list[str] | None = Field(default=None, sa_column=Column(JSONType))
+    # Addons: add to the plan's limit (times the addon quantity) or replace it.
+    behavior: str = Field(default=EntitlementBehavior.INCREMENT, max_length=16)
+    # False: this plan takes away a feature its base plan grants.
+    is_granted: bool = Field(default=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 

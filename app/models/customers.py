@@ -36,6 +36,9 @@ class Customer(SQLModel, table=True):
     additional_metadata: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType))
     coupon_id: str | None = Field(default=None, foreign_key="coupon.id", max_length=36)
     exclude_from_experiment: bool = Field(default=False)
+    # Bumped by every change to what the customer is entitled to (not by usage), so
+    # caches of its entitlements, here and in clients, know when to reload.
+    entitlements_version: int = Field(default=0)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     archived_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

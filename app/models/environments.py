@@ -18,6 +18,8 @@ class Environment(SQLModel, table=True):
     # the secret key and webhook signing secrets, encrypted with SECRET_KEY.
     stripe_api_key_sealed: str | None = Field(default=None)
     stripe_webhook_secrets_sealed: str | None = Field(default=None)
+    # Bumped by every catalog apply: cached entitlements of the environment reload.
+    catalog_version: int = Field(default=0)
 
     @property
     def has_own_stripe(self) -> bool:
