@@ -17,12 +17,20 @@ from app.models.catalog import (
     BillingPeriod,
     FeatureType,
     MeterType,
+    MonthlyAccordingTo,
     PricingType,
     TrialEndBehavior,
+    WeeklyAccordingTo,
+    YearlyAccordingTo,
 )
 from app.models.catalog import CatalogStatus as CouponStatus
 from app.models.catalog import DiscountType as CouponType
 from app.models.catalog import ResetPeriod as EntitlementResetPeriod
+from app.models.entitlements import (
+    PromotionalEntitlementPeriod,
+    PromotionalEntitlementStatus,
+    UsageUpdateBehavior,
+)
 from app.models.subscriptions import PaymentCollection, SubscriptionStatus
 from app.subscriptions.schemas import CancellationTime as SubscriptionCancellationTime
 from app.subscriptions.schemas import MigrationTime as SubscriptionMigrationTime
@@ -37,8 +45,11 @@ __all__ = [
     "EntitlementResetPeriod",
     "FeatureType",
     "MeterType",
+    "MonthlyAccordingTo",
     "PaymentCollection",
     "PricingType",
+    "PromotionalEntitlementPeriod",
+    "PromotionalEntitlementStatus",
     "ProvisionSubscriptionStatus",
     "SortDirection",
     "SubscriptionCancellationTime",
@@ -47,6 +58,9 @@ __all__ = [
     "SubscriptionMigrationTime",
     "SubscriptionStatus",
     "TrialEndBehavior",
+    "UsageUpdateBehavior",
+    "WeeklyAccordingTo",
+    "YearlyAccordingTo",
 ]
 
 
@@ -85,6 +99,12 @@ for _enum, _name in (
     (SubscriptionMigrationTime, "SubscriptionMigrationTime"),
     (ProvisionSubscriptionStatus, "ProvisionSubscriptionStatus"),
     (SortDirection, "SortDirection"),
+    (MonthlyAccordingTo, "MonthlyAccordingTo"),
+    (WeeklyAccordingTo, "WeeklyAccordingTo"),
+    (YearlyAccordingTo, "YearlyAccordingTo"),
+    (PromotionalEntitlementPeriod, "PromotionalEntitlementPeriod"),
+    (PromotionalEntitlementStatus, "PromotionalEntitlementStatus"),
+    (UsageUpdateBehavior, "UsageUpdateBehavior"),
 ):
     strawberry.enum(_enum, name=_name, graphql_name_from="value")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from typing import Any
 
 import strawberry
@@ -14,6 +13,7 @@ from app.graphql.catalog import Coupon, Feature
 from app.graphql.common import (
     JSON,
     EntitlementResetPeriod,
+    PromotionalEntitlementStatus,
     SubscriptionDecisionStrategy,
     iso,
     json_value,
@@ -104,13 +104,6 @@ class ArchiveCustomerInput:
 @strawberry.input
 class UnarchiveCustomerInput:
     customer_id: str
-
-
-@strawberry.enum
-class PromotionalEntitlementStatus(enum.Enum):
-    Active = "Active"
-    Expired = "Expired"
-    Paused = "Paused"
 
 
 @strawberry.type
