@@ -20,6 +20,7 @@ from strawberry.types import ExecutionResult
 
 from app import db
 from app.config import Settings, get_settings, set_settings
+from app.entitlements import cache as entitlements_cache
 from app.environments import service as environments
 from app.errors import AppError, BadRequest
 from app.graphql.context import Context
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
             if run_worker
             else None
         )
+        entitlements_cache.connect(settings.redis_url)
         log.info("service.started", billing_integrated=settings.billing_integrated)
         try:
             yield

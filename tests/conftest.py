@@ -21,6 +21,7 @@ from sqlmodel import Session, SQLModel
 import app.models  # noqa: F401
 from app import db, migrations
 from app.config import Settings, set_settings
+from app.entitlements import cache as entitlements_cache
 from app.environments import service as environments
 from app.main import create_app
 from app.models import Environment
@@ -61,6 +62,7 @@ def require_service(name: str, error: Exception) -> None:
 
 
 def _clear(engine: Engine) -> None:
+    entitlements_cache.apply([entitlements_cache.ALL])
     tables = list(reversed(SQLModel.metadata.sorted_tables))
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":

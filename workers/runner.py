@@ -11,6 +11,7 @@ import structlog
 from app import jobs
 from app.config import get_settings
 from app.db import get_engine
+from app.entitlements import cache as entitlements_cache
 from workers.scheduler import RECONCILE_ACTOR, Periodic, Ticker
 
 log = structlog.get_logger(__name__)
@@ -26,6 +27,8 @@ def start_worker(broker: dramatiq.Broker, threads: int, tick_seconds: float = 0)
     worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=100)
     worker.start()
     settings = get_settings()
+    # Changes made here (trials ending, webhooks) reach every API process's cache.
+    entitlements_cache.connect(settings.redis_url)
     tickers: list[Periodic] = [
         Periodic(
             "outbox-relay",

@@ -10,11 +10,17 @@ from strawberry.types import ExecutionContext
 
 from app.graphql.coupons import CouponQueries
 from app.graphql.customers import CustomerMutations, CustomerQueries
+from app.graphql.entitlements import EntitlementMutations, EntitlementQueries
 from app.graphql.estimates import EstimateMutations
 from app.graphql.subscriptions import SubscriptionMutations, SubscriptionQueries
 
-Query = merge_types("Query", (CustomerQueries, SubscriptionQueries, CouponQueries))
-Mutation = merge_types("Mutation", (CustomerMutations, SubscriptionMutations, EstimateMutations))
+Query = merge_types(
+    "Query", (CustomerQueries, SubscriptionQueries, CouponQueries, EntitlementQueries)
+)
+Mutation = merge_types(
+    "Mutation",
+    (CustomerMutations, SubscriptionMutations, EstimateMutations, EntitlementMutations),
+)
 
 
 class Schema(strawberry.Schema):

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from app import clock
+from app.customers import repository as customers
 from app.db import in_transaction, unit_of_work
 from app.models import Subscription
 from app.models.subscriptions import LIVE_STATUSES, SubscriptionStatus
@@ -107,6 +108,13 @@ def run_due(engine: Engine | None = None, now: datetime | None = None) -> int:
     def advance_one(session: Session, *, subscription_id: str) -> int:
         query = select(Subscription).where(Subscription.id == subscription_id)
         if session.get_bind().dialect.name == "postgresql":
+            # The customer's row first, as every writer for one customer locks it (the
+            # transition bumps its entitlements version), so writers never deadlock.
+            owner = session.exec(
+                select(Subscription.customer_id).where(Subscription.id == subscription_id)
+            ).first()
+            if owner is not None:
+                customers.lock_customer(session, owner)
             query = query.with_for_update(skip_locked=True)
         subscription = session.exec(query).first()
         return 0 if subscription is None else advance(session, subscription, moment)

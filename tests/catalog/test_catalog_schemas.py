@@ -65,7 +65,7 @@ def test_invalid_file_reports_every_problem_by_path() -> None:
     data["addons"][0]["colour"] = "blue"
 
     assert problems_of(data) == [
-        "features[1].featureType: must be one of BOOLEAN, NUMBER",
+        "features[1].featureType: must be one of BOOLEAN, NUMBER, ENUM",
         "features[5].id: duplicate id 'feature-01-templates' (also features[0])",
         "plans[1].prices[0].amount: must be >= 0",
         "plans[1].prices[1].currency: 'usd' is not an ISO 4217 currency code "
@@ -107,7 +107,7 @@ def test_a_broken_item_is_not_also_reported_as_unknown_where_referenced() -> Non
     data = small_catalog()
     data["features"][0]["featureType"] = "COUNT"
 
-    assert problems_of(data) == ["features[0].featureType: must be one of BOOLEAN, NUMBER"]
+    assert problems_of(data) == ["features[0].featureType: must be one of BOOLEAN, NUMBER, ENUM"]
 
 
 def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:

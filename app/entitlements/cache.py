@@ -1,0 +1,245 @@
+"""Entitlement states kept in process, dropped by the commits that change them.
+
+Every flush is watched for rows an entitlement depends on (customers, subscriptions
+and their addons, quantities and overrides, promotions, the catalog). The customers
+and environments they touch are collected in the session; after the commit they are
+dropped from this process's cache, their ``entitlements_version`` has been bumped in
+the same transaction, and, with Redis, every other process is told over a pub/sub
+channel. A state also stops being served at its ``valid_until`` (a trial or promotion
+ending) and after ``ENTITLEMENTS_CACHE_SECONDS`` at most, a bound on what a lost
+invalidation message could cost.
+
+A state loaded while an invalidation happened is not stored: it may predate the commit.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import redis
+import structlog
+from sqlalchemy import event, inspect, update
+from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
+from sqlalchemy.orm.util import identity_key
+
+from app.entitlements.state import EntitlementState
+from app.models import (
+    Customer,
+    Feature,
+    Package,
+    PackageEntitlement,
+    Product,
+    PromotionalEntitlement,
+    Subscription,
+    SubscriptionAddon,
+    SubscriptionEntitlement,
+    SubscriptionFeatureQuantity,
+)
+
+log = structlog.get_logger(__name__)
+
+CHANNEL = "billing-sync:entitlements"
+_CHANGED = "entitlements.changed"
+ALL = ("all", "")
+
+StateKey = tuple[str, str, str | None]  # environment id, customer refId, resource id
+Change = tuple[str, str]  # ("customer", customer row id) | ("environment", id) | ALL
+
+
+class StateCache:
+    def __init__(self, max_entries: int = 50_000, max_age_seconds: float = 30.0) -> None:
+        self.max_entries = max_entries
+        self.max_age_seconds = max_age_seconds
+        self._states: OrderedDict[StateKey, tuple[EntitlementState, float]] = OrderedDict()
+        self._by_customer: dict[str, set[StateKey]] = {}
+        self._lock = threading.Lock()
+        self._generation = 0
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    def get(self, key: StateKey, now: datetime) -> EntitlementState | None:
+        entry = self._states.get(key)
+        if entry is None:
+            return None
+        state, stored_at = entry
+        if time.monotonic() - stored_at > self.max_age_seconds or (
+            state.valid_until is not None and state.valid_until <= now
+        ):
+            return None
+        return state
+
+    def put(self, key: StateKey, state: EntitlementState, generation: int) -> None:
+        with self._lock:
+            if generation != self._generation:
+                return
+            self._states[key] = (state, time.monotonic())
+            self._states.move_to_end(key)
+            if state.customer_id is not None:
+                self._by_customer.setdefault(state.customer_id, set()).add(key)
+            while len(self._states) > self.max_entries:
+                old_key, (old, _) = self._states.popitem(last=False)
+                if old.customer_id is not None:
+                    self._by_customer.get(old.customer_id, set()).discard(old_key)
+
+    def invalidate(self, changes: Iterable[Change]) -> None:
+        with self._lock:
+            self._generation += 1
+            for kind, value in changes:
+                if kind == "customer":
+                    for key in self._by_customer.pop(value, set()):
+                        self._states.pop(key, None)
+                elif kind == "environment":
+                    self._drop_environment(value)
+                else:
+                    self._states.clear()
+                    self._by_customer.clear()
+
+    def _drop_environment(self, environment_id: str) -> None:
+        for key in [key for key in self._states if key[0] == environment_id]:
+            state, _ = self._states.pop(key)
+            if state.customer_id is not None:
+                self._by_customer.get(state.customer_id, set()).discard(key)
+
+    def clear(self) -> None:
+        self.invalidate([ALL])
+
+
+states = StateCache()
+# Features by environment: (feature refId -> FeatureInfo), dropped with the catalog.
+features: dict[str, Any] = {}
+
+
+def apply(changes: Iterable[Change]) -> None:
+    changes = list(changes)
+    states.invalidate(changes)
+    for kind, value in changes:
+        if kind == "environment":
+            features.pop(value, None)
+        elif kind == "all":
+            features.clear()
+
+
+# -- change tracking ------------------------------------------------------------------
+
+_CATALOG = (Feature, Package, PackageEntitlement, Product)
+_SUBSCRIPTION_PARTS = (SubscriptionAddon, SubscriptionFeatureQuantity, SubscriptionEntitlement)
+
+
+def _change_of(session: Session, row: object) -> Change | None:
+    if isinstance(row, Customer):
+        return ("customer", row.id)
+    if isinstance(row, Subscription | PromotionalEntitlement):
+        return ("customer", row.customer_id)
+    if isinstance(row, _SUBSCRIPTION_PARTS):
+        parent = session.identity_map.get(identity_key(Subscription, row.subscription_id))
+        return ("customer", parent.customer_id) if isinstance(parent, Subscription) else ALL
+    if isinstance(row, Feature | Package | Product):
+        return ("environment", row.environment_id)
+    if isinstance(row, PackageEntitlement):
+        package = session.identity_map.get(identity_key(Package, row.package_id))
+        return ("environment", package.environment_id) if isinstance(package, Package) else ALL
+    return None
+
+
+@event.listens_for(Session, "after_flush")
+def _collect(session: Session, _context: UOWTransaction) -> None:
+    found: set[Change] = set()
+    for row in (*session.new, *session.dirty, *session.deleted):
+        change = _change_of(session, row)
+        if change is not None:
+            found.add(change)
+    if not found:
+        return
+    customers = {value for kind, value in found if kind == "customer"}
+    # A customer row changed for another reason (a billing id) needs no new version.
+    customers -= {
+        row.id
+        for row in session.dirty
+        if isinstance(row, Customer) and not _entitlement_fields_changed(row)
+    }
+    found = {change for change in found if change[0] != "customer" or change[1] in customers}
+    if customers:
+        session.execute(
+            update(Customer)
+            .where(Customer.id.in_(sorted(customers)))  # type: ignore[attr-defined]
+            .values(entitlements_version=Customer.entitlements_version + 1)
+            .execution_options(synchronize_session=False)
+        )
+    session.info.setdefault(_CHANGED, set()).update(found)
+
+
+def _entitlement_fields_changed(row: Customer) -> bool:
+    return bool(inspect(row).attrs.archived_at.history.has_changes())
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    changes = session.info.pop(_CHANGED, None)
+    if changes:
+        apply(changes)
+        publish(changes)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session: Session, _previous: SessionTransaction) -> None:
+    if not session.in_transaction():
+        session.info.pop(_CHANGED, None)
+
+
+# -- other processes ------------------------------------------------------------------
+
+_publisher: Any = None
+_listener: threading.Thread | None = None
+
+
+def publish(changes: Iterable[Change]) -> None:
+    if _publisher is None:
+        return
+    message = ";".join(f"{kind}:{value}" for kind, value in changes)
+    try:
+        _publisher.publish(CHANNEL, message)
+    except Exception:
+        log.warning("entitlements.invalidation.publish_failed", exc_info=True)
+
+
+def _parse(message: bytes | str) -> list[Change]:
+    text = message.decode() if isinstance(message, bytes) else message
+    changes: list[Change] = []
+    for part in text.split(";"):
+        kind, _, value = part.partition(":")
+        if kind in ("customer", "environment", "all"):
+            changes.append((kind, value))
+    return changes
+
+
+def connect(redis_url: str | None) -> None:
+    """Share invalidations with other processes through Redis (idempotent)."""
+    global _publisher, _listener  # noqa: PLW0603 - one connection per process
+    if redis_url is None or _listener is not None:
+        return
+    _publisher = redis.Redis.from_url(redis_url)
+
+    def listen() -> None:
+        while True:
+            try:
+                pubsub = redis.Redis.from_url(redis_url).pubsub(  # type: ignore[no-untyped-call]
+                    ignore_subscribe_messages=True
+                )
+                pubsub.subscribe(CHANNEL)
+                # Whatever was published while disconnected is lost: start afresh.
+                apply([ALL])
+                for message in pubsub.listen():
+                    apply(_parse(message["data"]))
+            except Exception:
+                log.warning("entitlements.invalidation.listen_failed", exc_info=True)
+                time.sleep(1.0)
+
+    _listener = threading.Thread(target=listen, name="entitlements-invalidation", daemon=True)
+    _listener.start()

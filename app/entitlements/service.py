@@ -1,0 +1,166 @@
+"""Entitlement checks and calculated usage reports."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlmodel import Session
+
+from app import clock
+from app.customers import repository as customers
+from app.entitlements import cache, repository, state, usage
+from app.entitlements.decision import Decision, Request, decide, denial, needs_usage
+from app.entitlements.errors import (
+    CustomerResourceNotFound,
+    FeatureMeteredByEvents,
+    FeatureNotMetered,
+    NoFeatureEntitlement,
+    TooManyItems,
+)
+from app.entitlements.state import EntitlementState, FeatureInfo
+from app.entitlements.usage import Measured, UsageReport
+
+__all__ = ["CheckQuery", "TooManyItems", "UsageReport"]
+from app.errors import CustomerArchived, CustomerNotFound, ValidationFailed
+from app.models import Environment
+from app.subscriptions.errors import FeatureNotFound
+
+# reportUsageBulk takes at most this many reports (the platform's limit).
+MAX_BULK_REPORTS = 100
+# Reports timed further ahead than this are refused; clocks drift, a day does not.
+MAX_FUTURE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckQuery:
+    customer_ref: str
+    feature_ref: str
+    resource_id: str | None = None
+    requested_usage: Decimal | None = None
+    requested_values: tuple[str, ...] | None = None
+
+
+def features(session: Session, environment_id: str) -> dict[str, FeatureInfo]:
+    """The environment's active features by refId, cached until the catalog changes."""
+    found: dict[str, FeatureInfo] | None = cache.features.get(environment_id)
+    if found is None:
+        generation = cache.states.generation
+        found = {
+            row.ref_id: FeatureInfo.of(row) for row in repository.features(session, environment_id)
+        }
+        if generation == cache.states.generation:
+            cache.features[environment_id] = found
+    return found
+
+
+def state_for(
+    session: Session, environment_id: str, customer_ref: str, resource_id: str | None, now: datetime
+) -> EntitlementState:
+    key = (environment_id, customer_ref, resource_id)
+    found = cache.states.get(key, now)
+    if found is None:
+        generation = cache.states.generation
+        found = state.load(session, environment_id, customer_ref, resource_id, now)
+        cache.states.put(key, found, generation)
+    return found
+
+
+def check(session: Session, environment: Environment, query: CheckQuery) -> Decision:
+    now = clock.now()
+    feature = features(session, environment.id).get(query.feature_ref)
+    current = state_for(session, environment.id, query.customer_ref, query.resource_id, now)
+    request = Request(query.requested_usage, query.requested_values)
+    grant = current.grants.get(feature.ref_id) if feature is not None else None
+    used = Decimal(0)
+    if needs_usage(current, feature) and grant is not None:
+        used = usage.current_usage(session, current, [grant], now).get(grant.feature.ref_id, used)
+    period = grant.period(now) if grant is not None and denial(current, feature) is None else None
+    return decide(current, feature, request, used, period)
+
+
+def checks(
+    session: Session, environment: Environment, customer_ref: str, resource_id: str | None
+) -> list[Decision]:
+    """Every entitlement the customer holds (in scope), with usage; none when it has none."""
+    now = clock.now()
+    current = state_for(session, environment.id, customer_ref, resource_id, now)
+    granting = [
+        grant
+        for grant in current.grants.values()
+        if not grant.allowance.revoked and denial(current, grant.feature) is None
+    ]
+    used = usage.current_usage(session, current, granting, now)
+    return [
+        decide(
+            current,
+            grant.feature,
+            Request(),
+            used.get(grant.feature.ref_id, Decimal(0)),
+            grant.period(now),
+        )
+        for grant in sorted(granting, key=lambda g: g.feature.ref_id)
+    ]
+
+
+def _validated(report: UsageReport, now: datetime) -> None:
+    if report.created_at is not None and report.created_at > now + MAX_FUTURE:
+        raise ValidationFailed(
+            "createdAt is in the future; usage is reported when it happened", field="createdAt"
+        )
+
+
+def report_usage(
+    session: Session, environment: Environment, reports: Sequence[UsageReport]
+) -> list[Measured]:
+    """Apply reports in order, all or none."""
+    if len(reports) > MAX_BULK_REPORTS:
+        raise TooManyItems(
+            f"at most {MAX_BULK_REPORTS} usage reports per call, got {len(reports)}",
+            field="usages",
+        )
+    now = clock.now()
+    measured: list[Measured] = []
+    for report in reports:
+        _validated(report, now)
+        customer = customers.find(session, environment.id, report.customer_ref)
+        if customer is None:
+            raise CustomerNotFound(
+                f"customer {report.customer_ref!r} not found", field="customerId"
+            )
+        if customer.archived_at is not None:
+            raise CustomerArchived(
+                f"customer {report.customer_ref!r} is archived", field="customerId"
+            )
+        feature = features(session, environment.id).get(report.feature_ref)
+        if feature is None:
+            raise FeatureNotFound(f"feature {report.feature_ref!r} not found", field="featureId")
+        if not feature.is_metered:
+            raise FeatureNotMetered(
+                f"feature {report.feature_ref!r} has no usage to report (meter type None)",
+                field="featureId",
+            )
+        if feature.meter:
+            raise FeatureMeteredByEvents(
+                f"feature {report.feature_ref!r} is metered from raw events: report them "
+                "with reportEvent",
+                field="featureId",
+            )
+        current = state.load(session, environment.id, report.customer_ref, report.resource_id, now)
+        if not current.resource_found:
+            raise CustomerResourceNotFound(
+                f"customer {report.customer_ref!r} has no subscription for resource "
+                f"{report.resource_id!r}",
+                field="resourceId",
+            )
+        grant = current.grants.get(feature.ref_id)
+        if grant is None or grant.allowance.revoked:
+            raise NoFeatureEntitlement(
+                f"customer {report.customer_ref!r} has no live entitlement to feature "
+                f"{report.feature_ref!r}",
+                field="featureId",
+            )
+        measured.append(usage.record(session, current, grant, report, now))
+    return measured

@@ -1,0 +1,127 @@
+"""The entitlement and usage documents of the platform's GraphQL guide run unchanged."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import GraphQL
+from tests.graphql.test_seed_subscriptions import ISO_MS, UUID, Maybe, assert_shape, seed
+
+pytestmark = pytest.mark.usefixtures("catalog_applied")
+
+PROVISION_CUSTOMER = """
+mutation($input: ProvisionCustomerInput!) { provisionCustomer(input: $input) { customer { id } } }
+"""
+PROVISION_SUBSCRIPTION = """
+mutation($input: ProvisionSubscriptionInput!) {
+  provisionSubscriptionV2(input: $input) { status subscription { refId status } }
+}"""
+
+FEATURE = {
+    "refId": str,
+    "displayName": str,
+    "featureUnits": Maybe(str),
+    "featureUnitsPlural": Maybe(str),
+    "featureType": str,
+    "meterType": str,
+    "description": Maybe(str),
+}
+NUMBER = (int, float)
+
+
+def _customer_with_resource(gql: GraphQL, customer_id: str = "customer-id") -> str:
+    created = gql(PROVISION_CUSTOMER, {"input": {"customerId": customer_id}})
+    gql(
+        PROVISION_SUBSCRIPTION,
+        {
+            "input": {
+                "customerId": customer_id,
+                "planId": "plan-revvenu-basic",
+                "resourceId": "resource-01",
+            }
+        },
+    )
+    internal_id: str = created["provisionCustomer"]["customer"]["id"]
+    return internal_id
+
+
+def test_get_entitlement_runs_unchanged(gql: GraphQL) -> None:
+    internal_id = _customer_with_resource(gql)
+    document, variables = seed("GetEntitlement")
+
+    answer = gql(document, variables)["entitlement"]
+
+    assert_shape(
+        answer,
+        {
+            "isGranted": bool,
+            "feature": FEATURE,
+            "currentUsage": NUMBER,
+            "customerId": UUID,
+            "accessDeniedReason": Maybe(str),
+            "requestedUsage": NUMBER,
+            "usageLimit": NUMBER,
+            "hasUnlimitedUsage": bool,
+            "usagePeriodAnchor": Maybe(ISO_MS),
+            "usagePeriodStart": Maybe(ISO_MS),
+            "usagePeriodEnd": Maybe(ISO_MS),
+            "resetPeriod": Maybe(str),
+        },
+    )
+    assert answer["isGranted"] is True
+    assert answer["customerId"] == internal_id
+    assert answer["feature"]["refId"] == "feature-01-templates"
+    assert answer["feature"]["meterType"] == "Fluctuating"
+    assert answer["usageLimit"] == 3
+    assert answer["resetPeriod"] is None
+
+
+def test_get_entitlements_runs_unchanged(gql: GraphQL) -> None:
+    _customer_with_resource(gql)
+    document, variables = seed("GetEntitlements")
+
+    answer = gql(document, variables)["cachedEntitlements"]
+
+    assert_shape(
+        answer,
+        [
+            {
+                "feature": FEATURE,
+                "currentUsage": NUMBER,
+                "customerId": UUID,
+                "usageLimit": Maybe(NUMBER),
+                "hasUnlimitedUsage": bool,
+                "usagePeriodAnchor": Maybe(ISO_MS),
+                "usagePeriodStart": Maybe(ISO_MS),
+                "usagePeriodEnd": Maybe(ISO_MS),
+                "resetPeriod": Maybe(str),
+            }
+        ],
+    )
+    by_feature = {item["feature"]["refId"]: item for item in answer}
+    assert by_feature["feature-02-campaigns"]["resetPeriod"] == "MONTH"
+    assert by_feature["feature-02-campaigns"]["usagePeriodStart"] is not None
+
+
+def test_report_usage_runs_unchanged_and_the_next_check_sees_it(gql: GraphQL) -> None:
+    _customer_with_resource(gql)
+    document, variables = seed("ReportUsage")
+
+    answer = gql(document, variables)["reportUsage"]
+
+    assert_shape(answer, {"id": UUID})
+    check = gql(
+        "query($q: FetchEntitlementQuery!) { entitlement(query: $q) { currentUsage isGranted "
+        "accessDeniedReason usageLimit } }",
+        {
+            "q": {
+                "customerId": "customer-id",
+                "featureId": "feature-02-campaigns",
+                "resourceId": "resource-01",
+            }
+        },
+    )["entitlement"]
+    assert check["currentUsage"] == 5
+    assert check["usageLimit"] == 1
+    assert check["isGranted"] is False
+    assert check["accessDeniedReason"] == "RequestedUsageExceedingLimit"
