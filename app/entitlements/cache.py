@@ -76,6 +76,10 @@ class StateCache:
         return state
 
     def put(self, key: StateKey, state: EntitlementState, generation: int) -> None:
+        # "No such customer" is not kept: invalidations name customers by row id, so
+        # nothing would drop it when the customer is created a moment later.
+        if state.customer_id is None:
+            return
         with self._lock:
             if generation != self._generation:
                 return
