@@ -70,10 +70,12 @@ def problems(exc: ValidationError, root: str = "") -> list[tuple[str, str]]:
     return [(error_path(tuple(e["loc"]), root), describe(e)) for e in exc.errors()]
 
 
-def validate(model: type[M], data: Any, *, root: str = "input") -> M:
+def validate(
+    model: type[M], data: Any, *, root: str = "input", context: dict[str, Any] | None = None
+) -> M:
     """``model.model_validate(data)``, or ``ValidationFailed`` naming every bad field."""
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context=context)
     except ValidationError as exc:
         found = problems(exc, root)
         first_path, first_message = found[0]
