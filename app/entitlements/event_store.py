@@ -7,10 +7,10 @@ aggregates are kept by ``app.entitlements.metering`` from what ``append`` return
 
 The SQL store keeps events in ``usage_event``, append-only, with a unique key on
 (environment, customer, resource, event name, idempotency key). A batch is one
-multi-row ``INSERT ... ON CONFLICT DO NOTHING RETURNING``: a repeated key (earlier,
-in the same batch or in a concurrent call) is not returned, so it is counted once.
-Rows go in a fixed order, so two concurrent batches wait on each other's keys in the
-same order and never deadlock.
+multi-row ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` (app.entitlements.bulk): a
+repeated key (earlier, in the same batch or in a concurrent call) is not returned, so
+it is counted once. Rows go in a fixed order, so two concurrent batches wait on each
+other's keys in the same order and never deadlock.
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Protocol
 
 from sqlalchemy import Table
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
+from app.entitlements import bulk
 from app.models import UsageEvent
 
 # What makes two events the same event: (customer, resource, event name, key).
@@ -61,6 +61,41 @@ def first_of_each(events: Sequence[RawEvent]) -> list[RawEvent]:
     return [unique[key] for key in sorted(unique)]
 
 
+_TABLE: Table = UsageEvent.__table__  # type: ignore[attr-defined]
+_COLUMNS = (
+    "environment_id",
+    "customer_ref",
+    "resource_id",
+    "event_name",
+    "idempotency_key",
+    "dimensions",
+    "timestamp",
+    "received_at",
+)
+
+
+@lru_cache(maxsize=4)
+def _append_statement(dialect: str) -> Any:
+    return (
+        bulk.insert(dialect, _TABLE, _COLUMNS)
+        .on_conflict_do_nothing(
+            index_elements=[
+                "environment_id",
+                "customer_ref",
+                "resource_id",
+                "event_name",
+                "idempotency_key",
+            ]
+        )
+        .returning(
+            _TABLE.c.customer_ref,
+            _TABLE.c.resource_id,
+            _TABLE.c.event_name,
+            _TABLE.c.idempotency_key,
+        )
+    )
+
+
 class SqlEventStore:
     """Events in the service's own database, in the caller's transaction."""
 
@@ -73,27 +108,6 @@ class SqlEventStore:
         batch = first_of_each(events)
         if not batch:
             return []
-        table: Table = UsageEvent.__table__  # type: ignore[attr-defined]
-        dialect = self.session.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        statement = (
-            insert(table)
-            .on_conflict_do_nothing(
-                index_elements=[
-                    "environment_id",
-                    "customer_ref",
-                    "resource_id",
-                    "event_name",
-                    "idempotency_key",
-                ]
-            )
-            .returning(
-                table.c.customer_ref,
-                table.c.resource_id,
-                table.c.event_name,
-                table.c.idempotency_key,
-            )
-        )
         rows = [
             {
                 "environment_id": environment_id,
@@ -107,7 +121,7 @@ class SqlEventStore:
             }
             for event in batch
         ]
-        # Executed with a list of rows and RETURNING, SQLAlchemy sends one multi-row
-        # statement ("insertmanyvalues"), compiled once and cached.
-        stored = {tuple(row) for row in self.session.execute(statement, rows)}
+        dialect = bulk.dialect_of(self.session)
+        result = self.session.execute(_append_statement(dialect), bulk.parameters(dialect, rows))
+        stored = {tuple(row) for row in result}
         return [event for event in batch if event.key in stored]

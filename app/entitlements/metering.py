@@ -21,15 +21,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, case, func
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from app.catalog.meters import AggregationFunction, Meter
+from app.entitlements import bulk
 from app.entitlements.event_store import RawEvent
+from app.entitlements.periods import UsagePeriod
 from app.entitlements.state import EntitlementState, Grant
 from app.models import MeterUniqueValue, MeterUsage
 from app.models.base import new_id
@@ -108,6 +109,21 @@ class Tally:
 
     def __init__(self) -> None:
         self.aggregates: dict[AggregateKey, Aggregate] = {}
+        # The last usage period found for each (customer, resource, feature): a batch's
+        # events mostly fall in one, and working a period out is most of folding one.
+        self._periods: dict[tuple[str, str, str], UsagePeriod] = {}
+
+    def _period_start(
+        self, scope: tuple[str, str, str], grant: Grant, moment: datetime
+    ) -> datetime:
+        """``grant.usage_key(moment)``, reusing the last period when it holds ``moment``."""
+        period = self._periods.get(scope)
+        if period is None or not period.contains(moment):
+            period = grant.period(moment)
+            if period is None:
+                return grant.usage_key(moment)
+            self._periods[scope] = period
+        return period.start
 
     def add(self, state: EntitlementState, metered: MeteredGrant, event: RawEvent) -> None:
         assert state.customer_id is not None
@@ -123,12 +139,8 @@ class Tally:
             seen = dimensions.get(aggregation.field or "")
             if seen is None:
                 return
-        key = (
-            state.customer_id,
-            state.resource_key,
-            metered.grant.feature.id,
-            metered.grant.usage_key(event.timestamp),
-        )
+        scope = (state.customer_id, state.resource_key, metered.grant.feature.id)
+        key = (*scope, self._period_start(scope, metered.grant, event.timestamp))
         aggregate = self.aggregates.get(key)
         if aggregate is None:
             aggregate = self.aggregates[key] = Aggregate(state.environment_id)
@@ -143,8 +155,21 @@ class Tally:
         return iter(sorted(self.aggregates.items(), key=lambda item: item[0]))
 
 
-def _insert(session: Session) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+_UNIQUE_VALUES: Table = MeterUniqueValue.__table__  # type: ignore[attr-defined]
+_AGGREGATES: Table = MeterUsage.__table__  # type: ignore[attr-defined]
+
+
+@lru_cache(maxsize=4)
+def _unique_values_statement(dialect: str) -> Any:
+    table = _UNIQUE_VALUES
+    names = ("id", "customer_id", "resource_id", "feature_id", "period_start", "value")
+    return (
+        bulk.insert(dialect, table, names)
+        .on_conflict_do_nothing(index_elements=list(names[1:]))
+        .returning(
+            table.c.customer_id, table.c.resource_id, table.c.feature_id, table.c.period_start
+        )
+    )
 
 
 def _count_new_values(session: Session, tally: Tally) -> None:
@@ -163,17 +188,9 @@ def _count_new_values(session: Session, tally: Tally) -> None:
     ]
     if not rows:
         return
-    table: Table = MeterUniqueValue.__table__  # type: ignore[attr-defined]
-    statement = (
-        _insert(session)(table)
-        .on_conflict_do_nothing(
-            index_elements=["customer_id", "resource_id", "feature_id", "period_start", "value"]
-        )
-        .returning(
-            table.c.customer_id, table.c.resource_id, table.c.feature_id, table.c.period_start
-        )
-    )
-    for customer_id, resource_id, feature_id, period_start in session.execute(statement, rows):
+    dialect = bulk.dialect_of(session)
+    new = session.execute(_unique_values_statement(dialect), bulk.parameters(dialect, rows))
+    for customer_id, resource_id, feature_id, period_start in new:
         tally.aggregates[(customer_id, resource_id, feature_id, period_start)].distinct_count += 1
 
 
@@ -190,16 +207,13 @@ def _bounded_sum(current: Any, new: Any) -> ColumnElement[Any]:
     return case((total > MAX_TOTAL, MAX_TOTAL), (total < -MAX_TOTAL, -MAX_TOTAL), else_=total)
 
 
-def write(session: Session, tally: Tally, now: datetime) -> None:
-    """Add a batch's tally to the stored aggregates: one upsert row per aggregate."""
-    if not tally.aggregates:
-        return
-    _count_new_values(session, tally)
-    table: Table = MeterUsage.__table__  # type: ignore[attr-defined]
-    statement = _insert(session)(table)
-    new = statement.excluded
-    c = table.c
-    upsert = statement.on_conflict_do_update(
+@lru_cache(maxsize=4)
+def _upsert_statement(dialect: str) -> Any:
+    c = _AGGREGATES.c
+    names = [column.name for column in c]
+    insert = bulk.insert(dialect, _AGGREGATES, names)
+    new = insert.excluded
+    return insert.on_conflict_do_update(
         index_elements=["customer_id", "resource_id", "feature_id", "period_start"],
         set_={
             "event_count": c.event_count + new.event_count,
@@ -209,7 +223,14 @@ def write(session: Session, tally: Tally, now: datetime) -> None:
             "distinct_count": c.distinct_count + new.distinct_count,
             "updated_at": new.updated_at,
         },
-    ).returning(c.id)
+    )
+
+
+def write(session: Session, tally: Tally, now: datetime) -> None:
+    """Add a batch's tally to the stored aggregates: one upsert row per aggregate."""
+    if not tally.aggregates:
+        return
+    _count_new_values(session, tally)
     rows = [
         {
             "id": new_id(),
@@ -227,5 +248,5 @@ def write(session: Session, tally: Tally, now: datetime) -> None:
         }
         for key, aggregate in tally
     ]
-    # RETURNING makes SQLAlchemy send the rows as one multi-row statement.
-    session.execute(upsert, rows).all()
+    dialect = bulk.dialect_of(session)
+    session.execute(_upsert_statement(dialect), bulk.parameters(dialect, rows))
