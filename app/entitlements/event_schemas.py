@@ -6,6 +6,7 @@ problem found, e.g. ``events.usageEvents[3].timestamp``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -71,7 +72,7 @@ class UsageEventsReportInput(BaseModel):
     usageEvents: list[UsageEventInput]
 
 
-def usage_events(data: dict[str, Any], now: datetime, *, root: str = "events") -> list[RawEvent]:
+def usage_events(data: Mapping[str, Any], now: datetime, *, root: str = "events") -> list[RawEvent]:
     """The events of a reportEvent call, validated; a missing timestamp is ``now``."""
     given = data.get("usageEvents")
     count = len(given) if isinstance(given, list) else None
