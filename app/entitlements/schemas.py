@@ -23,18 +23,32 @@ def _printable(value: str) -> str:
     return value
 
 
+def _storable(text: str) -> bool:
+    """Text every database takes: no NUL, no unpaired surrogate (a JSON ``\\ud800``)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _dimensions(value: dict[str, Any] | None) -> dict[str, Any] | None:
     if value is None:
         return None
     if len(value) > MAX_DIMENSIONS:
         raise ValueError(f"at most {MAX_DIMENSIONS} dimensions")
     for key, item in value.items():
-        if not 0 < len(key) <= MAX_DIMENSION_LENGTH or "\x00" in key:
-            raise ValueError(f"dimension names are 1-{MAX_DIMENSION_LENGTH} characters")
+        if not 0 < len(key) <= MAX_DIMENSION_LENGTH or not _storable(key):
+            raise ValueError(
+                f"dimension names are 1-{MAX_DIMENSION_LENGTH} characters of text without NUL"
+            )
         if isinstance(item, str):
-            if len(item) > MAX_DIMENSION_LENGTH or "\x00" in item:
+            if len(item) > MAX_DIMENSION_LENGTH or not _storable(item):
                 raise ValueError(
-                    f"dimension {key!r}: text of at most {MAX_DIMENSION_LENGTH} characters"
+                    f"dimension {key!r}: text of at most {MAX_DIMENSION_LENGTH} characters, "
+                    "without NUL"
                 )
         elif isinstance(item, bool):
             continue

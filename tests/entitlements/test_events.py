@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -292,6 +293,26 @@ def test_each_problem_is_named_by_its_path(
 
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert error["extensions"]["field"] == f"events.usageEvents[3].{path}"
+    assert stored(metered) == 0
+
+
+@pytest.mark.parametrize("dimensions", [{"half": "\udc00"}, {"\ud800": 1}])
+def test_a_dimension_with_an_unpaired_surrogate_is_refused(
+    gql: GraphQL, metered: Session, dimensions: dict[str, Any]
+) -> None:
+    # JSON carries one escaped (json.dumps escapes it); no database stores it as text.
+    body = json.dumps(
+        {"query": REPORT, "variables": {"events": {"usageEvents": [event("k", dimensions)]}}}
+    )
+
+    response = gql.client.post(
+        "/graphql",
+        content=body,
+        headers={"X-API-KEY": str(gql.key), "content-type": "application/json"},
+    )
+
+    error = response.json()["errors"][0]
+    assert error["extensions"]["field"] == "events.usageEvents[0].dimensions"
     assert stored(metered) == 0
 
 
