@@ -23,6 +23,7 @@ CLI = Path(sys.executable).parent / "billing-sync"
 class Service:
     base: str
     key: str
+    pid: int = 0
 
     @property
     def graphql(self) -> str:
@@ -76,7 +77,7 @@ def running(**extra: str) -> Iterator[Service]:
                         break
                 except httpx.TransportError:
                     time.sleep(0.2)
-            yield Service(base, key)
+            yield Service(base, key, server.pid)
         finally:
             server.terminate()
             server.wait(timeout=20)
