@@ -16,6 +16,7 @@ UNIQUE counts the distinct values of its field; COUNT counts events.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -46,6 +47,9 @@ _NUMERIC = frozenset(
     }
 )
 
+# The longest value meter_unique_value keeps.
+MAX_UNIQUE_TEXT = 255
+
 # customer id, resource id ("" for none), feature id, period start
 AggregateKey = tuple[str, str, str, datetime]
 
@@ -64,12 +68,18 @@ def number(value: object) -> Decimal | None:
 
 
 def unique_text(value: object) -> str:
-    """How a UNIQUE meter tells values apart: ``1`` and ``1.0`` are one value."""
+    """How a UNIQUE meter tells values apart: ``1`` and ``1.0`` are one value.
+
+    Text is at most 255 characters; a number written longer is kept as its digest.
+    """
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
         return str(int(value))
-    return str(value)
+    text = str(value)
+    if len(text) > MAX_UNIQUE_TEXT:
+        return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+    return text
 
 
 @dataclass(slots=True)
