@@ -30,10 +30,14 @@ def _moment(value: object, info: ValidationInfo) -> datetime:
         raise ValueError("must be an ISO 8601 date-time, e.g. 2025-01-31T12:00:00Z") from None
     if moment.tzinfo is None:
         raise ValueError("must have a time zone (Z or an offset such as +02:00)")
-    moment = moment.astimezone(UTC)
     now: datetime = (info.context or {})["now"]
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 moved out of range by its offset
+        raise ValueError("is out of range") from None
     if moment > now + MAX_AHEAD:
-        raise ValueError("is more than 24 hours ahead of the server's clock")
+        hours = MAX_AHEAD.total_seconds() / 3600
+        raise ValueError(f"is more than {hours:.0f} hours ahead of the server's clock")
     if moment < now - DEDUPLICATION_WINDOW:
         raise ValueError(
             f"is more than {DEDUPLICATION_WINDOW.days} days old; events are taken (and "

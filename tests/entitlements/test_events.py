@@ -276,6 +276,7 @@ def test_a_timestamp_outside_the_window_refuses_the_whole_batch(
     [
         ({"timestamp": "2025-01-31T12:00:00"}, "timestamp"),
         ({"timestamp": "yesterday"}, "timestamp"),
+        ({"timestamp": "0001-01-01T00:00:00+01:00"}, "timestamp"),
         ({"idempotencyKey": ""}, "idempotencyKey"),
         ({"customerId": "c\x00"}, "customerId"),
         ({"eventName": "e" * 256}, "eventName"),
