@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import func
 from sqlmodel import Session, select
 
 from app import clock
@@ -22,46 +19,7 @@ from tests.entitlements.factories import (
     set_meter,
     subscribed_customer,
 )
-
-REPORT = "mutation($events: UsageEventsReportInput!) { reportEvent(events: $events) }"
-CHECK = """
-query($q: FetchEntitlementQuery!) {
-  entitlement(query: $q) { currentUsage isGranted accessDeniedReason usagePeriodStart }
-}"""
-
-
-@pytest.fixture
-def metered(session: Session, environment: Environment) -> Session:
-    """The metered catalog with customer c-1 on the ``metered`` plan."""
-    apply_metered_catalog(session, environment)
-    subscribed_customer(session, environment)
-    return session
-
-
-def event(key: str, dimensions: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
-    return {
-        "customerId": "c-1",
-        "eventName": "api_call",
-        "idempotencyKey": key,
-        **({"dimensions": dimensions} if dimensions is not None else {}),
-        **fields,
-    }
-
-
-def report(gql: GraphQL, events: list[dict[str, Any]]) -> None:
-    assert gql(REPORT, {"events": {"usageEvents": events}}) == {"reportEvent": None}
-
-
-def usage(gql: GraphQL, feature: str = "calls", **query: Any) -> float:
-    q = {"customerId": "c-1", "featureId": feature, **query}
-    found: float = gql(CHECK, {"q": q})["entitlement"]["currentUsage"]
-    return found
-
-
-def stored(session: Session) -> int:
-    count: int = session.exec(select(func.count()).select_from(UsageEvent)).one()
-    return count
-
+from tests.entitlements.reporting import CHECK, event, report, stored, usage
 
 # -- aggregation ----------------------------------------------------------------------
 
@@ -221,113 +179,6 @@ def test_the_same_key_for_another_event_name_or_resource_is_another_event(
     assert usage(gql, "page-views", resourceId="r1") == 1
 
 
-# -- refusals --------------------------------------------------------------------------
-
-
-def test_a_batch_over_the_limit_is_refused_whole(gql: GraphQL, metered: Session) -> None:
-    error = gql.error(REPORT, {"events": {"usageEvents": [event(str(i)) for i in range(1001)]}})
-
-    assert error["extensions"]["code"] == "TOO_MANY_ITEMS"
-    assert error["extensions"]["field"] == "events.usageEvents"
-    assert "1000" in error["message"]
-    assert stored(metered) == 0
-
-
-def test_an_empty_batch_is_refused(gql: GraphQL, metered: Session) -> None:
-    error = gql.error(REPORT, {"events": {"usageEvents": []}})
-
-    assert error["extensions"]["code"] == "BAD_USER_INPUT"
-    assert error["extensions"]["field"] == "events.usageEvents"
-
-
-def test_a_batch_of_exactly_the_limit_is_taken(gql: GraphQL, metered: Session) -> None:
-    report(gql, [event(str(i)) for i in range(1000)])
-
-    assert stored(metered) == 1000
-
-
-def _at(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
-
-
-@pytest.mark.parametrize(
-    ("offset", "problem"),
-    [
-        (timedelta(hours=24, minutes=1), "24 hours ahead"),
-        (-timedelta(days=35, minutes=1), "35 days"),
-    ],
-)
-def test_a_timestamp_outside_the_window_refuses_the_whole_batch(
-    gql: GraphQL, metered: Session, offset: timedelta, problem: str
-) -> None:
-    now = datetime.now(UTC)
-    events = [event("fine"), event("off", timestamp=_at(now + offset))]
-
-    error = gql.error(REPORT, {"events": {"usageEvents": events}})
-
-    assert error["extensions"]["code"] == "BAD_USER_INPUT"
-    assert error["extensions"]["field"] == "events.usageEvents[1].timestamp"
-    assert problem in error["message"]
-    assert stored(metered) == 0
-
-
-@pytest.mark.parametrize(
-    ("fields", "path"),
-    [
-        ({"timestamp": "2025-01-31T12:00:00"}, "timestamp"),
-        ({"timestamp": "yesterday"}, "timestamp"),
-        ({"timestamp": "0001-01-01T00:00:00+01:00"}, "timestamp"),
-        ({"idempotencyKey": ""}, "idempotencyKey"),
-        ({"customerId": "c\x00"}, "customerId"),
-        ({"eventName": "e" * 256}, "eventName"),
-        ({"dimensions": {"nested": {"a": 1}}}, "dimensions"),
-        ({"dimensions": {f"d{i}": i for i in range(51)}}, "dimensions"),
-        ({"dimensions": {"long": "x" * 256}}, "dimensions"),
-    ],
-)
-def test_each_problem_is_named_by_its_path(
-    gql: GraphQL, metered: Session, fields: dict[str, Any], path: str
-) -> None:
-    events = [event("0"), event("1"), event("2"), {**event("3"), **fields}]
-
-    error = gql.error(REPORT, {"events": {"usageEvents": events}})
-
-    assert error["extensions"]["code"] == "BAD_USER_INPUT"
-    assert error["extensions"]["field"] == f"events.usageEvents[3].{path}"
-    assert stored(metered) == 0
-
-
-@pytest.mark.parametrize("dimensions", [{"half": "\udc00"}, {"\ud800": 1}])
-def test_a_dimension_with_an_unpaired_surrogate_is_refused(
-    gql: GraphQL, metered: Session, dimensions: dict[str, Any]
-) -> None:
-    # JSON carries one escaped (json.dumps escapes it); no database stores it as text.
-    body = json.dumps(
-        {"query": REPORT, "variables": {"events": {"usageEvents": [event("k", dimensions)]}}}
-    )
-
-    response = gql.client.post(
-        "/graphql",
-        content=body,
-        headers={"X-API-KEY": str(gql.key), "content-type": "application/json"},
-    )
-
-    error = response.json()["errors"][0]
-    assert error["extensions"]["field"] == "events.usageEvents[0].dimensions"
-    assert stored(metered) == 0
-
-
-def test_every_problem_of_a_batch_is_listed(gql: GraphQL, metered: Session) -> None:
-    events = [event("0", timestamp="no"), event("1"), {**event("2"), "eventName": ""}]
-
-    error = gql.error(REPORT, {"events": {"usageEvents": events}})
-
-    assert [problem.split(":")[0] for problem in error["extensions"]["problems"]] == [
-        "events.usageEvents[0].timestamp",
-        "events.usageEvents[2].eventName",
-    ]
-
-
 # -- who and when ---------------------------------------------------------------------
 
 
@@ -402,14 +253,6 @@ def test_the_very_next_check_sees_the_events(
     answer = gql(CHECK, {"q": one_more})["entitlement"]
     assert (answer["currentUsage"], answer["isGranted"]) == (USAGE_LIMIT, False)
     assert answer["accessDeniedReason"] == "RequestedUsageExceedingLimit"
-
-
-@pytest.fixture
-def frozen() -> Iterator[clock.FrozenClock]:
-    moment = clock.FrozenClock(datetime(2025, 3, 1, 12, 0, tzinfo=UTC))
-    clock.set_clock(moment)
-    yield moment
-    clock.set_clock(None)
 
 
 def test_a_late_event_counts_in_its_own_period_not_the_current_one(
