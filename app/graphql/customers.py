@@ -9,6 +9,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.customers import service
+from app.entitlements import service as entitlements
 from app.graphql.catalog import Coupon, Feature
 from app.graphql.common import (
     JSON,
@@ -19,6 +20,7 @@ from app.graphql.common import (
     json_value,
 )
 from app.graphql.context import Info, as_dict, run
+from app.graphql.entitlement_types import Entitlement
 from app.graphql.subscription_inputs import ProvisionCustomerSubscriptionInput
 from app.graphql.subscription_types import CustomerSubscription
 from app.models import Coupon as CouponRow
@@ -173,6 +175,8 @@ class ProvisionedCustomer:
     customer: Customer
     subscription_decision_strategy: SubscriptionDecisionStrategy
     subscription: CustomerSubscription | None
+    # What the customer is entitled to once provisioned (outside any resource).
+    entitlements: list[Entitlement] | None
 
 
 def _customer_data(raw: dict[str, Any]) -> dict[str, Any]:
@@ -223,12 +227,16 @@ class CustomerMutations:
             if result.subscription is not None:
                 view = subscriptions.view(session, result.subscription)
                 subscription = CustomerSubscription.of(view, customer)
+            decisions = entitlements.checks(
+                session, environment, result.customer.customer_id, None, fresh=True
+            )
             return ProvisionedCustomer(
                 customer=customer,
                 subscription_decision_strategy=SubscriptionDecisionStrategy(
                     result.subscription_decision_strategy
                 ),
                 subscription=subscription,
+                entitlements=[Entitlement.of(decision) for decision in decisions],
             )
 
         return await run(info, call)
