@@ -32,3 +32,15 @@ def lock_customer(session: Session, customer_pk: str) -> Customer | None:
 def holder_of_billing_id(session: Session, billing_id: str) -> Customer | None:
     """The customer, of any environment, linked to this Stripe customer."""
     return session.exec(select(Customer).where(Customer.billing_id == billing_id)).first()
+
+
+def bump_entitlements_version(session: Session, customer: Customer) -> int:
+    """Count a change to what the customer is entitled to; returns the new version.
+
+    An SQL increment, so two transactions that change entitlements at once both count.
+    """
+    customer.entitlements_version = Customer.entitlements_version + 1
+    session.add(customer)
+    session.flush()
+    session.refresh(customer, ["entitlements_version"])
+    return customer.entitlements_version
