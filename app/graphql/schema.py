@@ -11,10 +11,19 @@ from strawberry.types import ExecutionContext
 from app.graphql.coupons import CouponQueries
 from app.graphql.customers import CustomerMutations, CustomerQueries
 from app.graphql.estimates import EstimateMutations
+from app.graphql.promotions import PromotionalEntitlementMutations
 from app.graphql.subscriptions import SubscriptionMutations, SubscriptionQueries
 
 Query = merge_types("Query", (CustomerQueries, SubscriptionQueries, CouponQueries))
-Mutation = merge_types("Mutation", (CustomerMutations, SubscriptionMutations, EstimateMutations))
+Mutation = merge_types(
+    "Mutation",
+    (
+        CustomerMutations,
+        SubscriptionMutations,
+        EstimateMutations,
+        PromotionalEntitlementMutations,
+    ),
+)
 
 
 class Schema(strawberry.Schema):
