@@ -12,6 +12,7 @@ from app.graphql.coupons import CouponQueries
 from app.graphql.customers import CustomerMutations, CustomerQueries
 from app.graphql.entitlements import EntitlementMutations, EntitlementQueries
 from app.graphql.estimates import EstimateMutations
+from app.graphql.promotions import PromotionalEntitlementMutations
 from app.graphql.subscriptions import SubscriptionMutations, SubscriptionQueries
 
 Query = merge_types(
@@ -19,7 +20,13 @@ Query = merge_types(
 )
 Mutation = merge_types(
     "Mutation",
-    (CustomerMutations, SubscriptionMutations, EstimateMutations, EntitlementMutations),
+    (
+        CustomerMutations,
+        SubscriptionMutations,
+        EstimateMutations,
+        EntitlementMutations,
+        PromotionalEntitlementMutations,
+    ),
 )
 
 

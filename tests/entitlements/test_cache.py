@@ -180,3 +180,12 @@ def test_a_promotion_granted_and_revoked_is_seen(gql: GraphQL, subscribed: str) 
 def test_archiving_the_customer_is_seen(gql: GraphQL, subscribed: str) -> None:
     gql(ARCHIVE, {"input": {"customerId": subscribed}})
     assert _check(gql, "feature-01-templates")["accessDeniedReason"] == "CustomerIsArchived"
+
+
+def test_a_customer_created_after_a_not_found_check_is_seen(gql: GraphQL) -> None:
+    query = {"customerId": "late-1", "featureId": "feature-01-templates"}
+    first = gql(CHECK, {"q": query})["entitlement"]
+    assert first["accessDeniedReason"] == "CustomerNotFound"
+    gql(PROVISION_CUSTOMER, {"input": {"customerId": "late-1"}})
+    gql(PROVISION, {"input": {"customerId": "late-1", "planId": "plan-revvenu-basic"}})
+    assert gql(CHECK, {"q": query})["entitlement"]["isGranted"] is True
