@@ -32,4 +32,3 @@ def lock_customer(session: Session, customer_pk: str) -> Customer | None:
 def holder_of_billing_id(session: Session, billing_id: str) -> Customer | None:
     """The customer, of any environment, linked to this Stripe customer."""
     return session.exec(select(Customer).where(Customer.billing_id == billing_id)).first()
-
