@@ -105,7 +105,7 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
             if run_worker
             else None
         )
-        entitlements_cache.connect(settings.redis_url)
+        entitlements_cache.connect(settings.redis_url, settings.entitlements_cache_seconds)
         log.info("service.started", billing_integrated=settings.billing_integrated)
         try:
             yield

@@ -251,9 +251,11 @@ def _parse(message: bytes | str) -> list[Change]:
     ]
 
 
-def connect(redis_url: str | None) -> None:
+def connect(redis_url: str | None, max_age_seconds: float | None = None) -> None:
     """Share invalidations with other processes through Redis (idempotent)."""
     global _publisher, _listener  # noqa: PLW0603 - one connection per process
+    if max_age_seconds is not None:
+        states.max_age_seconds = max_age_seconds
     if redis_url is None or _listener is not None:
         return
     _publisher = redis.Redis.from_url(redis_url)
