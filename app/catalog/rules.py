@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, TypeVar
 
 from app.billing.limits import SUBSCRIPTION_ITEMS
+from app.catalog import feature_rules
 from app.catalog.documents import Location, Problem
 from app.catalog.money import decimal_places, minor_units
 from app.models.catalog import (
@@ -83,7 +84,7 @@ def check(items: ValidItems) -> list[Problem]:
     addons = {k: a for k, a in _by_id(items.addons).items() if a.product in products}
     problems: list[Problem] = []
     for index, feature in items.features:
-        problems += _feature(("features", index), feature)
+        problems += feature_rules.check_feature(("features", index), feature)
     for index, product in items.products:
         problems += _customer_journey(("products", index), product, plans)
     for index, plan in items.plans:
@@ -96,12 +97,6 @@ def check(items: ValidItems) -> list[Problem]:
     for index, coupon in items.coupons:
         problems += _coupon(("coupons", index), coupon)
     return problems
-
-
-def _feature(at: Location, feature: FeatureSpec) -> list[Problem]:
-    if feature.feature_type is FeatureType.BOOLEAN and feature.meter_type is not MeterType.NONE:
-        return [((*at, "meterType"), "must be None for a BOOLEAN feature")]
-    return []
 
 
 def _customer_journey(

@@ -78,6 +78,11 @@ class ProductSpec(Spec):
     customer_journey: CustomerJourneySpec = Field(default_factory=CustomerJourneySpec)
 
 
+class EnumValueSpec(Spec):
+    value: Name
+    display_name: Name
+
+
 class FeatureSpec(Spec):
     id: RefId
     display_name: Name
@@ -86,6 +91,8 @@ class FeatureSpec(Spec):
     meter_type: MeterType = MeterType.NONE
     units: Annotated[str | None, Field(max_length=64)] = None
     units_plural: Annotated[str | None, Field(max_length=64)] = None
+    # ENUM features: the values an entitlement may grant.
+    enum_values: list[EnumValueSpec] | None = None
     additional_meta_data: Metadata = None
 
 

@@ -83,11 +83,18 @@ def _features(specs: list[FeatureSpec]) -> dict[str, dict[str, Any]]:
             "meter_type": f.meter_type.value,
             "units": f.units,
             "units_plural": f.units_plural,
+            "enum_values": _enum_values(f),
             "additional_metadata": f.additional_meta_data,
             "status": _status(True),
         }
         for f in specs
     }
+
+
+def _enum_values(feature: FeatureSpec) -> list[dict[str, str]] | None:
+    if feature.enum_values is None:
+        return None
+    return [{"value": e.value, "displayName": e.display_name} for e in feature.enum_values]
 
 
 def _products(specs: list[ProductSpec]) -> dict[str, dict[str, Any]]:

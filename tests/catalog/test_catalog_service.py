@@ -344,3 +344,22 @@ def test_entitlement_rows_keep_limits_and_reset_periods(
     assert (entitlement.usage_limit, entitlement.reset_period) == (Decimal("10"), "MONTH")
     assert addon.max_quantity == 10
     assert session.exec(select(PackagePrice).where(PackagePrice.package_id == addon.id)).all()
+
+
+def test_enum_feature_keeps_its_values_in_file_order(
+    session: Session, environment: Environment
+) -> None:
+    data = small_catalog()
+    values = [{"value": "us", "displayName": "United States"}, {"value": "eu", "displayName": "EU"}]
+    data["features"].append(
+        {"id": "region", "displayName": "Region", "featureType": "ENUM", "enumValues": values}
+    )
+
+    apply(session, environment, data)
+
+    region = repository.feature_by_ref(session, environment.id, "region")
+    seats = repository.feature_by_ref(session, environment.id, "seats")
+    assert region is not None
+    assert seats is not None
+    assert (region.feature_type, region.meter_type, region.enum_values) == ("ENUM", "None", values)
+    assert seats.enum_values is None
