@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Final
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
@@ -76,6 +76,15 @@ def _metadata(value: dict[str, Any] | None) -> dict[str, Any] | None:
     return None if value is None else {key: _json_value(item) for key, item in value.items()}
 
 
+def _dimension_value(value: object) -> object:
+    """Events' dimensions are compared as text or numbers, so a value is kept as text."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, Decimal)):
+        return str(value)
+    return value
+
+
 def _reference(noun: str) -> AfterValidator:
     """A reference to a ``noun`` that the file declares (checked when parsing a file)."""
 
@@ -98,6 +107,9 @@ Currency = Annotated[str, AfterValidator(_currency)]
 Country = Annotated[str, AfterValidator(_country)]
 PromotionCode = Annotated[str, AfterValidator(_promotion_code)]
 Name = Annotated[str, Field(min_length=1, max_length=255)]
+# A value a meter's condition compares an event's dimension with; numbers and booleans
+# written in the file are kept as the text they were written as.
+DimensionValue = Annotated[str, BeforeValidator(_dimension_value)]
 Description = Annotated[str | None, Field(max_length=5000)]
 Metadata = Annotated[dict[str, Any] | None, AfterValidator(_metadata)]
 # Decimals beyond a currency's minor unit are refused for flat fees by the rules; 12 is

@@ -37,6 +37,7 @@ from app.catalog.fields import (
     CouponRef,
     Currency,
     Description,
+    DimensionValue,
     FeatureRef,
     Metadata,
     Name,
@@ -46,6 +47,13 @@ from app.catalog.fields import (
     Quantity,
     RefId,
     Spec,
+)
+from app.catalog.meters import (
+    Aggregation,
+    AggregationFunction,
+    ConditionOperation,
+    Meter,
+    MeterCondition,
 )
 from app.errors import CatalogInvalid
 from app.models.catalog import (
@@ -83,6 +91,48 @@ class EnumValueSpec(Spec):
     display_name: Name
 
 
+class MeterConditionSpec(Spec):
+    field: Name
+    operation: ConditionOperation
+    value: DimensionValue | None = None
+    values: list[DimensionValue] | None = None
+
+
+class MeterFilterSpec(Spec):
+    conditions: list[MeterConditionSpec]
+
+
+class AggregationSpec(Spec):
+    function: AggregationFunction
+    field: Name | None = None
+
+
+class MeterSpec(Spec):
+    """Which raw events a feature counts, and how (see ``app.catalog.meters``)."""
+
+    event_name: Name
+    filters: list[MeterFilterSpec] = []
+    aggregation: AggregationSpec
+
+    def to_meter(self) -> Meter:
+        return Meter(
+            event_name=self.event_name,
+            aggregation=Aggregation(self.aggregation.function, self.aggregation.field),
+            filters=tuple(
+                tuple(
+                    MeterCondition(
+                        field=c.field,
+                        operation=c.operation,
+                        value=c.value,
+                        values=None if c.values is None else tuple(c.values),
+                    )
+                    for c in group.conditions
+                )
+                for group in self.filters
+            ),
+        )
+
+
 class FeatureSpec(Spec):
     id: RefId
     display_name: Name
@@ -93,6 +143,8 @@ class FeatureSpec(Spec):
     units_plural: Annotated[str | None, Field(max_length=64)] = None
     # ENUM features: the values an entitlement may grant.
     enum_values: list[EnumValueSpec] | None = None
+    # NUMBER features counted from raw events.
+    meter: MeterSpec | None = None
     additional_meta_data: Metadata = None
 
 

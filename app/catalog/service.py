@@ -84,6 +84,7 @@ def _features(specs: list[FeatureSpec]) -> dict[str, dict[str, Any]]:
             "units": f.units,
             "units_plural": f.units_plural,
             "enum_values": _enum_values(f),
+            "meter": f.meter.to_meter().to_stored() if f.meter else None,
             "additional_metadata": f.additional_meta_data,
             "status": _status(True),
         }

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from app import db
 from app.catalog import repository, service
+from app.catalog.meters import Meter
 from app.catalog.schemas import load_catalog
 from app.catalog.service import NewVersion, apply_catalog
 from app.models import (
@@ -363,3 +364,41 @@ def test_enum_feature_keeps_its_values_in_file_order(
     assert seats is not None
     assert (region.feature_type, region.meter_type, region.enum_values) == ("ENUM", "None", values)
     assert seats.enum_values is None
+
+
+def test_metered_feature_stores_its_meter_in_the_documented_shape(
+    session: Session, environment: Environment
+) -> None:
+    data = small_catalog()
+    data["features"].append(
+        {
+            "id": "active-users",
+            "displayName": "Active users",
+            "featureType": "NUMBER",
+            "meterType": "Incremental",
+            "meter": {
+                "eventName": "user_login",
+                "filters": [
+                    {"conditions": [{"field": "region", "operation": "IN", "values": ["eu"]}]}
+                ],
+                "aggregation": {"function": "UNIQUE", "field": "user_id"},
+            },
+        }
+    )
+
+    apply(session, environment, data)
+
+    feature = repository.feature_by_ref(session, environment.id, "active-users")
+    assert feature is not None
+    assert feature.meter == {
+        "eventName": "user_login",
+        "filters": [
+            {
+                "conditions": [
+                    {"field": "region", "operation": "IN", "value": None, "values": ["eu"]}
+                ]
+            }
+        ],
+        "aggregation": {"function": "UNIQUE", "field": "user_id"},
+    }
+    assert Meter.from_stored(feature.meter).matches("user_login", {"region": "eu"})
