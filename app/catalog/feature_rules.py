@@ -15,7 +15,8 @@ from app.catalog.meters import LIST_OPERATIONS, NULL_CHECKS, AggregationFunction
 from app.models.catalog import FeatureType, MeterType
 
 if TYPE_CHECKING:
-    from app.catalog.schemas import AggregationSpec, FeatureSpec, MeterConditionSpec
+    from app.catalog.meter_specs import AggregationSpec, MeterConditionSpec
+    from app.catalog.schemas import FeatureSpec
 
 
 def check_feature(at: Location, feature: FeatureSpec) -> list[Problem]:

@@ -111,6 +111,7 @@ def _insert_version(
         trial_end_behavior=plan.trial.end_behavior.value if plan and plan.trial else None,
         max_quantity=spec.max_quantity if isinstance(spec, AddonSpec) else None,
         compatible_addons=list(plan.compatible_addons) if plan else None,
+        base_plan_ref=plan.base_plan if plan else None,
         content_hash=digest,
         status=CatalogStatus.ACTIVE.value,
     )
@@ -140,7 +141,12 @@ def _insert_version(
             feature_id=features[entitlement.feature].id,
             usage_limit=entitlement.usage_limit,
             has_unlimited_usage=entitlement.unlimited,
+            has_soft_limit=entitlement.has_soft_limit,
             reset_period=entitlement.reset_period.value if entitlement.reset_period else None,
+            reset_according_to=entitlement.reset_according_to,
+            enum_values=entitlement.enum_values,
+            behavior=entitlement.entitlement_behavior.value,
+            is_granted=entitlement.is_granted,
         )
         for entitlement in spec.entitlements
     )

@@ -37,7 +37,6 @@ from app.catalog.fields import (
     CouponRef,
     Currency,
     Description,
-    DimensionValue,
     FeatureRef,
     Metadata,
     Name,
@@ -48,25 +47,24 @@ from app.catalog.fields import (
     RefId,
     Spec,
 )
-from app.catalog.meters import (
-    Aggregation,
-    AggregationFunction,
-    ConditionOperation,
-    Meter,
-    MeterCondition,
-)
+from app.catalog.meter_specs import MeterSpec
 from app.errors import CatalogInvalid
 from app.models.catalog import (
     BillingModel,
     BillingPeriod,
     CatalogStatus,
     DiscountType,
+    EntitlementBehavior,
     FeatureType,
     MeterType,
+    MonthlyAccordingTo,
     PricingType,
     ResetPeriod,
     TrialEndBehavior,
 )
+
+# The same value in the monthly, weekly and yearly configurations.
+SUBSCRIPTION_START = MonthlyAccordingTo.SUBSCRIPTION_START.value
 
 
 class CustomerJourneySpec(Spec):
@@ -89,48 +87,6 @@ class ProductSpec(Spec):
 class EnumValueSpec(Spec):
     value: Name
     display_name: Name
-
-
-class MeterConditionSpec(Spec):
-    field: Name
-    operation: ConditionOperation
-    value: DimensionValue | None = None
-    values: list[DimensionValue] | None = None
-
-
-class MeterFilterSpec(Spec):
-    conditions: list[MeterConditionSpec]
-
-
-class AggregationSpec(Spec):
-    function: AggregationFunction
-    field: Name | None = None
-
-
-class MeterSpec(Spec):
-    """Which raw events a feature counts, and how (see ``app.catalog.meters``)."""
-
-    event_name: Name
-    filters: list[MeterFilterSpec] = []
-    aggregation: AggregationSpec
-
-    def to_meter(self) -> Meter:
-        return Meter(
-            event_name=self.event_name,
-            aggregation=Aggregation(self.aggregation.function, self.aggregation.field),
-            filters=tuple(
-                tuple(
-                    MeterCondition(
-                        field=c.field,
-                        operation=c.operation,
-                        value=c.value,
-                        values=None if c.values is None else tuple(c.values),
-                    )
-                    for c in group.conditions
-                )
-                for group in self.filters
-            ),
-        )
 
 
 class FeatureSpec(Spec):
@@ -170,11 +126,41 @@ class TrialSpec(Spec):
     end_behavior: TrialEndBehavior = TrialEndBehavior.CONVERT_TO_PAID
 
 
+class ResetPeriodConfigurationSpec(Spec):
+    # One of the reset period's ...AccordingTo values; the rules check which.
+    according_to: Name
+
+
 class EntitlementSpec(Spec):
     feature: FeatureRef
     usage_limit: Quantity | None = None
     unlimited: StrictBool = False
+    # Usage may go beyond usageLimit; checks still grant the feature.
+    has_soft_limit: StrictBool = False
     reset_period: ResetPeriod | None = None
+    reset_period_configuration: ResetPeriodConfigurationSpec | None = None
+    # ENUM features: the values granted, each one the feature declares.
+    enum_values: list[Name] | None = None
+    # Addons only: add to the plan's limit (Increment, the default) or replace it.
+    behavior: EntitlementBehavior | None = None
+    # False on a plan with a basePlan: takes away a feature the base plan grants.
+    is_granted: StrictBool = True
+
+    @property
+    def reset_according_to(self) -> str | None:
+        """The configured start of each usage period; None for the subscription's start.
+
+        SubscriptionStart is what an entitlement without a configuration does, so
+        writing it out changes neither the stored entitlement nor the version.
+        """
+        configuration = self.reset_period_configuration
+        if configuration is None or configuration.according_to == SUBSCRIPTION_START:
+            return None
+        return configuration.according_to
+
+    @property
+    def entitlement_behavior(self) -> EntitlementBehavior:
+        return self.behavior or EntitlementBehavior.INCREMENT
 
 
 class PlanSpec(Spec):
@@ -186,6 +172,8 @@ class PlanSpec(Spec):
     pricing_type: PricingType
     prices: list[PriceSpec] = []
     trial: TrialSpec | None = None
+    # The plan whose entitlements this one inherits (same product); its own replace them.
+    base_plan: PlanRef | None = None
     entitlements: list[EntitlementSpec] = []
     compatible_addons: list[AddonRef] = []
 
