@@ -10,6 +10,10 @@ are versioned instead (see ``app.catalog.packages``): a change inserts a new pac
 row with its own prices and entitlements and leaves the old version untouched, so a
 subscription keeps what it bought until it is migrated.
 
+An apply that changes anything increments the environment's ``catalog_version`` in the
+same transaction, so whatever caches entitlements knows to reload; an apply that
+changes nothing leaves it as it is.
+
 Everything runs in the caller's transaction and is only flushed, so a failure part-way
 applies nothing once the caller rolls back. Two applies racing on one environment
 cannot both publish the same version: the unique (environment, kind, ref, version)
@@ -21,6 +25,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 import structlog
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from app.catalog.packages import sync_packages
@@ -61,6 +66,8 @@ def apply_catalog(session: Session, environment: Environment, spec: CatalogSpec)
     codes = _promotion_codes(spec.promotion_codes, coupons)
     _sync(session, PromotionCode, env_id, codes, report.promotion_codes)
     _sync(session, TaxRate, env_id, _tax_rates(spec.tax_rates), report.tax_rates)
+    if report.changed:
+        _bump_catalog_version(session, env_id)
     log.info(
         "catalog.applied",
         environment_id=env_id,
@@ -68,6 +75,20 @@ def apply_catalog(session: Session, environment: Environment, spec: CatalogSpec)
         **{kind: vars(changes) for kind, changes in report.by_kind().items()},
     )
     return report
+
+
+def _bump_catalog_version(session: Session, env_id: str) -> None:
+    """Tell the environment's entitlement caches to reload, in the apply's transaction.
+
+    Caches compare the number they loaded with the environment's; incrementing it in
+    SQL counts two racing applies as two changes, where a value read and written back
+    could count them as one.
+    """
+    session.exec(
+        update(Environment)
+        .where(col(Environment.id) == env_id)
+        .values(catalog_version=col(Environment.catalog_version) + 1)
+    )
 
 
 def _status(active: bool) -> str:
