@@ -28,6 +28,7 @@ def test_example_catalog_defines_what_the_api_examples_name() -> None:
         "feature-02-campaigns",
         "feature-03-custom-domain",
         "feature-04-analytics",
+        "feature-06-active-users",
     }
     assert "coupon-id" in {c.id for c in spec.coupons}
     assert [p.code for p in spec.promotion_codes] == ["STIGG30"]
@@ -66,7 +67,7 @@ def test_invalid_file_reports_every_problem_by_path() -> None:
 
     assert problems_of(data) == [
         "features[1].featureType: must be one of BOOLEAN, NUMBER, ENUM",
-        "features[5].id: duplicate id 'feature-01-templates' (also features[0])",
+        "features[6].id: duplicate id 'feature-01-templates' (also features[0])",
         "plans[1].prices[0].amount: must be >= 0",
         "plans[1].prices[1].currency: 'usd' is not an ISO 4217 currency code "
         "(upper-case, e.g. USD)",
