@@ -80,7 +80,7 @@ def _granted(
     if plan is None or ref in cyclic:
         memo[ref] = None
         return None
-    memo[ref] = None  # a plan leading into a cycle finds its own entry unknown
+    memo[ref] = None  # set before following the chain, so no chain is followed forever
     inherited: frozenset[str] | None = frozenset()
     if plan.base_plan is not None:
         inherited = _granted(plan.base_plan, by_id, cyclic, memo)
