@@ -11,7 +11,7 @@ from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from app.catalog.schemas import Quantity
+from app.catalog.fields import Quantity
 from app.models.catalog import MonthlyAccordingTo, ResetPeriod, WeeklyAccordingTo, YearlyAccordingTo
 from app.models.entitlements import PromotionalEntitlementPeriod
 

@@ -136,7 +136,7 @@ def catalog_data() -> dict[str, Any]:
                 "pricingType": "PAID",
                 "prices": [_price("99")],
                 "entitlements": [
-                    _number("api-calls", unlimited=True, resetPeriod="MONTH"),
+                    _number("api-calls", unlimited=True),
                     _number("seats", 5, hasSoftLimit=True),
                     _number("exports", 10, resetPeriod="DAY"),
                     _number("projects", 4, resetPeriod="HOUR"),
@@ -207,6 +207,9 @@ def catalog_data() -> dict[str, Any]:
     }
 
 
+FREE_PLANS = {"free", "yearly", "ws-plan"}
+
+
 def apply(session: Session, environment: Environment) -> None:
     apply_catalog(session, environment, parse_catalog(catalog_data()))
     session.commit()
@@ -221,6 +224,8 @@ def customer(session: Session, environment: Environment, customer_id: str = "c-1
 def subscribe(
     session: Session, environment: Environment, plan: str, customer_id: str = "c-1", **fields: Any
 ) -> Subscription:
+    if plan not in FREE_PLANS or "addons" in fields:
+        fields.setdefault("billingPeriod", "MONTHLY")
     outcome = subscriptions.provision_subscription(
         session, environment, {"customerId": customer_id, "planId": plan, **fields}
     )
