@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     # preview instead of the local engine (slower: a Stripe round trip per estimate).
     estimates_via_stripe: bool = False
 
+    # The longest a cached entitlement state is served; commits drop states at once.
+    entitlements_cache_seconds: float = Field(default=30.0, gt=0, le=3600)
+
     metadata_max_keys: int = Field(default=50, ge=1)
     metadata_max_value_length: int = Field(default=500, ge=1)
 

@@ -80,6 +80,12 @@ class CouponNotFound(NotFound):
     code = "COUPON_NOT_FOUND"
 
 
+class PromotionalEntitlementNotFound(NotFound):
+    """The customer holds no promotional entitlement to the feature named."""
+
+    code = "PROMOTIONAL_ENTITLEMENT_NOT_FOUND"
+
+
 class CatalogInvalid(AppError):
     """A catalog file with problems; ``problems`` lists each one as ``path: message``."""
 

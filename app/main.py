@@ -21,6 +21,7 @@ from strawberry.types import ExecutionResult
 from app import db
 from app.config import Settings, get_settings, set_settings
 from app.entitlements import cache as entitlements_cache
+from app.environments import key_cache
 from app.environments import service as environments
 from app.errors import AppError, BadRequest
 from app.graphql.context import Context
@@ -35,10 +36,12 @@ log = structlog.get_logger(__name__)
 
 
 def _authenticate(raw_key: str | None) -> Any:
-    with db.unit_of_work() as session:
+    with db.unit_of_work(write=False) as session:
         environment = environments.authenticate(session, raw_key)
         session.expunge(environment)
-        return environment
+    if raw_key:
+        key_cache.remember(raw_key, environment)
+    return environment
 
 
 async def graphql_context(
@@ -50,7 +53,10 @@ async def graphql_context(
     opening_ide = request.method == "GET" and "query" not in request.query_params
     if opening_ide and raw_key is None:
         return Context()
-    environment = await run_in_threadpool(_authenticate, raw_key)
+    environment = key_cache.recall(raw_key) if raw_key else None
+    if environment is None:
+        environment = await run_in_threadpool(_authenticate, raw_key)
+    assert environment is not None
     structlog.contextvars.bind_contextvars(environment=environment.name)
     return Context(environment_or_none=environment)
 
@@ -99,7 +105,7 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
             if run_worker
             else None
         )
-        entitlements_cache.connect(settings.redis_url)
+        entitlements_cache.connect(settings.redis_url, settings.entitlements_cache_seconds)
         log.info("service.started", billing_integrated=settings.billing_integrated)
         try:
             yield

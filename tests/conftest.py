@@ -22,6 +22,7 @@ import app.models  # noqa: F401
 from app import db, migrations
 from app.config import Settings, set_settings
 from app.entitlements import cache as entitlements_cache
+from app.environments import key_cache
 from app.environments import service as environments
 from app.main import create_app
 from app.models import Environment
@@ -63,6 +64,7 @@ def require_service(name: str, error: Exception) -> None:
 
 def _clear(engine: Engine) -> None:
     entitlements_cache.apply([entitlements_cache.ALL])
+    key_cache.forget_all()
     tables = list(reversed(SQLModel.metadata.sorted_tables))
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":

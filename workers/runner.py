@@ -28,7 +28,7 @@ def start_worker(broker: dramatiq.Broker, threads: int, tick_seconds: float = 0)
     worker.start()
     settings = get_settings()
     # Changes made here (trials ending, webhooks) reach every API process's cache.
-    entitlements_cache.connect(settings.redis_url)
+    entitlements_cache.connect(settings.redis_url, settings.entitlements_cache_seconds)
     tickers: list[Periodic] = [
         Periodic(
             "outbox-relay",

@@ -1,6 +1,7 @@
 """A metered feature's meter: which raw events count, and how their values add up.
 
-A feature stores its meter (``Feature.meter``) as
+The catalog stores a meter on its feature (``Feature.meter``) in one JSON shape, every
+key always present:
 
     {"eventName": "user_login",
      "filters": [{"conditions": [{"field": "plan", "operation": "EQUALS",
@@ -9,9 +10,13 @@ A feature stores its meter (``Feature.meter``) as
 
 An event counts when its name is ``eventName`` and, when there are filters, every
 condition of at least one filter holds: filters OR, conditions within a filter AND.
-Both sides of a comparison are compared as numbers when both read as numbers, else as
-text (booleans read ``true`` / ``false``). A dimension that is missing or null satisfies
-IS_NULL and nothing else.
+
+Dimensions are strings, numbers or booleans; a condition's values are strings. Both
+sides are compared as numbers when both read as decimal numbers (``"10"`` and ``9.5``),
+else as text, booleans reading as ``true`` / ``false``. CONTAINS, STARTS_WITH and
+ENDS_WITH always compare text, case-sensitively. A dimension the event lacks, or holds
+as null, satisfies IS_NULL and nothing else: NOT_EQUALS does not hold for it either,
+as with SQL's NULL, so the same filter can run in the database.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
+
+Dimension = str | int | float | Decimal | bool | None
 
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
@@ -40,6 +47,11 @@ class ConditionOperation(StrEnum):
     IN = "IN"
     IS_NULL = "IS_NULL"
     IS_NOT_NULL = "IS_NOT_NULL"
+
+
+# Operations that take no value, and the one that takes a list of them.
+NULL_CHECKS = frozenset({ConditionOperation.IS_NULL, ConditionOperation.IS_NOT_NULL})
+LIST_OPERATIONS = frozenset({ConditionOperation.IN})
 
 
 class AggregationFunction(StrEnum):
@@ -66,15 +78,20 @@ _TEXT_TESTS: dict[ConditionOperation, Callable[[str, str], bool]] = {
 }
 
 
-def _text(value: object) -> str:
+def _text(value: str | int | float | Decimal | bool) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
 
 
+def _number(text: str) -> Decimal | None:
+    return Decimal(text) if _NUMBER.fullmatch(text) else None
+
+
 def _compare(test: Callable[[Any, Any], bool], dimension: str, value: str) -> bool:
-    if _NUMBER.fullmatch(dimension) and _NUMBER.fullmatch(value):
-        return test(Decimal(dimension), Decimal(value))
+    left, right = _number(dimension), _number(value)
+    if left is not None and right is not None:
+        return test(left, right)
     return test(dimension, value)
 
 
@@ -85,7 +102,7 @@ class MeterCondition:
     value: str | None = None
     values: tuple[str, ...] | None = None
 
-    def holds(self, dimensions: Mapping[str, object]) -> bool:
+    def holds(self, dimensions: Mapping[str, Dimension]) -> bool:
         found = dimensions.get(self.field)
         if self.operation is ConditionOperation.IS_NULL:
             return found is None
@@ -116,7 +133,7 @@ class Meter:
     # Each filter is its conditions; an event must satisfy every condition of one filter.
     filters: tuple[tuple[MeterCondition, ...], ...] = ()
 
-    def matches(self, event_name: str, dimensions: Mapping[str, object]) -> bool:
+    def matches(self, event_name: str, dimensions: Mapping[str, Dimension]) -> bool:
         """Whether an event of ``event_name`` with ``dimensions`` counts for this meter."""
         if event_name != self.event_name:
             return False
@@ -148,3 +165,27 @@ class Meter:
                 for group in stored.get("filters") or ()
             ),
         )
+
+    def to_stored(self) -> dict[str, Any]:
+        """The JSON the ``meter`` column holds."""
+        return {
+            "eventName": self.event_name,
+            "filters": [
+                {
+                    "conditions": [
+                        {
+                            "field": c.field,
+                            "operation": c.operation.value,
+                            "value": c.value,
+                            "values": None if c.values is None else list(c.values),
+                        }
+                        for c in conditions
+                    ]
+                }
+                for conditions in self.filters
+            ],
+            "aggregation": {
+                "function": self.aggregation.function.value,
+                "field": self.aggregation.field,
+            },
+        }

@@ -122,6 +122,20 @@ def features_by_ids(
     return {feature.id: feature for feature in session.exec(query)}
 
 
+def features_by_refs(
+    session: Session, environment_id: str, ref_ids: Collection[str]
+) -> dict[str, Feature]:
+    """The environment's active features among ``ref_ids``, by ref id."""
+    if not ref_ids:
+        return {}
+    query = select(Feature).where(
+        Feature.environment_id == environment_id,
+        col(Feature.ref_id).in_(list(ref_ids)),
+        Feature.status == ACTIVE,
+    )
+    return {feature.ref_id: feature for feature in session.exec(query)}
+
+
 def product_by_ref(
     session: Session, environment_id: str, ref_id: str, *, include_archived: bool = False
 ) -> Product | None:

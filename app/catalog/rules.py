@@ -2,14 +2,14 @@
 
 Every rule reports at the most precise path it can and keeps going, so a file with
 several mistakes lists them all. Items that failed the shape check are skipped here
-(their problems are already reported), and so are references to them.
+(their problems are already reported), and so are references to them. The rules of one
+feature, of entitlements and of base plans have modules of their own
+(``feature_rules``, ``entitlement_rules``, ``base_plan_rules``).
 
 Why some rules exist:
 - One currency per country within a package, and the same countries on every price of
   one billing period: a subscription is invoiced in one currency, so a plan must not
   leave a country half-priced in its local currency and half in the default one.
-- A feature priced PER_UNIT in a package gets its limit from the quantity bought, so an
-  entitlement on that feature in the same package would be a second, conflicting limit.
 - A package has at most 20 prices per billing period: each price a subscription pays is
   one Stripe subscription item, and Stripe takes at most 20.
 - A cancelled subscription falls back to a FREE plan, and a new customer starts on a
@@ -23,14 +23,17 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, TypeVar
 
 from app.billing.limits import SUBSCRIPTION_ITEMS
+from app.catalog import feature_rules
+from app.catalog.base_plan_rules import check_base_plans
 from app.catalog.documents import Location, Problem
+from app.catalog.entitlement_rules import Inheritance, check_entitlements
 from app.catalog.money import decimal_places, minor_units
 from app.models.catalog import (
     BillingModel,
     BillingPeriod,
     DiscountType,
     FeatureType,
-    MeterType,
+    PackageKind,
     PricingType,
 )
 
@@ -38,7 +41,6 @@ if TYPE_CHECKING:
     from app.catalog.schemas import (
         AddonSpec,
         CouponSpec,
-        EntitlementSpec,
         FeatureSpec,
         PlanSpec,
         PriceSpec,
@@ -83,25 +85,28 @@ def check(items: ValidItems) -> list[Problem]:
     addons = {k: a for k, a in _by_id(items.addons).items() if a.product in products}
     problems: list[Problem] = []
     for index, feature in items.features:
-        problems += _feature(("features", index), feature)
+        problems += feature_rules.check_feature(("features", index), feature)
     for index, product in items.products:
         problems += _customer_journey(("products", index), product, plans)
+    found, inheritance = check_base_plans(items.plans, _by_id(items.plans), products)
+    problems += found
     for index, plan in items.plans:
         relatable = addons if plan.product in products else {}
-        problems += _plan(("plans", index), plan, features, relatable)
+        problems += _plan(("plans", index), plan, features, relatable, inheritance[index])
     for index, addon in items.addons:
         at = ("addons", index)
         problems += _prices(at, addon.prices, features, "addon")
-        problems += _entitlements(at, addon.entitlements, addon.prices, features, "addon")
+        problems += check_entitlements(
+            at,
+            addon.entitlements,
+            addon.prices,
+            features,
+            kind=PackageKind.ADDON,
+            inheritance=Inheritance(),
+        )
     for index, coupon in items.coupons:
         problems += _coupon(("coupons", index), coupon)
     return problems
-
-
-def _feature(at: Location, feature: FeatureSpec) -> list[Problem]:
-    if feature.feature_type is FeatureType.BOOLEAN and feature.meter_type is not MeterType.NONE:
-        return [((*at, "meterType"), "must be None for a BOOLEAN feature")]
-    return []
 
 
 def _customer_journey(
@@ -144,7 +149,11 @@ def _customer_journey(
 
 
 def _plan(
-    at: Location, plan: PlanSpec, features: dict[str, FeatureSpec], addons: dict[str, AddonSpec]
+    at: Location,
+    plan: PlanSpec,
+    features: dict[str, FeatureSpec],
+    addons: dict[str, AddonSpec],
+    inheritance: Inheritance,
 ) -> list[Problem]:
     problems: list[Problem] = []
     if plan.pricing_type is PricingType.PAID and not plan.prices:
@@ -154,7 +163,14 @@ def _plan(
     if plan.trial is not None and plan.pricing_type is not PricingType.PAID:
         problems.append(((*at, "trial"), "only PAID plans have a trial"))
     problems += _prices(at, plan.prices, features, "plan")
-    problems += _entitlements(at, plan.entitlements, plan.prices, features, "plan")
+    problems += check_entitlements(
+        at,
+        plan.entitlements,
+        plan.prices,
+        features,
+        kind=PackageKind.PLAN,
+        inheritance=inheritance,
+    )
     listed: set[str] = set()
     for index, ref in enumerate(plan.compatible_addons):
         here = (*at, "compatibleAddons", index)
@@ -270,72 +286,6 @@ def _price_fields(
     ):
         if value is not None:
             problems.append(((*here, field), "only PER_UNIT prices have unit quantities"))
-    return problems
-
-
-def _entitlements(
-    at: Location,
-    entitlements: list[EntitlementSpec],
-    prices: list[PriceSpec],
-    features: dict[str, FeatureSpec],
-    noun: str,
-) -> list[Problem]:
-    per_unit = {p.feature for p in prices if p.billing_model is BillingModel.PER_UNIT}
-    first_of: dict[str, int] = {}
-    problems: list[Problem] = []
-    for index, entitlement in enumerate(entitlements):
-        here = (*at, "entitlements", index)
-        ref = entitlement.feature
-        if ref in first_of:
-            problems.append(
-                ((*here, "feature"), f"feature {ref!r} is already in entitlements[{first_of[ref]}]")
-            )
-        first_of.setdefault(ref, index)
-        if ref in per_unit:
-            problems.append(
-                (
-                    (*here, "feature"),
-                    f"feature {ref!r} has a PER_UNIT price in this {noun}; "
-                    "its limit is the quantity bought",
-                )
-            )
-        feature = features.get(ref)
-        if feature is not None:
-            problems += _limits(here, entitlement, feature)
-    return problems
-
-
-def _limits(here: Location, entitlement: EntitlementSpec, feature: FeatureSpec) -> list[Problem]:
-    ref = feature.id
-    problems: list[Problem] = []
-    if feature.feature_type is FeatureType.BOOLEAN:
-        for field, present in (
-            ("usageLimit", entitlement.usage_limit is not None),
-            ("unlimited", entitlement.unlimited),
-        ):
-            if present:
-                problems.append(
-                    (
-                        (*here, field),
-                        f"feature {ref!r} is BOOLEAN; only NUMBER features have limits",
-                    )
-                )
-    elif entitlement.usage_limit is not None and entitlement.unlimited:
-        problems.append(((*here, "unlimited"), "cannot be true together with a usageLimit"))
-    elif entitlement.usage_limit is None and not entitlement.unlimited:
-        problems.append(
-            (here, f"needs a usageLimit or unlimited: true (feature {ref!r} is NUMBER)")
-        )
-    if entitlement.reset_period is not None:
-        if entitlement.usage_limit is None:
-            problems.append(((*here, "resetPeriod"), "needs a usageLimit"))
-        elif feature.meter_type is not MeterType.INCREMENTAL:
-            problems.append(
-                (
-                    (*here, "resetPeriod"),
-                    f"feature {ref!r} is {feature.meter_type}; only Incremental usage resets",
-                )
-            )
     return problems
 
 

@@ -15,23 +15,10 @@ order, so one round of edits can fix them all. That takes three passes:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Final
+from typing import Annotated, Any
 
-from pydantic import (
-    AfterValidator,
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
-    Field,
-    StrictBool,
-    ValidationError,
-    ValidationInfo,
-)
-from pydantic.alias_generators import to_camel
-from pydantic_core import PydanticCustomError
+from pydantic import AwareDatetime, Field, StrictBool, ValidationError
 
 from app.catalog import rules
 from app.catalog.documents import (
@@ -41,113 +28,46 @@ from app.catalog.documents import (
     message_for,
     read_document,
 )
-from app.catalog.money import is_country, is_currency
+from app.catalog.fields import (
+    MAX_AMOUNT,
+    REFERENCE_ERROR,
+    AddonRef,
+    Amount,
+    Country,
+    CouponRef,
+    Currency,
+    Description,
+    FeatureRef,
+    Metadata,
+    Name,
+    PlanRef,
+    ProductRef,
+    PromotionCode,
+    Quantity,
+    RefId,
+    Spec,
+)
+from app.catalog.meter_specs import MeterSpec
 from app.errors import CatalogInvalid
 from app.models.catalog import (
     BillingModel,
     BillingPeriod,
     CatalogStatus,
     DiscountType,
+    EntitlementBehavior,
     FeatureType,
     MeterType,
+    MonthlyAccordingTo,
     PricingType,
     ResetPeriod,
     TrialEndBehavior,
 )
 
-MAX_AMOUNT: Final = Decimal("999999999999")
-_ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:-")
-# Stripe takes promotion codes of letters, digits and dashes only (the ``code``
-# parameter's description in its OpenAPI description); they are stored upper-case.
-_CODE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
+# The same value in the monthly, weekly and yearly configurations.
+SUBSCRIPTION_START = MonthlyAccordingTo.SUBSCRIPTION_START.value
 
 
-_REFERENCE_ERROR = "unknown_reference"
-
-
-def _problem(message: str, kind: str = "catalog") -> PydanticCustomError:
-    return PydanticCustomError(kind, "{message}", {"message": message})
-
-
-def _ref_id(value: str) -> str:
-    # ^[A-Za-z0-9][A-Za-z0-9_.:-]{0,254}$, spelled out so the message can say it plainly.
-    if not (0 < len(value) <= 255 and value[0].isascii() and value[0].isalnum()):
-        raise _problem("must start with a letter or digit and be at most 255 characters")
-    if not set(value) <= _ID_CHARS:
-        raise _problem("may contain only letters, digits and _ . : -")
-    return value
-
-
-def _currency(value: str) -> str:
-    if not is_currency(value):
-        raise _problem(f"{value!r} is not an ISO 4217 currency code (upper-case, e.g. USD)")
-    return value
-
-
-def _country(value: str) -> str:
-    if not is_country(value):
-        raise _problem(f"{value!r} is not an ISO-3166-1 alpha-2 country code (e.g. DK)")
-    return value
-
-
-def _promotion_code(value: str) -> str:
-    code = value.upper()
-    if not (0 < len(code) <= 64 and set(code) <= _CODE_CHARS):
-        raise _problem("must be 1-64 letters, digits or dashes (-)")
-    return code
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, (datetime, date)):
-        raise _problem("must hold only text, numbers, booleans, lists and mappings (quote dates)")
-    if isinstance(value, list):
-        return [_json_value(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _json_value(item) for key, item in value.items()}
-    return value
-
-
-def _metadata(value: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Metadata is stored as JSON, so YAML's exact decimals become plain JSON numbers."""
-    return None if value is None else {key: _json_value(item) for key, item in value.items()}
-
-
-def _reference(noun: str) -> AfterValidator:
-    """A reference to a ``noun`` that the file declares (checked when parsing a file)."""
-
-    def check(value: str, info: ValidationInfo) -> str:
-        known: Mapping[str, frozenset[str]] | None = (info.context or {}).get("known")
-        if known is not None and value not in known[noun]:
-            raise _problem(f"unknown {noun} {value!r}", _REFERENCE_ERROR)
-        return value
-
-    return AfterValidator(check)
-
-
-RefId = Annotated[str, AfterValidator(_ref_id)]
-ProductRef = Annotated[RefId, _reference("product")]
-FeatureRef = Annotated[RefId, _reference("feature")]
-PlanRef = Annotated[RefId, _reference("plan")]
-AddonRef = Annotated[RefId, _reference("addon")]
-CouponRef = Annotated[RefId, _reference("coupon")]
-Currency = Annotated[str, AfterValidator(_currency)]
-Country = Annotated[str, AfterValidator(_country)]
-Name = Annotated[str, Field(min_length=1, max_length=255)]
-Description = Annotated[str | None, Field(max_length=5000)]
-Metadata = Annotated[dict[str, Any] | None, AfterValidator(_metadata)]
-# Decimals beyond a currency's minor unit are refused for flat fees by the rules; 12 is
-# the most any price may have (Stripe's unit_amount_decimal).
-Amount = Annotated[Decimal, Field(ge=0, le=MAX_AMOUNT, decimal_places=12)]
-Quantity = Annotated[Decimal, Field(ge=0, le=MAX_AMOUNT, decimal_places=6)]
-
-
-class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, frozen=True)
-
-
-class CustomerJourneySpec(_Spec):
+class CustomerJourneySpec(Spec):
     initial_plan: PlanRef | None = None
     initial_plan_is_trial: StrictBool = False
     # Provision new customers on the initial plan even when a plan was requested.
@@ -155,7 +75,7 @@ class CustomerJourneySpec(_Spec):
     fallback_plan: PlanRef | None = None
 
 
-class ProductSpec(_Spec):
+class ProductSpec(Spec):
     id: RefId
     display_name: Name
     description: Description = None
@@ -164,7 +84,12 @@ class ProductSpec(_Spec):
     customer_journey: CustomerJourneySpec = Field(default_factory=CustomerJourneySpec)
 
 
-class FeatureSpec(_Spec):
+class EnumValueSpec(Spec):
+    value: Name
+    display_name: Name
+
+
+class FeatureSpec(Spec):
     id: RefId
     display_name: Name
     description: Description = None
@@ -172,16 +97,20 @@ class FeatureSpec(_Spec):
     meter_type: MeterType = MeterType.NONE
     units: Annotated[str | None, Field(max_length=64)] = None
     units_plural: Annotated[str | None, Field(max_length=64)] = None
+    # ENUM features: the values an entitlement may grant.
+    enum_values: list[EnumValueSpec] | None = None
+    # NUMBER features counted from raw events.
+    meter: MeterSpec | None = None
     additional_meta_data: Metadata = None
 
 
-class CountryPriceSpec(_Spec):
+class CountryPriceSpec(Spec):
     country: Country
     amount: Amount
     currency: Currency
 
 
-class PriceSpec(_Spec):
+class PriceSpec(Spec):
     billing_period: BillingPeriod
     billing_model: BillingModel
     feature: FeatureRef | None = None
@@ -192,19 +121,49 @@ class PriceSpec(_Spec):
     country_prices: list[CountryPriceSpec] = []
 
 
-class TrialSpec(_Spec):
+class TrialSpec(Spec):
     days: Annotated[int, Field(ge=1, le=730)]
     end_behavior: TrialEndBehavior = TrialEndBehavior.CONVERT_TO_PAID
 
 
-class EntitlementSpec(_Spec):
+class ResetPeriodConfigurationSpec(Spec):
+    # One of the reset period's ...AccordingTo values; the rules check which.
+    according_to: Name
+
+
+class EntitlementSpec(Spec):
     feature: FeatureRef
     usage_limit: Quantity | None = None
     unlimited: StrictBool = False
+    # Usage may go beyond usageLimit; checks still grant the feature.
+    has_soft_limit: StrictBool = False
     reset_period: ResetPeriod | None = None
+    reset_period_configuration: ResetPeriodConfigurationSpec | None = None
+    # ENUM features: the values granted, each one the feature declares.
+    enum_values: list[Name] | None = None
+    # Addons only: add to the plan's limit (Increment, the default) or replace it.
+    behavior: EntitlementBehavior | None = None
+    # False on a plan with a basePlan: takes away a feature the base plan grants.
+    is_granted: StrictBool = True
+
+    @property
+    def reset_according_to(self) -> str | None:
+        """The configured start of each usage period; None for the subscription's start.
+
+        SubscriptionStart is what an entitlement without a configuration does, so
+        writing it out changes neither the stored entitlement nor the version.
+        """
+        configuration = self.reset_period_configuration
+        if configuration is None or configuration.according_to == SUBSCRIPTION_START:
+            return None
+        return configuration.according_to
+
+    @property
+    def entitlement_behavior(self) -> EntitlementBehavior:
+        return self.behavior or EntitlementBehavior.INCREMENT
 
 
-class PlanSpec(_Spec):
+class PlanSpec(Spec):
     id: RefId
     product: ProductRef
     display_name: Name
@@ -213,11 +172,13 @@ class PlanSpec(_Spec):
     pricing_type: PricingType
     prices: list[PriceSpec] = []
     trial: TrialSpec | None = None
+    # The plan whose entitlements this one inherits (same product); its own replace them.
+    base_plan: PlanRef | None = None
     entitlements: list[EntitlementSpec] = []
     compatible_addons: list[AddonRef] = []
 
 
-class AddonSpec(_Spec):
+class AddonSpec(Spec):
     id: RefId
     product: ProductRef
     display_name: Name
@@ -228,7 +189,7 @@ class AddonSpec(_Spec):
     max_quantity: Annotated[int | None, Field(ge=1)] = None
 
 
-class CouponSpec(_Spec):
+class CouponSpec(Spec):
     id: RefId
     name: Name
     description: Description = None
@@ -241,16 +202,16 @@ class CouponSpec(_Spec):
     additional_meta_data: Metadata = None
 
 
-class PromotionCodeSpec(_Spec):
+class PromotionCodeSpec(Spec):
     # Customers type codes in any case; they are stored and matched upper-case.
-    code: Annotated[str, AfterValidator(_promotion_code)]
+    code: PromotionCode
     coupon: CouponRef
     max_redemptions: Annotated[int | None, Field(ge=1)] = None
     expires_at: AwareDatetime | None = None
     active: StrictBool = True
 
 
-class TaxRateSpec(_Spec):
+class TaxRateSpec(Spec):
     id: RefId
     display_name: Name
     percentage: Annotated[Decimal, Field(gt=0, le=100, decimal_places=4)]
@@ -260,7 +221,7 @@ class TaxRateSpec(_Spec):
     status: CatalogStatus = CatalogStatus.ACTIVE
 
 
-class CatalogSpec(_Spec):
+class CatalogSpec(Spec):
     products: list[ProductSpec] = []
     features: list[FeatureSpec] = []
     plans: list[PlanSpec] = []
@@ -271,7 +232,7 @@ class CatalogSpec(_Spec):
 
 
 # File key -> (model of one item, the reference noun its ``id`` declares).
-_SECTIONS: dict[str, tuple[type[_Spec], str]] = {
+_SECTIONS: dict[str, tuple[type[Spec], str]] = {
     "products": (ProductSpec, "product"),
     "features": (FeatureSpec, "feature"),
     "plans": (PlanSpec, "plan"),
@@ -351,7 +312,7 @@ def parse_catalog(data: object) -> CatalogSpec:
                 problems.extend(
                     ((section, index, *error["loc"]), message_for(error)) for error in errors
                 )
-                if any(error["type"] != _REFERENCE_ERROR for error in errors):
+                if any(error["type"] != REFERENCE_ERROR for error in errors):
                     continue
                 # Only references are wrong: the item's own rules can still be checked.
                 spec = model.model_validate(item)

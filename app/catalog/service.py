@@ -6,9 +6,13 @@ still point at it), and what reappears is re-activated. Applying the same file t
 changes nothing, down to ``updated_at``.
 
 Products, features, coupons and promotion codes are updated in place. Plans and addons
-are versioned instead (see ``app.catalog.versions``): a change inserts a new package
+are versioned instead (see ``app.catalog.packages``): a change inserts a new package
 row with its own prices and entitlements and leaves the old version untouched, so a
 subscription keeps what it bought until it is migrated.
+
+An apply that changes anything increments the environment's ``catalog_version`` in the
+same transaction, so whatever caches entitlements knows to reload; an apply that
+changes nothing leaves it as it is.
 
 Everything runs in the caller's transaction and is only flushed, so a failure part-way
 applies nothing once the caller rolls back. Two applies racing on one environment
@@ -18,106 +22,31 @@ constraint makes the later one fail and roll back.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import structlog
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from app.catalog.packages import sync_packages
+from app.catalog.report import ApplyReport, Changes, NewVersion
 from app.catalog.schemas import (
-    AddonSpec,
     CatalogSpec,
     CouponSpec,
     FeatureSpec,
-    PlanSpec,
     ProductSpec,
     PromotionCodeSpec,
     TaxRateSpec,
 )
-from app.catalog.versions import content_hash, pricing_type
-from app.models import (
-    Coupon,
-    Environment,
-    Feature,
-    Package,
-    PackageEntitlement,
-    PackagePrice,
-    Product,
-    PromotionCode,
-    TaxRate,
-)
+from app.models import Coupon, Environment, Feature, Product, PromotionCode, TaxRate
 from app.models.base import utcnow
 from app.models.catalog import CatalogStatus, PackageKind
+
+__all__ = ["ApplyReport", "Changes", "NewVersion", "apply_catalog"]
 
 log = structlog.get_logger(__name__)
 
 Row = TypeVar("Row", Product, Feature, Coupon, PromotionCode, TaxRate)
-
-
-@dataclass
-class Changes:
-    """What applying did to one kind of item."""
-
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    archived: int = 0
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.created or self.updated or self.archived)
-
-
-@dataclass(frozen=True)
-class NewVersion:
-    kind: PackageKind
-    ref_id: str
-    version_number: int
-
-
-@dataclass
-class ApplyReport:
-    products: Changes = field(default_factory=Changes)
-    features: Changes = field(default_factory=Changes)
-    plans: Changes = field(default_factory=Changes)
-    addons: Changes = field(default_factory=Changes)
-    coupons: Changes = field(default_factory=Changes)
-    tax_rates: Changes = field(default_factory=Changes)
-    promotion_codes: Changes = field(default_factory=Changes)
-    # Every package version inserted, first versions included.
-    new_versions: list[NewVersion] = field(default_factory=list)
-
-    def by_kind(self) -> dict[str, Changes]:
-        return {
-            "products": self.products,
-            "features": self.features,
-            "plans": self.plans,
-            "addons": self.addons,
-            "coupons": self.coupons,
-            "promotionCodes": self.promotion_codes,
-            "taxRates": self.tax_rates,
-        }
-
-    @property
-    def changed(self) -> bool:
-        return any(changes.changed for changes in self.by_kind().values())
-
-    def summary(self) -> str:
-        if not self.changed:
-            return "catalog is up to date: nothing changed"
-        lines = [
-            f"{kind}: {c.created} created, {c.updated} updated, {c.unchanged} unchanged, "
-            f"{c.archived} archived"
-            for kind, c in self.by_kind().items()
-        ]
-        if self.new_versions:
-            versions = ", ".join(
-                f"{v.kind} {v.ref_id} v{v.version_number}" for v in self.new_versions
-            )
-            lines.append(f"new versions: {versions}")
-        return "\n".join(lines)
 
 
 def apply_catalog(session: Session, environment: Environment, spec: CatalogSpec) -> ApplyReport:
@@ -130,20 +59,15 @@ def apply_catalog(session: Session, environment: Environment, spec: CatalogSpec)
         (PackageKind.PLAN, spec.plans, report.plans),
         (PackageKind.ADDON, spec.addons, report.addons),
     ):
-        _sync_packages(
-            session,
-            env_id,
-            kind,
-            specs,
-            products=products,
-            features=features,
-            changes=changes,
-            report=report,
+        report.new_versions += sync_packages(
+            session, env_id, kind, specs, products=products, features=features, changes=changes
         )
     coupons = _sync(session, Coupon, env_id, _coupons(spec.coupons), report.coupons)
     codes = _promotion_codes(spec.promotion_codes, coupons)
     _sync(session, PromotionCode, env_id, codes, report.promotion_codes)
     _sync(session, TaxRate, env_id, _tax_rates(spec.tax_rates), report.tax_rates)
+    if report.changed:
+        _bump_catalog_version(session, env_id)
     log.info(
         "catalog.applied",
         environment_id=env_id,
@@ -151,6 +75,20 @@ def apply_catalog(session: Session, environment: Environment, spec: CatalogSpec)
         **{kind: vars(changes) for kind, changes in report.by_kind().items()},
     )
     return report
+
+
+def _bump_catalog_version(session: Session, env_id: str) -> None:
+    """Tell the environment's entitlement caches to reload, in the apply's transaction.
+
+    Caches compare the number they loaded with the environment's; incrementing it in
+    SQL counts two racing applies as two changes, where a value read and written back
+    could count them as one.
+    """
+    session.exec(
+        update(Environment)
+        .where(col(Environment.id) == env_id)
+        .values(catalog_version=col(Environment.catalog_version) + 1)
+    )
 
 
 def _status(active: bool) -> str:
@@ -166,11 +104,19 @@ def _features(specs: list[FeatureSpec]) -> dict[str, dict[str, Any]]:
             "meter_type": f.meter_type.value,
             "units": f.units,
             "units_plural": f.units_plural,
+            "enum_values": _enum_values(f),
+            "meter": f.meter.to_meter().to_stored() if f.meter else None,
             "additional_metadata": f.additional_meta_data,
             "status": _status(True),
         }
         for f in specs
     }
+
+
+def _enum_values(feature: FeatureSpec) -> list[dict[str, str]] | None:
+    if feature.enum_values is None:
+        return None
+    return [{"value": e.value, "displayName": e.display_name} for e in feature.enum_values]
 
 
 def _products(specs: list[ProductSpec]) -> dict[str, dict[str, Any]]:
@@ -298,127 +244,3 @@ def _sync(
             changes.archived += 1
     session.flush()
     return rows
-
-
-def _set_status(rows: Sequence[Package], status: CatalogStatus) -> bool:
-    changed = False
-    for row in rows:
-        if row.status != status:
-            row.status = status.value
-            changed = True
-    return changed
-
-
-def _sync_packages(
-    session: Session,
-    env_id: str,
-    kind: PackageKind,
-    specs: Sequence[PlanSpec | AddonSpec],
-    *,
-    products: dict[str, Product],
-    features: dict[str, Feature],
-    changes: Changes,
-    report: ApplyReport,
-) -> None:
-    versions: dict[str, list[Package]] = defaultdict(list)
-    query = select(Package).where(Package.environment_id == env_id, Package.kind == kind.value)
-    for row in session.exec(query):
-        versions[row.ref_id].append(row)
-    for spec in specs:
-        rows = versions.get(spec.id, [])
-        latest = max(rows, key=lambda row: row.version_number, default=None)
-        revived = _set_status(rows, CatalogStatus.ACTIVE)
-        digest = content_hash(spec)
-        if latest is not None and latest.content_hash == digest:
-            if revived:
-                changes.updated += 1
-            else:
-                changes.unchanged += 1
-            continue
-        number = 1
-        if latest is not None:
-            latest.is_latest = False
-            number = latest.version_number + 1
-        _insert_version(
-            session,
-            env_id,
-            kind,
-            spec,
-            number=number,
-            digest=digest,
-            products=products,
-            features=features,
-        )
-        report.new_versions.append(NewVersion(kind, spec.id, number))
-        if latest is None:
-            changes.created += 1
-        else:
-            changes.updated += 1
-    wanted = {spec.id for spec in specs}
-    for ref_id, rows in versions.items():
-        if ref_id not in wanted and _set_status(rows, CatalogStatus.ARCHIVED):
-            changes.archived += 1
-    session.flush()
-
-
-def _insert_version(
-    session: Session,
-    env_id: str,
-    kind: PackageKind,
-    spec: PlanSpec | AddonSpec,
-    *,
-    number: int,
-    digest: str,
-    products: dict[str, Product],
-    features: dict[str, Feature],
-) -> Package:
-    plan = spec if isinstance(spec, PlanSpec) else None
-    package = Package(
-        environment_id=env_id,
-        kind=kind.value,
-        ref_id=spec.id,
-        version_number=number,
-        is_latest=True,
-        product_id=products[spec.product].id,
-        display_name=spec.display_name,
-        description=spec.description,
-        additional_metadata=spec.additional_meta_data,
-        pricing_type=pricing_type(spec).value,
-        trial_days=plan.trial.days if plan and plan.trial else None,
-        trial_end_behavior=plan.trial.end_behavior.value if plan and plan.trial else None,
-        max_quantity=spec.max_quantity if isinstance(spec, AddonSpec) else None,
-        compatible_addons=list(plan.compatible_addons) if plan else None,
-        content_hash=digest,
-        status=CatalogStatus.ACTIVE.value,
-    )
-    session.add(package)
-    for price in spec.prices:
-        shared: dict[str, Any] = {
-            "package_id": package.id,
-            "billing_period": price.billing_period.value,
-            "billing_model": price.billing_model.value,
-            "feature_id": features[price.feature].id if price.feature else None,
-            "min_unit_quantity": price.min_unit_quantity,
-            "max_unit_quantity": price.max_unit_quantity,
-        }
-        session.add(PackagePrice(**shared, amount=price.amount, currency=price.currency))
-        session.add_all(
-            PackagePrice(
-                **shared,
-                amount=local.amount,
-                currency=local.currency,
-                billing_country_code=local.country,
-            )
-            for local in price.country_prices
-        )
-    session.add_all(
-        PackageEntitlement(
-            package_id=package.id,
-            feature_id=features[entitlement.feature].id,
-            usage_limit=entitlement.usage_limit,
-            has_unlimited_usage=entitlement.unlimited,
-            reset_period=entitlement.reset_period.value if entitlement.reset_period else None,
-        )
-        for entitlement in spec.entitlements
-    )
-    return package

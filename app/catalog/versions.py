@@ -9,11 +9,15 @@ than a version of it.
 The digest is SHA-256 of canonical JSON: keys sorted, amounts normalised (``10``,
 ``10.0`` and ``10.00`` are one price), and lists whose order carries no meaning sorted,
 so reformatting or reordering the file publishes nothing new. References are by id
-(product, feature and addon ids), which keeps the hash the same in every environment.
+(product, feature, addon and base plan ids), which keeps the hash the same in every
+environment. Only the entitlements a package declares are hashed, not those it
+inherits: a plan names its base plan by id, not by version, so a change to a base plan
+publishes a new version of the base plan alone.
 
 Changing this function changes the hash of every package, and the next apply would
 publish a new version of each. A field added later must therefore be left out of the
-canonical form while it holds its default.
+canonical form while it holds its default, as the base plan and the entitlements'
+soft limit, reset configuration, enum values, behavior and isGranted are.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 from app.catalog.schemas import AddonSpec, EntitlementSpec, PlanSpec, PriceSpec
-from app.models.catalog import PackageKind, PricingType
+from app.models.catalog import EntitlementBehavior, PackageKind, PricingType
 
 _FORMAT = "package/v1"
 
@@ -56,12 +60,24 @@ def _price(price: PriceSpec) -> dict[str, Any]:
 
 
 def _entitlement(entitlement: EntitlementSpec) -> dict[str, Any]:
-    return {
+    canonical: dict[str, Any] = {
         "feature": entitlement.feature,
         "usageLimit": _number(entitlement.usage_limit),
         "unlimited": entitlement.unlimited,
         "resetPeriod": entitlement.reset_period.value if entitlement.reset_period else None,
     }
+    # Added later: present only when they differ from their default.
+    if entitlement.has_soft_limit:
+        canonical["hasSoftLimit"] = True
+    if entitlement.reset_according_to is not None:
+        canonical["resetAccordingTo"] = entitlement.reset_according_to
+    if entitlement.enum_values is not None:
+        canonical["enumValues"] = sorted(entitlement.enum_values)
+    if entitlement.entitlement_behavior is not EntitlementBehavior.INCREMENT:
+        canonical["behavior"] = entitlement.entitlement_behavior.value
+    if not entitlement.is_granted:
+        canonical["isGranted"] = False
+    return canonical
 
 
 def pricing_type(spec: PlanSpec | AddonSpec) -> PricingType:
@@ -74,7 +90,7 @@ def pricing_type(spec: PlanSpec | AddonSpec) -> PricingType:
 def canonical(spec: PlanSpec | AddonSpec) -> dict[str, Any]:
     plan = spec if isinstance(spec, PlanSpec) else None
     addon = spec if isinstance(spec, AddonSpec) else None
-    return {
+    canonical: dict[str, Any] = {
         "format": _FORMAT,
         "kind": (PackageKind.PLAN if plan else PackageKind.ADDON).value,
         "product": spec.product,
@@ -98,6 +114,9 @@ def canonical(spec: PlanSpec | AddonSpec) -> dict[str, Any]:
         "compatibleAddons": sorted(plan.compatible_addons) if plan else None,
         "maxQuantity": addon.max_quantity if addon else None,
     }
+    if plan and plan.base_plan is not None:
+        canonical["basePlan"] = plan.base_plan
+    return canonical
 
 
 def content_hash(spec: PlanSpec | AddonSpec) -> str:

@@ -14,6 +14,7 @@ A state loaded while an invalidation happened is not stored: it may predate the 
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import OrderedDict
@@ -48,7 +49,10 @@ _CHANGED = "entitlements.changed"
 ALL = ("all", "")
 
 StateKey = tuple[str, str, str | None]  # environment id, customer refId, resource id
-Change = tuple[str, str]  # ("customer", customer row id) | ("environment", id) | ALL
+# ("customer", customer row id) | ("ref", "<environment id>:<customer refId>")
+# | ("environment", id) | ALL. A customer created or archived is named by its refId too,
+# since a state cached before it existed ("not found") has no row id.
+Change = tuple[str, str]
 
 
 class StateCache:
@@ -56,6 +60,7 @@ class StateCache:
         self.max_entries = max_entries
         self.max_age_seconds = max_age_seconds
         self._states: OrderedDict[StateKey, tuple[EntitlementState, float]] = OrderedDict()
+        # "id:<customer row id>" and "ref:<environment id>:<refId>" -> their states.
         self._by_customer: dict[str, set[StateKey]] = {}
         self._lock = threading.Lock()
         self._generation = 0
@@ -76,29 +81,27 @@ class StateCache:
         return state
 
     def put(self, key: StateKey, state: EntitlementState, generation: int) -> None:
-        # "No such customer" is not kept: invalidations name customers by row id, so
-        # nothing would drop it when the customer is created a moment later.
-        if state.customer_id is None:
-            return
         with self._lock:
             if generation != self._generation:
                 return
             self._states[key] = (state, time.monotonic())
             self._states.move_to_end(key)
-            if state.customer_id is not None:
-                self._by_customer.setdefault(state.customer_id, set()).add(key)
+            for name in _names(key, state):
+                self._by_customer.setdefault(name, set()).add(key)
             while len(self._states) > self.max_entries:
                 old_key, (old, _) = self._states.popitem(last=False)
-                if old.customer_id is not None:
-                    self._by_customer.get(old.customer_id, set()).discard(old_key)
+                self._unindex(old_key, old)
 
     def invalidate(self, changes: Iterable[Change]) -> None:
         with self._lock:
             self._generation += 1
             for kind, value in changes:
-                if kind == "customer":
-                    for key in self._by_customer.pop(value, set()):
-                        self._states.pop(key, None)
+                if kind in ("customer", "ref"):
+                    name = f"id:{value}" if kind == "customer" else f"ref:{value}"
+                    for key in self._by_customer.pop(name, set()):
+                        entry = self._states.pop(key, None)
+                        if entry is not None:
+                            self._unindex(key, entry[0])
                 elif kind == "environment":
                     self._drop_environment(value)
                 else:
@@ -108,11 +111,25 @@ class StateCache:
     def _drop_environment(self, environment_id: str) -> None:
         for key in [key for key in self._states if key[0] == environment_id]:
             state, _ = self._states.pop(key)
-            if state.customer_id is not None:
-                self._by_customer.get(state.customer_id, set()).discard(key)
+            self._unindex(key, state)
+
+    def _unindex(self, key: StateKey, state: EntitlementState) -> None:
+        for name in _names(key, state):
+            keys = self._by_customer.get(name)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self._by_customer[name]
 
     def clear(self) -> None:
         self.invalidate([ALL])
+
+
+def _names(key: StateKey, state: EntitlementState) -> list[str]:
+    names = [f"ref:{key[0]}:{key[1]}"]
+    if state.customer_id is not None:
+        names.append(f"id:{state.customer_id}")
+    return names
 
 
 states = StateCache()
@@ -138,7 +155,7 @@ _SUBSCRIPTION_PARTS = (SubscriptionAddon, SubscriptionFeatureQuantity, Subscript
 
 def _change_of(session: Session, row: object) -> Change | None:
     if isinstance(row, Customer):
-        return ("customer", row.id)
+        return ("ref", f"{row.environment_id}:{row.customer_id}")
     if isinstance(row, Subscription | PromotionalEntitlement):
         return ("customer", row.customer_id)
     if isinstance(row, _SUBSCRIPTION_PARTS):
@@ -161,14 +178,19 @@ def _collect(session: Session, _context: UOWTransaction) -> None:
             found.add(change)
     if not found:
         return
-    customers = {value for kind, value in found if kind == "customer"}
-    # A customer row changed for another reason (a billing id) needs no new version.
-    customers -= {
-        row.id
+    # A customer row changed for another reason (a billing id) changes no entitlement.
+    unchanged = {
+        ("ref", f"{row.environment_id}:{row.customer_id}")
         for row in session.dirty
         if isinstance(row, Customer) and not _entitlement_fields_changed(row)
     }
-    found = {change for change in found if change[0] != "customer" or change[1] in customers}
+    found -= unchanged
+    customers = {value for kind, value in found if kind == "customer"}
+    customers |= {
+        row.id
+        for row in session.dirty
+        if isinstance(row, Customer) and ("ref", f"{row.environment_id}:{row.customer_id}") in found
+    }
     if customers:
         session.execute(
             update(Customer)
@@ -206,7 +228,7 @@ _listener: threading.Thread | None = None
 def publish(changes: Iterable[Change]) -> None:
     if _publisher is None:
         return
-    message = ";".join(f"{kind}:{value}" for kind, value in changes)
+    message = json.dumps(sorted(changes))
     try:
         _publisher.publish(CHANNEL, message)
     except Exception:
@@ -214,18 +236,26 @@ def publish(changes: Iterable[Change]) -> None:
 
 
 def _parse(message: bytes | str) -> list[Change]:
-    text = message.decode() if isinstance(message, bytes) else message
-    changes: list[Change] = []
-    for part in text.split(";"):
-        kind, _, value = part.partition(":")
-        if kind in ("customer", "environment", "all"):
-            changes.append((kind, value))
-    return changes
+    try:
+        items = json.loads(message)
+    except ValueError:
+        return [ALL]
+    if not isinstance(items, list):
+        return [ALL]
+    return [
+        (str(item[0]), str(item[1]))
+        for item in items
+        if isinstance(item, list)
+        and len(item) == 2
+        and item[0] in ("customer", "ref", "environment", "all")
+    ]
 
 
-def connect(redis_url: str | None) -> None:
+def connect(redis_url: str | None, max_age_seconds: float | None = None) -> None:
     """Share invalidations with other processes through Redis (idempotent)."""
     global _publisher, _listener  # noqa: PLW0603 - one connection per process
+    if max_age_seconds is not None:
+        states.max_age_seconds = max_age_seconds
     if redis_url is None or _listener is not None:
         return
     _publisher = redis.Redis.from_url(redis_url)

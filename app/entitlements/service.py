@@ -82,11 +82,23 @@ def check(session: Session, environment: Environment, query: CheckQuery) -> Deci
 
 
 def checks(
-    session: Session, environment: Environment, customer_ref: str, resource_id: str | None
+    session: Session,
+    environment: Environment,
+    customer_ref: str,
+    resource_id: str | None,
+    *,
+    fresh: bool = False,
 ) -> list[Decision]:
-    """Every entitlement the customer holds (in scope), with usage; none when it has none."""
+    """Every entitlement the customer holds (in scope), with usage; none when it has none.
+
+    ``fresh`` reads past the cache: a mutation shows what its own uncommitted changes
+    grant, and that must never be cached (the transaction may still roll back).
+    """
     now = clock.now()
-    current = state_for(session, environment.id, customer_ref, resource_id, now)
+    if fresh:
+        current = state.load(session, environment.id, customer_ref, resource_id, now)
+    else:
+        current = state_for(session, environment.id, customer_ref, resource_id, now)
     granting = [
         grant
         for grant in current.grants.values()

@@ -21,6 +21,14 @@ from app.models import Package as PackageRow
 
 
 @strawberry.type
+class EnumConfigurationEntity:
+    """One value an ENUM feature offers."""
+
+    value: str
+    display_name: str
+
+
+@strawberry.type
 class Feature:
     id: str
     ref_id: str
@@ -30,6 +38,7 @@ class Feature:
     meter_type: MeterType | None
     feature_units: str | None
     feature_units_plural: str | None
+    enum_configuration: list[EnumConfigurationEntity] | None
     additional_meta_data: JSON | None
 
     @classmethod
@@ -43,6 +52,14 @@ class Feature:
             meter_type=MeterType(row.meter_type),
             feature_units=row.units,
             feature_units_plural=row.units_plural,
+            enum_configuration=(
+                None
+                if row.enum_values is None
+                else [
+                    EnumConfigurationEntity(value=e["value"], display_name=e["displayName"])
+                    for e in row.enum_values
+                ]
+            ),
             additional_meta_data=json_value(row.additional_metadata),
         )
 

@@ -9,16 +9,13 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.customers import service
-from app.graphql.catalog import Coupon, Feature
-from app.graphql.common import (
-    JSON,
-    EntitlementResetPeriod,
-    PromotionalEntitlementStatus,
-    SubscriptionDecisionStrategy,
-    iso,
-    json_value,
-)
+from app.entitlements import promotions
+from app.entitlements import service as entitlements
+from app.graphql.catalog import Coupon
+from app.graphql.common import JSON, SubscriptionDecisionStrategy, iso, json_value
 from app.graphql.context import Info, as_dict, run
+from app.graphql.entitlement_types import Entitlement
+from app.graphql.promotions import PromotionalEntitlement
 from app.graphql.subscription_inputs import ProvisionCustomerSubscriptionInput
 from app.graphql.subscription_types import CustomerSubscription
 from app.models import Coupon as CouponRow
@@ -107,21 +104,6 @@ class UnarchiveCustomerInput:
 
 
 @strawberry.type
-class PromotionalEntitlement:
-    id: str
-    feature_id: str
-    feature: Feature
-    status: PromotionalEntitlementStatus
-    usage_limit: float | None
-    has_unlimited_usage: bool | None
-    reset_period: EntitlementResetPeriod | None
-    start_date: str
-    end_date: str | None
-    is_visible: bool
-    description: str | None
-
-
-@strawberry.type
 class Customer:
     id: str
     customer_id: str
@@ -163,8 +145,10 @@ class Customer:
             exclude_from_experiment=row.exclude_from_experiment,
             additional_meta_data=json_value(row.additional_metadata),
             coupon=Coupon.of(coupon) if coupon is not None else None,
-            # No domain grants promotional entitlements yet, so there are none to list.
-            promotional_entitlements=[],
+            promotional_entitlements=[
+                PromotionalEntitlement.of(granted)
+                for granted in promotions.promotional_entitlements_of(session, row)
+            ],
         )
 
 
@@ -173,6 +157,8 @@ class ProvisionedCustomer:
     customer: Customer
     subscription_decision_strategy: SubscriptionDecisionStrategy
     subscription: CustomerSubscription | None
+    # What the customer is entitled to once provisioned (outside any resource).
+    entitlements: list[Entitlement] | None
 
 
 def _customer_data(raw: dict[str, Any]) -> dict[str, Any]:
@@ -223,12 +209,16 @@ class CustomerMutations:
             if result.subscription is not None:
                 view = subscriptions.view(session, result.subscription)
                 subscription = CustomerSubscription.of(view, customer)
+            decisions = entitlements.checks(
+                session, environment, result.customer.customer_id, None, fresh=True
+            )
             return ProvisionedCustomer(
                 customer=customer,
                 subscription_decision_strategy=SubscriptionDecisionStrategy(
                     result.subscription_decision_strategy
                 ),
                 subscription=subscription,
+                entitlements=[Entitlement.of(decision) for decision in decisions],
             )
 
         return await run(info, call)

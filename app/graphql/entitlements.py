@@ -10,6 +10,7 @@ from strawberry.types.unset import UNSET
 
 from app.entitlements import service
 from app.entitlements.schemas import ReportUsageInput as UsageSchema
+from app.errors import ValidationFailed
 from app.graphql.common import JSON, UsageUpdateBehavior
 from app.graphql.context import Info, as_dict, run
 from app.graphql.entitlement_types import Entitlement, UsageMeasurementWithCurrentUsage
@@ -73,9 +74,32 @@ def _requested_usage(value: object) -> Decimal | None:
     return amount if amount.is_finite() else None
 
 
+# Ids are at most this long everywhere; a longer one cannot name anything.
+MAX_ID = 255
+MAX_REQUESTED_VALUES = 100
+
+
+def _id(value: object, field: str) -> None:
+    if isinstance(value, str) and (not 0 < len(value) <= MAX_ID or "\x00" in value):
+        raise ValidationFailed(
+            f"{field}: must be 1-{MAX_ID} characters without NUL characters", field=field
+        )
+
+
 def _check_query(query: FetchEntitlementQuery) -> service.CheckQuery:
     options = query.options if query.options not in (None, UNSET) else None
     values = _given(options.requested_values) if options is not None else None
+    _id(query.customer_id, "query.customerId")
+    _id(query.feature_id, "query.featureId")
+    _id(_given(query.resource_id), "query.resourceId")
+    if isinstance(values, list):
+        if len(values) > MAX_REQUESTED_VALUES:
+            raise ValidationFailed(
+                f"query.options.requestedValues: at most {MAX_REQUESTED_VALUES} values",
+                field="query.options.requestedValues",
+            )
+        for index, value in enumerate(values):
+            _id(value, f"query.options.requestedValues[{index}]")
     return service.CheckQuery(
         customer_ref=query.customer_id,
         feature_ref=query.feature_id,
@@ -111,6 +135,8 @@ class EntitlementQueries:
     ) -> list[Entitlement]:
         customer_ref = query.customer_id
         resource_id = _given(query.resource_id)
+        _id(customer_ref, "query.customerId")
+        _id(resource_id, "query.resourceId")
 
         def call(session: Session, environment: Environment) -> list[Entitlement]:
             decisions = service.checks(session, environment, customer_ref, resource_id)  # type: ignore[arg-type]

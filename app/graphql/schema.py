@@ -13,6 +13,7 @@ from app.graphql.customers import CustomerMutations, CustomerQueries
 from app.graphql.entitlements import EntitlementMutations, EntitlementQueries
 from app.graphql.estimates import EstimateMutations
 from app.graphql.events import EventMutations
+from app.graphql.promotions import PromotionalEntitlementMutations
 from app.graphql.subscriptions import SubscriptionMutations, SubscriptionQueries
 
 Query = merge_types(
@@ -25,6 +26,7 @@ Mutation = merge_types(
         SubscriptionMutations,
         EstimateMutations,
         EntitlementMutations,
+        PromotionalEntitlementMutations,
         EventMutations,
     ),
 )

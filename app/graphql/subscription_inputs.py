@@ -16,9 +16,15 @@ import strawberry
 from app.graphql.common import (
     JSON,
     BillingPeriod,
+    EntitlementResetPeriod,
     SubscriptionCancellationTime,
     SubscriptionMigrationTime,
     TrialEndBehavior,
+)
+from app.graphql.reset_periods import (
+    MonthlyResetPeriodConfigInput,
+    WeeklyResetPeriodConfigInput,
+    YearlyResetPeriodConfigInput,
 )
 
 if TYPE_CHECKING:
@@ -90,6 +96,32 @@ class CheckoutOptions:
 
 
 @strawberry.input
+class SubscriptionEntitlementInput:
+    feature_id: str
+    usage_limit: float | None = UNSET
+    has_unlimited_usage: bool | None = UNSET
+    has_soft_limit: bool | None = UNSET
+    reset_period: EntitlementResetPeriod | None = UNSET
+    monthly_reset_period_configuration: MonthlyResetPeriodConfigInput | None = UNSET
+    weekly_reset_period_configuration: WeeklyResetPeriodConfigInput | None = UNSET
+    yearly_reset_period_configuration: YearlyResetPeriodConfigInput | None = UNSET
+    description: str | None = UNSET
+
+
+@strawberry.input
+class UpdateSubscriptionEntitlementInput:
+    id: str | None = UNSET
+    feature_id: str | None = UNSET
+    usage_limit: float | None = UNSET
+    has_unlimited_usage: bool | None = UNSET
+    has_soft_limit: bool | None = UNSET
+    reset_period: EntitlementResetPeriod | None = UNSET
+    monthly_reset_period_configuration: MonthlyResetPeriodConfigInput | None = UNSET
+    weekly_reset_period_configuration: WeeklyResetPeriodConfigInput | None = UNSET
+    yearly_reset_period_configuration: YearlyResetPeriodConfigInput | None = UNSET
+
+
+@strawberry.input
 class _PlanChoice:
     """The fields every way of subscribing shares (not a GraphQL type of its own)."""
 
@@ -104,6 +136,7 @@ class _PlanChoice:
     promotion_code: str | None = UNSET
     resource_id: str | None = UNSET
     start_date: str | None = UNSET
+    subscription_entitlements: list[SubscriptionEntitlementInput] | None = UNSET
     unit_quantity: float | None = UNSET
 
 
@@ -142,6 +175,7 @@ class UpdateSubscriptionInput:
     billing_information: SubscriptionBillingInfo | None = UNSET
     billing_period: BillingPeriod | None = UNSET
     promotion_code: str | None = UNSET
+    subscription_entitlements: list[UpdateSubscriptionEntitlementInput] | None = UNSET
     unit_quantity: float | None = UNSET
 
 

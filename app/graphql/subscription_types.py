@@ -30,6 +30,7 @@ from app.graphql.common import (
     json_value,
     number,
 )
+from app.graphql.entitlement_types import Entitlement
 from app.subscriptions.views import PriceLine, SubscriptionView, Totals
 
 if TYPE_CHECKING:
@@ -241,6 +242,7 @@ class ProvisionSubscriptionResult:
     checkout_url: str | None
     checkout_billing_id: str | None
     subscription: CustomerSubscription | None
+    entitlements: list[Entitlement] | None = None
 
 
 @strawberry.type

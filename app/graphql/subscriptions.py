@@ -13,8 +13,10 @@ from starlette.concurrency import run_in_threadpool
 
 from app import jobs
 from app.config import get_settings
+from app.entitlements import service as entitlements
 from app.graphql.context import Info, as_dict, run
 from app.graphql.customers import Customer
+from app.graphql.entitlement_types import Entitlement
 from app.graphql.subscription_inputs import (
     GetActiveSubscriptionsInput,
     GetSubscriptionInput,
@@ -29,6 +31,7 @@ from app.graphql.subscription_types import (
     ProvisionSubscriptionResult,
     SubscriptionMigrationResult,
 )
+from app.models import Customer as CustomerRow
 from app.models import Environment, Subscription
 from app.subscriptions import service
 
@@ -54,6 +57,7 @@ async def _provision(info: Info, input: ProvisionSubscriptionInput) -> Provision
             checkout_url=outcome.checkout_url,
             checkout_billing_id=outcome.checkout_billing_id,
             subscription=subscription,
+            entitlements=_entitlements(session, environment, outcome.subscription),
         )
         return result, outcome
 
@@ -70,11 +74,26 @@ async def _provision(info: Info, input: ProvisionSubscriptionInput) -> Provision
         await run_in_threadpool(await_job, outcome.payment_job)
         ref_id = outcome.subscription.ref_id
 
-        def reread(session: Session, environment: Environment) -> CustomerSubscription:
-            return rendered(session, service.get_subscription(session, environment, ref_id))
+        def reread(
+            session: Session, environment: Environment
+        ) -> tuple[CustomerSubscription, list[Entitlement]]:
+            row = service.get_subscription(session, environment, ref_id)
+            return rendered(session, row), _entitlements(session, environment, row)
 
-        result.subscription = await run(info, reread)
+        result.subscription, result.entitlements = await run(info, reread)
     return result
+
+
+def _entitlements(
+    session: Session, environment: Environment, subscription: Subscription
+) -> list[Entitlement]:
+    """What the customer is entitled to in the subscription's scope, as of this change."""
+    customer = session.get(CustomerRow, subscription.customer_id)
+    assert customer is not None
+    decisions = entitlements.checks(
+        session, environment, customer.customer_id, subscription.resource_id, fresh=True
+    )
+    return [Entitlement.of(decision) for decision in decisions]
 
 
 def await_job(message: Message[Any]) -> Any:

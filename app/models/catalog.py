@@ -143,8 +143,8 @@ class Feature(SQLModel, table=True):
     units_plural: str | None = Field(default=None, max_length=64)
     # ENUM features: the values an entitlement may grant, [{"value", "displayName"}].
     enum_values: list[dict[str, str]] | None = Field(default=None, sa_column=Column(JSONType))
-    # Features metered from raw events: {"filters": [{"conditions": [...]}],
-    # "aggregation": {"function", "field"}} as the catalog declares it.
+    # Features metered from raw events: {"eventName", "filters": [{"conditions": [...]}],
+    # "aggregation": {"function", "field"}}, read with app.catalog.meters.Meter.
     meter: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType))
     additional_metadata: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType))
     status: str = Field(default=CatalogStatus.ACTIVE, max_length=16)

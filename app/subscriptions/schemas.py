@@ -13,6 +13,13 @@ from app.billing import limits
 from app.customers.schemas import check_country, check_customer_id
 from app.models.catalog import BillingPeriod, TrialEndBehavior
 from app.subscriptions.billing_info import SubscriptionBillingInformation
+from app.subscriptions.entitlement_overrides import (
+    SubscriptionEntitlementRequest,
+    UpdateSubscriptionEntitlementRequest,
+)
+
+# Per-subscription entitlement values a request may carry (one per feature).
+MAX_ENTITLEMENT_VALUES = 200
 
 
 class CancellationTime(StrEnum):
@@ -126,6 +133,9 @@ class ProvisionRequest(SubscriptionItems):
     # Tagged on the Stripe subscription as metadata (values up to 500 characters).
     refId: str | None = Field(default=None, max_length=255)
     billingInformation: SubscriptionBillingInformation | None = None
+    subscriptionEntitlements: list[SubscriptionEntitlementRequest] | None = Field(
+        default=None, max_length=MAX_ENTITLEMENT_VALUES
+    )
 
     _start = field_validator("startDate")(_aware)
 
@@ -145,6 +155,9 @@ class UpdateRequest(SubscriptionItems):
     additionalMetaData: dict[str, Any] | None = None
     promotionCode: str | None = None
     billingInformation: SubscriptionBillingInformation | None = None
+    subscriptionEntitlements: list[UpdateSubscriptionEntitlementRequest] | None = Field(
+        default=None, max_length=MAX_ENTITLEMENT_VALUES
+    )
 
 
 class CancelRequest(_Strict):

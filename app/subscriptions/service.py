@@ -26,10 +26,20 @@ from app.catalog import repository as catalog
 from app.customers import repository as customers
 from app.environments.service import billing_integrated
 from app.errors import CustomerNotFound
-from app.models import Coupon, Customer, Environment, Package, Product, Subscription, TaxRate
+from app.models import (
+    Coupon,
+    Customer,
+    Environment,
+    Package,
+    Product,
+    Subscription,
+    SubscriptionEntitlement,
+    TaxRate,
+)
 from app.models.catalog import BillingPeriod, PackageKind, PricingType, TrialEndBehavior
 from app.models.subscriptions import SubscriptionStatus
 from app.subscriptions import billing_info, lifecycle, migration, repository, views
+from app.subscriptions import entitlement_overrides as overrides
 from app.subscriptions.errors import (
     CouponNotApplicable,
     InvalidDate,
@@ -211,6 +221,9 @@ def provision(
             field="input.resourceId",
         )
     items = _items(session, environment, plan, request)
+    entitlement_values = overrides.resolve(
+        session, environment, request.subscriptionEntitlements or []
+    )
     coupon, promotion_code_id = _coupon(session, environment, request, items.currency)
     tax_rates = _tax_rates(session, environment, info)
     start = request.startDate or now
@@ -255,6 +268,8 @@ def provision(
         awaiting_payment=awaiting_payment,
     )
     billing_info.set_tax_rates(session, subscription, tax_rates)
+    if entitlement_values:
+        overrides.replace_all(session, subscription, entitlement_values)
     _forward_customer_information(session, customer, info)
     if awaiting_payment:
         checkout = billing_state.request_checkout(session, subscription, checkout_options)
@@ -352,6 +367,7 @@ def update_subscription(
         )
     plan = session.get(Package, subscription.plan_id)
     assert plan is not None
+    values = _entitlement_values(session, environment, subscription, request)
     current_billable, current_addons, versions = migration.current_request(session, subscription)
     billable, unit_quantity, addons = migration.with_changes(
         current_billable,
@@ -393,6 +409,8 @@ def update_subscription(
         subscription.unit_quantity = request.unitQuantity
     if "additionalMetaData" in request.model_fields_set:
         subscription.additional_metadata = request.additionalMetaData
+    if values is not None:
+        overrides.replace_all(session, subscription, values)
     if period_changed and not subscription.is_trial:
         # A new interval restarts the billing cycle now, as Stripe does.
         subscription.billing_cycle_anchor = now
@@ -410,6 +428,16 @@ def update_subscription(
         session.add(subscription)
         session.flush()
     return subscription
+
+
+def _entitlement_values(
+    session: Session, environment: Environment, subscription: Subscription, request: UpdateRequest
+) -> list[SubscriptionEntitlement] | None:
+    """The subscription's new entitlement values, or None to keep them."""
+    if request.subscriptionEntitlements is None:
+        return None
+    overrides.check_ids(session, subscription, request.subscriptionEntitlements)
+    return overrides.resolve(session, environment, list(request.subscriptionEntitlements))
 
 
 def _billed_items(session: Session, subscription: Subscription) -> list[tuple[str, int]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func
@@ -103,6 +104,19 @@ def small_catalog() -> dict[str, Any]:
         ],
         "promotionCodes": [{"code": "half50", "coupon": "half"}],
     }
+
+
+def set_at(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    """An edit of a catalog's data at a dotted path (list indices as numbers)."""
+
+    def edit(data: dict[str, Any]) -> None:
+        *parents, last = [int(p) if p.isdigit() else p for p in path.split(".")]
+        node: Any = data
+        for part in parents:
+            node = node[part]
+        node[last] = value
+
+    return edit
 
 
 def problems_of(data: object) -> list[str]:

@@ -16,35 +16,92 @@ from tests.catalog.factories import apply, row_counts
 
 _names = st.from_regex(r"[a-z][a-z0-9-]{0,6}", fullmatch=True)
 _amounts = st.decimals(min_value=0, max_value=1000, places=2, allow_nan=False)
+_OPERATIONS = [
+    "EQUALS",
+    "NOT_EQUALS",
+    "GREATER_THAN",
+    "GREATER_THAN_OR_EQUAL",
+    "LESS_THAN",
+    "LESS_THAN_OR_EQUAL",
+    "CONTAINS",
+    "STARTS_WITH",
+    "ENDS_WITH",
+    "IN",
+    "IS_NULL",
+    "IS_NOT_NULL",
+]
+_ACCORDING_TO = {
+    "MONTH": ["SubscriptionStart", "StartOfTheMonth"],
+    "WEEK": ["SubscriptionStart", "EveryMonday", "EverySunday"],
+    "YEAR": ["SubscriptionStart"],
+}
 
 
 @st.composite
 def _features(draw: st.DrawFn) -> list[dict[str, Any]]:
     features = []
     for name in draw(st.lists(_names, min_size=1, max_size=4, unique=True)):
-        feature_type = draw(st.sampled_from(["BOOLEAN", "NUMBER"]))
+        feature_type = draw(st.sampled_from(["BOOLEAN", "NUMBER", "ENUM"]))
         meter = "None"
         if feature_type == "NUMBER":
             meter = draw(st.sampled_from(["None", "Fluctuating", "Incremental"]))
-        features.append(
-            {
-                "id": f"f-{name}",
-                "displayName": name,
-                "featureType": feature_type,
-                "meterType": meter,
-            }
-        )
+        feature: dict[str, Any] = {
+            "id": f"f-{name}",
+            "displayName": name,
+            "featureType": feature_type,
+            "meterType": meter,
+        }
+        if feature_type == "ENUM":
+            values = draw(st.lists(_names, min_size=1, max_size=3, unique=True))
+            feature["enumValues"] = [{"value": v, "displayName": v.upper()} for v in values]
+        if meter == "Incremental" and draw(st.booleans()):
+            feature["meter"] = draw(_meters())
+        features.append(feature)
     return features
+
+
+@st.composite
+def _meters(draw: st.DrawFn) -> dict[str, Any]:
+    def condition(operation: str) -> dict[str, Any]:
+        found: dict[str, Any] = {"field": draw(_names), "operation": operation}
+        if operation == "IN":
+            found["values"] = draw(st.lists(_names, min_size=1, max_size=3))
+        elif operation not in ("IS_NULL", "IS_NOT_NULL"):
+            found["value"] = draw(_names | st.integers(-5, 5).map(str))
+        return found
+
+    groups = draw(st.lists(st.lists(st.sampled_from(_OPERATIONS), min_size=1, max_size=3)))
+    function = draw(st.sampled_from(["COUNT", "SUM", "AVG", "MIN", "MAX", "UNIQUE"]))
+    aggregation = {"function": function}
+    if function != "COUNT":
+        aggregation["field"] = draw(_names)
+    return {
+        "eventName": draw(_names),
+        "filters": [{"conditions": [condition(op) for op in group]} for group in groups],
+        "aggregation": aggregation,
+    }
 
 
 def _entitlement(draw: st.DrawFn, feature: dict[str, Any]) -> dict[str, Any]:
     if feature["featureType"] == "BOOLEAN":
         return {"feature": feature["id"]}
+    if feature["featureType"] == "ENUM":
+        offered = [v["value"] for v in feature["enumValues"]]
+        values = draw(st.lists(st.sampled_from(offered), min_size=1, unique=True))
+        return {"feature": feature["id"], "enumValues": values}
     if draw(st.booleans()):
         return {"feature": feature["id"], "unlimited": True}
-    entitlement = {"feature": feature["id"], "usageLimit": draw(st.integers(0, 1000))}
+    entitlement: dict[str, Any] = {
+        "feature": feature["id"],
+        "usageLimit": draw(st.integers(0, 1000)),
+        "hasSoftLimit": draw(st.booleans()),
+    }
     if feature["meterType"] == "Incremental" and draw(st.booleans()):
-        entitlement["resetPeriod"] = draw(st.sampled_from(["DAY", "MONTH", "YEAR"]))
+        period = draw(st.sampled_from(["DAY", "WEEK", "MONTH", "YEAR"]))
+        entitlement["resetPeriod"] = period
+        if period in _ACCORDING_TO and draw(st.booleans()):
+            according_to = draw(st.sampled_from(_ACCORDING_TO[period]))
+            entitlement["resetPeriodConfiguration"] = {"accordingTo": according_to}
     return entitlement
 
 
@@ -94,6 +151,10 @@ def _catalogs(draw: st.DrawFn) -> dict[str, Any]:
         for name in draw(st.lists(_names, max_size=2, unique=True)):
             addon = _package(draw, f"{product}.addon-{name}", product, features, paid=True)
             addon["maxQuantity"] = draw(st.none() | st.integers(1, 10))
+            for entitlement in addon["entitlements"]:
+                behavior = draw(st.sampled_from([None, "Increment", "Override"]))
+                if behavior is not None:
+                    entitlement["behavior"] = behavior
             addons.append(addon)
         for name in draw(st.lists(_names, min_size=1, max_size=3, unique=True)):
             paid = draw(st.booleans())
@@ -102,6 +163,10 @@ def _catalogs(draw: st.DrawFn) -> dict[str, Any]:
             if paid and draw(st.booleans()):
                 plan["trial"] = {"days": draw(st.integers(1, 30))}
             plan["compatibleAddons"] = [a["id"] for a in addons if draw(st.booleans())]
+            # A plan may build on an earlier plan of its product, which keeps chains acyclic.
+            earlier = [p["id"] for p in catalog["plans"] if p["product"] == product]
+            if earlier and draw(st.booleans()):
+                plan["basePlan"] = draw(st.sampled_from(earlier))
             catalog["plans"].append(plan)
         catalog["addons"] += addons
     catalog["coupons"] = [

@@ -10,7 +10,7 @@ import pytest
 
 from app.catalog.schemas import CatalogSpec, load_catalog, parse_catalog
 from app.errors import CatalogInvalid
-from tests.catalog.factories import example_data, problems_of, small_catalog
+from tests.catalog.factories import example_data, problems_of, set_at, small_catalog
 from tests.conftest import EXAMPLE_CATALOG
 
 
@@ -28,6 +28,7 @@ def test_example_catalog_defines_what_the_api_examples_name() -> None:
         "feature-02-campaigns",
         "feature-03-custom-domain",
         "feature-04-analytics",
+        "feature-06-active-users",
     }
     assert "coupon-id" in {c.id for c in spec.coupons}
     assert [p.code for p in spec.promotion_codes] == ["STIGG30"]
@@ -66,7 +67,7 @@ def test_invalid_file_reports_every_problem_by_path() -> None:
 
     assert problems_of(data) == [
         "features[1].featureType: must be one of BOOLEAN, NUMBER, ENUM",
-        "features[5].id: duplicate id 'feature-01-templates' (also features[0])",
+        "features[6].id: duplicate id 'feature-01-templates' (also features[0])",
         "plans[1].prices[0].amount: must be >= 0",
         "plans[1].prices[1].currency: 'usd' is not an ISO 4217 currency code "
         "(upper-case, e.g. USD)",
@@ -110,30 +111,17 @@ def test_a_broken_item_is_not_also_reported_as_unknown_where_referenced() -> Non
     assert problems_of(data) == ["features[0].featureType: must be one of BOOLEAN, NUMBER, ENUM"]
 
 
-def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
-    """An edit of ``small_catalog()`` at a dotted path (list indices as numbers)."""
-
-    def edit(data: dict[str, Any]) -> None:
-        *parents, last = [int(p) if p.isdigit() else p for p in path.split(".")]
-        node: Any = data
-        for part in parents:
-            node = node[part]
-        node[last] = value
-
-    return edit
-
-
 RULE_CASES = {
     "paid plan without prices": (
-        _set("plans.1.prices", []),
+        set_at("plans.1.prices", []),
         "plans[1].prices: a PAID plan needs at least one price",
     ),
     "usd amount with three decimals": (
-        _set("plans.1.prices.0.amount", "19.999"),
+        set_at("plans.1.prices.0.amount", "19.999"),
         "plans[1].prices[0].amount: must have at most 2 decimals in USD",
     ),
     "jpy amount with decimals": (
-        _set(
+        set_at(
             "addons.0.prices.0",
             {
                 "billingPeriod": "MONTHLY",
@@ -145,15 +133,15 @@ RULE_CASES = {
         "addons[0].prices[0].amount: must be a whole amount: JPY has no minor unit",
     ),
     "per-unit price without feature": (
-        _set("addons.0.prices.0.billingModel", "PER_UNIT"),
+        set_at("addons.0.prices.0.billingModel", "PER_UNIT"),
         "addons[0].prices[0].feature: is required for a PER_UNIT price",
     ),
     "flat fee with feature": (
-        _set("addons.0.prices.0.feature", "seats"),
+        set_at("addons.0.prices.0.feature", "seats"),
         "addons[0].prices[0].feature: only PER_UNIT prices have a feature",
     ),
     "two currencies for one country": (
-        _set(
+        set_at(
             "plans.1.prices.0.countryPrices",
             [
                 {"country": "DK", "amount": "150", "currency": "DKK"},
@@ -163,58 +151,58 @@ RULE_CASES = {
         "plans[1].prices[0].countryPrices[1].country: DK is listed twice",
     ),
     "usage limit on a boolean feature": (
-        _set("plans.1.entitlements.1.usageLimit", 3),
+        set_at("plans.1.entitlements.1.usageLimit", 3),
         "plans[1].entitlements[1].usageLimit: feature 'sso' is BOOLEAN; "
         "only NUMBER features have limits",
     ),
     "reset period on a non-incremental feature": (
-        _set("plans.0.entitlements.0.resetPeriod", "MONTH"),
+        set_at("plans.0.entitlements.0.resetPeriod", "MONTH"),
         "plans[0].entitlements[0].resetPeriod: feature 'seats' is None; "
         "only Incremental usage resets",
     ),
     "unlimited together with a usage limit": (
-        _set("plans.0.entitlements.0.unlimited", True),
+        set_at("plans.0.entitlements.0.unlimited", True),
         "plans[0].entitlements[0].unlimited: cannot be true together with a usageLimit",
     ),
     "boolean feature with a meter": (
-        _set("features.1.meterType", "Incremental"),
+        set_at("features.1.meterType", "Incremental"),
         "features[1].meterType: must be None for a BOOLEAN feature",
     ),
     "paid fallback plan": (
-        _set("products.0.customerJourney.fallbackPlan", "pro"),
+        set_at("products.0.customerJourney.fallbackPlan", "pro"),
         "products[0].customerJourney.fallbackPlan: plan 'pro' is PAID; "
         "a cancelled subscription can only fall back to a FREE plan",
     ),
     "trial start on a plan without trial": (
-        _set("products.0.customerJourney.initialPlanIsTrial", True),
+        set_at("products.0.customerJourney.initialPlanIsTrial", True),
         "products[0].customerJourney.initialPlanIsTrial: plan 'free' has no trial",
     ),
     "percentage above 100": (
-        _set("coupons.0.discountValue", 150),
+        set_at("coupons.0.discountValue", 150),
         "coupons[0].discountValue: must be <= 100 for a PERCENTAGE coupon",
     ),
     "fixed coupon without currency": (
-        _set("coupons.0.type", "FIXED"),
+        set_at("coupons.0.type", "FIXED"),
         "coupons[0].currency: is required for a FIXED coupon",
     ),
     "promotion code with a space": (
-        _set("promotionCodes.0.code", "HALF 50"),
+        set_at("promotionCodes.0.code", "HALF 50"),
         "promotionCodes[0].code: must be 1-64 letters, digits or dashes (-)",
     ),
     "promotion code with an underscore, which Stripe refuses": (
-        _set("promotionCodes.0.code", "HALF_50"),
+        set_at("promotionCodes.0.code", "HALF_50"),
         "promotionCodes[0].code: must be 1-64 letters, digits or dashes (-)",
     ),
     "id with a slash": (
-        _set("plans.0.id", "free/plan"),
+        set_at("plans.0.id", "free/plan"),
         "plans[0].id: may contain only letters, digits and _ . : -",
     ),
     "yes as a boolean": (
-        _set("products.0.multipleSubscriptions", "yes"),
+        set_at("products.0.multipleSubscriptions", "yes"),
         "products[0].multipleSubscriptions: must be true or false",
     ),
     "naive expiry time": (
-        _set("promotionCodes.0.expiresAt", "2030-01-01T00:00:00"),
+        set_at("promotionCodes.0.expiresAt", "2030-01-01T00:00:00"),
         "promotionCodes[0].expiresAt: must include a time zone, e.g. 2026-12-31T23:59:59Z",
     ),
 }

@@ -58,10 +58,10 @@ def test_example_catalog_applies(session: Session, environment: Environment) -> 
     assert report.addons.created == 2
     assert row_counts(session) == {
         "product": 2,
-        "feature": 5,
+        "feature": 6,
         "package": 7,
         "package_price": 22,
-        "package_entitlement": 14,
+        "package_entitlement": 17,
         "coupon": 3,
         "promotion_code": 1,
     }

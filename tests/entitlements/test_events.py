@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from app import clock
 from app.models import Environment, UsageEvent
 from tests.conftest import GraphQL
-from tests.entitlements.factories import (
+from tests.entitlements.event_factories import (
     USAGE_LIMIT,
     apply_metered_catalog,
     condition,
@@ -258,17 +258,18 @@ def test_the_very_next_check_sees_the_events(
 def test_a_late_event_counts_in_its_own_period_not_the_current_one(
     gql: GraphQL, session: Session, environment: Environment, frozen: clock.FrozenClock
 ) -> None:
+    frozen.set(datetime(2024, 1, 31, 12, 0, tzinfo=UTC))
     apply_metered_catalog(session, environment)
-    subscribed_customer(session, environment)  # monthly periods from Mar 1, 12:00
+    subscribed_customer(session, environment)  # monthly: Jan 31, Feb 29, Mar 31, 12:00
     set_meter(session, environment, "calls", meter("api_call"))
-    frozen.set(datetime(2025, 4, 3, 12, 0, tzinfo=UTC))
+    frozen.set(datetime(2024, 3, 3, 12, 0, tzinfo=UTC))
 
-    late = [event(f"late-{i}", timestamp=f"2025-03-2{i}T08:00:00Z") for i in range(2)]
+    late = [event(f"late-{i}", timestamp=f"2024-02-2{i}T08:00:00Z") for i in range(2)]
 
     report(gql, [*late, event("now")])
 
     assert usage(gql) == 1
-    frozen.set(datetime(2025, 3, 30, 12, 0, tzinfo=UTC))
+    frozen.set(datetime(2024, 2, 25, 12, 0, tzinfo=UTC))
     assert usage(gql) == 2
 
 

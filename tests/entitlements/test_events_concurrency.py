@@ -21,7 +21,7 @@ from app import clock, db
 from app.entitlements import cache, events, service
 from app.entitlements.event_store import RawEvent
 from app.models import Environment, UsageEvent
-from tests.entitlements.factories import (
+from tests.entitlements.event_factories import (
     apply_metered_catalog,
     meter,
     set_meter,

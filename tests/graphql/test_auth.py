@@ -80,3 +80,27 @@ def test_revoked_key_is_refused(client: TestClient, api_key: str, engine) -> Non
         s.commit()
     response = client.post("/graphql", json={"query": QUERY}, headers={"X-API-KEY": api_key})
     assert_unauthenticated(response, "revoked")
+
+
+def test_a_key_revoked_after_use_is_refused_once_the_cache_bound_passes(
+    client: TestClient,
+    api_key: str,
+    engine,
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    from sqlmodel import Session, select
+
+    from app.environments import key_cache, service
+    from app.models import ApiKey
+
+    now = [1000.0]
+    monkeypatch.setattr(key_cache, "monotonic", lambda: now[0])
+    headers = {"X-API-KEY": api_key}
+    assert client.post("/graphql", json={"query": QUERY}, headers=headers).status_code == 200
+    with Session(engine) as s:
+        record = s.exec(select(ApiKey)).one()
+        service.revoke_api_key(s, record.id)
+        s.commit()
+    now[0] += key_cache.KEY_CACHE_SECONDS + 0.01
+    response = client.post("/graphql", json={"query": QUERY}, headers=headers)
+    assert_unauthenticated(response, "revoked")

@@ -125,3 +125,57 @@ def test_report_usage_runs_unchanged_and_the_next_check_sees_it(gql: GraphQL) ->
     assert check["usageLimit"] == 1
     assert check["isGranted"] is False
     assert check["accessDeniedReason"] == "RequestedUsageExceedingLimit"
+
+
+# The Python SDK guide's inputs (seed 003), sent as the GraphQL its methods send.
+
+SDK_CHECK = """
+query($query: FetchEntitlementQuery!) {
+  entitlement(query: $query) { isGranted accessDeniedReason requestedUsage usageLimit currentUsage }
+}"""
+SDK_CHECKS = """
+query($query: FetchEntitlementsQuery!) {
+  cachedEntitlements(query: $query) { feature { refId } usageLimit currentUsage }
+}"""
+SDK_REPORT = """
+mutation($input: ReportUsageInput!) { reportUsage(input: $input) { id currentUsage } }
+"""
+
+
+def test_sdk_get_entitlement_input_answers(gql: GraphQL) -> None:
+    _customer_with_resource(gql)
+    query = {
+        "customerId": "customer-id",
+        "featureId": "feature-01-templates",
+        "options": {"requestedUsage": 10},
+        "resourceId": "resource-01",
+    }
+    answer = gql(SDK_CHECK, {"query": query})["entitlement"]
+    assert answer == {
+        "isGranted": False,
+        "accessDeniedReason": "RequestedUsageExceedingLimit",
+        "requestedUsage": 10,
+        "usageLimit": 3,
+        "currentUsage": 0,
+    }
+
+
+def test_sdk_get_entitlements_input_answers(gql: GraphQL) -> None:
+    _customer_with_resource(gql)
+    query = {"customerId": "customer-id", "resourceId": "resource-01"}
+    answer = gql(SDK_CHECKS, {"query": query})["cachedEntitlements"]
+    assert "feature-01-templates" in {item["feature"]["refId"] for item in answer}
+
+
+def test_sdk_report_usage_inputs_answer_delta_then_set(gql: GraphQL) -> None:
+    _customer_with_resource(gql)
+    delta = {
+        "value": 5,
+        "customerId": "customer-id",
+        "featureId": "feature-02-campaigns",
+        "resourceId": "resource-01",
+    }
+    assert gql(SDK_REPORT, {"input": delta})["reportUsage"]["currentUsage"] == 5
+    assert gql(SDK_REPORT, {"input": delta})["reportUsage"]["currentUsage"] == 10
+    setting = {**delta, "updateBehavior": "SET"}
+    assert gql(SDK_REPORT, {"input": setting})["reportUsage"]["currentUsage"] == 5

@@ -6,7 +6,7 @@ from sqlmodel import Session, select
 
 from app.models import Environment, UsageEvent
 from tests.conftest import GraphQL
-from tests.entitlements.factories import (
+from tests.entitlements.event_factories import (
     apply_metered_catalog,
     meter,
     set_meter,

@@ -603,6 +603,7 @@ def test_introspection_lists_the_subscription_operations_and_types(gql: GraphQL)
         "trialOverrideConfiguration",
         "additionalMetaData",
         "awaitPaymentConfirmation",
+        "subscriptionEntitlements",
     }
     assert {"successUrl", "cancelUrl", "allowPromoCodes", "referenceId"} <= names(
         "CheckoutOptions", "inputFields"
@@ -628,6 +629,7 @@ def test_introspection_lists_the_subscription_operations_and_types(gql: GraphQL)
         "checkoutUrl",
         "checkoutBillingId",
         "subscription",
+        "entitlements",
     }
     assert {"usageLimit", "price"} <= names("SubscriptionPrice", "fields")
     assert {"billingModel", "billingPeriod", "price", "feature", "featureId"} <= names(

@@ -1,0 +1,191 @@
+"""After each kind of change, the very next check through the API reflects it.
+
+Checks are answered from a per-process cache of entitlement states: these tests fail
+if any change leaves a stale state behind.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session
+
+from app.catalog.schemas import parse_catalog
+from app.catalog.service import apply_catalog
+from app.models import Environment
+from tests.catalog.factories import example_data
+from tests.conftest import GraphQL
+
+pytestmark = pytest.mark.usefixtures("catalog_applied")
+
+CHECK = """
+query($q: FetchEntitlementQuery!) {
+  entitlement(query: $q) {
+    isGranted accessDeniedReason usageLimit currentUsage hasUnlimitedUsage
+    feature { displayName }
+  }
+}"""
+PROVISION_CUSTOMER = """
+mutation($input: ProvisionCustomerInput!) { provisionCustomer(input: $input) { customer { id } } }
+"""
+PROVISION = """
+mutation($input: ProvisionSubscriptionInput!) {
+  provisionSubscriptionV2(input: $input) { status subscription { refId } }
+}"""
+UPDATE = """
+mutation($input: UpdateSubscriptionInput!) { updateOneSubscription(input: $input) { refId } }
+"""
+REPORT = """
+mutation($input: ReportUsageInput!) { reportUsage(input: $input) { currentUsage } }
+"""
+GRANT = """
+mutation($input: GrantPromotionalEntitlementsInput!) {
+  grantPromotionalEntitlements(input: $input) { featureId }
+}"""
+REVOKE = """
+mutation($input: RevokePromotionalEntitlementInput!) {
+  revokePromotionalEntitlement(input: $input) { id }
+}"""
+ARCHIVE = """
+mutation($input: ArchiveCustomerInput!) { archiveCustomer(input: $input) { customerId } }
+"""
+
+
+def _check(gql: GraphQL, feature: str, **options: object) -> dict[str, object]:
+    query = {"customerId": "cache-1", "featureId": feature, **options}
+    answer: dict[str, object] = gql(CHECK, {"q": query})["entitlement"]
+    return answer
+
+
+@pytest.fixture
+def subscribed(gql: GraphQL) -> str:
+    """A customer on the basic plan, with a check cached."""
+    gql(PROVISION_CUSTOMER, {"input": {"customerId": "cache-1"}})
+    gql(PROVISION, {"input": {"customerId": "cache-1", "planId": "plan-revvenu-basic"}})
+    assert _check(gql, "feature-01-templates")["usageLimit"] == 3
+    return "cache-1"
+
+
+def test_a_new_subscription_is_seen(gql: GraphQL, subscribed: str) -> None:
+    assert _check(gql, "feature-03-custom-domain")["isGranted"] is False
+    gql(
+        PROVISION,
+        {
+            "input": {
+                "customerId": subscribed,
+                "planId": "plan-revvenu-essentials",
+                "billingPeriod": "MONTHLY",
+                "billableFeatures": [{"featureId": "feature-01-templates", "quantity": 9}],
+                "skipTrial": True,
+            }
+        },
+    )
+    assert _check(gql, "feature-03-custom-domain")["isGranted"] is True
+    assert _check(gql, "feature-01-templates")["usageLimit"] == 9
+
+
+def test_a_subscription_update_is_seen(gql: GraphQL, subscribed: str) -> None:
+    created = gql(
+        PROVISION,
+        {
+            "input": {
+                "customerId": subscribed,
+                "planId": "plan-revvenu-essentials",
+                "billingPeriod": "MONTHLY",
+                "billableFeatures": [{"featureId": "feature-01-templates", "quantity": 2}],
+                "skipTrial": True,
+            }
+        },
+    )
+    ref = created["provisionSubscriptionV2"]["subscription"]["refId"]
+    assert _check(gql, "feature-01-templates")["usageLimit"] == 2
+    gql(
+        UPDATE,
+        {
+            "input": {
+                "subscriptionId": ref,
+                "billableFeatures": [{"featureId": "feature-01-templates", "quantity": 6}],
+            }
+        },
+    )
+    assert _check(gql, "feature-01-templates")["usageLimit"] == 6
+
+
+def test_an_addon_added_is_seen(gql: GraphQL, subscribed: str) -> None:
+    created = gql(
+        PROVISION,
+        {
+            "input": {
+                "customerId": subscribed,
+                "planId": "plan-revvenu-essentials",
+                "billingPeriod": "MONTHLY",
+                "billableFeatures": [{"featureId": "feature-01-templates", "quantity": 2}],
+                "skipTrial": True,
+            }
+        },
+    )
+    ref = created["provisionSubscriptionV2"]["subscription"]["refId"]
+    before = _check(gql, "feature-02-campaigns")["usageLimit"]
+    gql(
+        UPDATE,
+        {
+            "input": {
+                "subscriptionId": ref,
+                "addons": [{"addonId": "addon-10-campaigns", "quantity": 2}],
+            }
+        },
+    )
+    after = _check(gql, "feature-02-campaigns")["usageLimit"]
+    assert isinstance(before, float | int) and after == before + 20
+
+
+def test_a_catalog_apply_is_seen(
+    gql: GraphQL, subscribed: str, session: Session, environment: Environment
+) -> None:
+    assert _check(gql, "feature-01-templates")["feature"] == {"displayName": "Templates"}
+    data = example_data()
+    data["features"][0]["displayName"] = "Page templates"
+    apply_catalog(session, environment, parse_catalog(data))
+    session.commit()
+    assert _check(gql, "feature-01-templates")["feature"] == {"displayName": "Page templates"}
+
+
+def test_usage_is_seen(gql: GraphQL, subscribed: str) -> None:
+    gql(
+        REPORT,
+        {"input": {"customerId": subscribed, "featureId": "feature-01-templates", "value": 3}},
+    )
+    answer = _check(gql, "feature-01-templates", options={"requestedUsage": 1})
+    assert answer["currentUsage"] == 3
+    assert answer["accessDeniedReason"] == "RequestedUsageExceedingLimit"
+
+
+def test_a_promotion_granted_and_revoked_is_seen(gql: GraphQL, subscribed: str) -> None:
+    assert _check(gql, "feature-04-analytics")["isGranted"] is False
+    gql(
+        GRANT,
+        {
+            "input": {
+                "customerId": subscribed,
+                "promotionalEntitlements": [
+                    {"featureId": "feature-04-analytics", "period": "ONE_MONTH"}
+                ],
+            }
+        },
+    )
+    assert _check(gql, "feature-04-analytics")["isGranted"] is True
+    gql(REVOKE, {"input": {"customerId": subscribed, "featureId": "feature-04-analytics"}})
+    assert _check(gql, "feature-04-analytics")["isGranted"] is False
+
+
+def test_archiving_the_customer_is_seen(gql: GraphQL, subscribed: str) -> None:
+    gql(ARCHIVE, {"input": {"customerId": subscribed}})
+    assert _check(gql, "feature-01-templates")["accessDeniedReason"] == "CustomerIsArchived"
+
+
+def test_a_customer_created_after_a_not_found_check_is_seen(gql: GraphQL) -> None:
+    query = {"customerId": "late-1", "featureId": "feature-01-templates"}
+    first = gql(CHECK, {"q": query})["entitlement"]
+    assert first["accessDeniedReason"] == "CustomerNotFound"
+    gql(PROVISION_CUSTOMER, {"input": {"customerId": "late-1"}})
+    gql(PROVISION, {"input": {"customerId": "late-1", "planId": "plan-revvenu-basic"}})
+    assert gql(CHECK, {"q": query})["entitlement"]["isGranted"] is True
