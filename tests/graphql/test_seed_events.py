@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import Session, select
 
-from app.models import Environment, UsageEvent
+from app.models import UsageEvent
 from tests.conftest import GraphQL
-from tests.entitlements.event_factories import (
-    apply_metered_catalog,
-    meter,
-    set_meter,
-    subscribed_customer,
-)
-from tests.graphql.test_seed_subscriptions import seed
+from tests.graphql.test_seed_subscriptions import PROVISION_CUSTOMER, PROVISION_SUBSCRIPTION, seed
+
+pytestmark = pytest.mark.usefixtures("catalog_applied")
 
 CHECK = """
 query($q: FetchEntitlementQuery!) { entitlement(query: $q) { currentUsage isGranted } }
@@ -34,16 +31,14 @@ def test_report_event_runs_unchanged(gql: GraphQL, session: Session) -> None:
     )
 
 
-def test_report_event_counts_once_in_a_unique_users_meter(
-    gql: GraphQL, session: Session, environment: Environment
-) -> None:
-    apply_metered_catalog(session, environment)
-    subscribed_customer(session, environment, "customer-demo-01")
-    set_meter(session, environment, "calls", meter("user_login", "UNIQUE", "user_id"))
+def test_report_event_counts_one_active_user_once(gql: GraphQL) -> None:
+    gql(PROVISION_CUSTOMER, {"input": {"customerId": "customer-demo-01"}})
+    subscription = {"customerId": "customer-demo-01", "planId": "plan-revvenu-basic"}
+    gql(PROVISION_SUBSCRIPTION, {"input": subscription})
     document, variables = seed("ReportEvent")
 
     gql(document, variables)
     gql(document, variables)
 
-    check = gql(CHECK, {"q": {"customerId": "customer-demo-01", "featureId": "calls"}})
-    assert check["entitlement"] == {"currentUsage": 1, "isGranted": True}
+    query = {"customerId": "customer-demo-01", "featureId": "feature-06-active-users"}
+    assert gql(CHECK, {"q": query})["entitlement"] == {"currentUsage": 1, "isGranted": True}
