@@ -2,8 +2,8 @@
 
 Starts one ``billing-sync serve`` process on the database given (PostgreSQL for the
 figures that matter; its ``public`` schema is dropped and recreated, so give it a
-database of its own), meters the example catalog's Incremental feature from events,
-and provisions a few customers. Then:
+database of its own) and provisions a few customers on a plan that counts active users
+(the example catalog's UNIQUE meter of ``user_login`` events). Then:
 
 1. throughput: reportEvent in batches of ``--batch`` events from ``--concurrency``
    clients: events/s accepted, p50 and p99 per batch;
@@ -40,18 +40,8 @@ sys.path.insert(0, str(ROOT))
 from app import db  # noqa: E402
 from bench.service import running  # noqa: E402
 
-FEATURE = "feature-02-campaigns"
-METER = {
-    "eventName": "campaign_sent",
-    "filters": [
-        {
-            "conditions": [
-                {"field": "channel", "operation": "IN", "value": None, "values": ["email", "sms"]}
-            ]
-        },
-    ],
-    "aggregation": {"function": "COUNT", "field": None},
-}
+# The example catalog counts the distinct users who log in (UNIQUE user_id of user_login).
+FEATURE = "feature-06-active-users"
 REPORT = "mutation($events: UsageEventsReportInput!) { reportEvent(events: $events) }"
 CHECK = "query($q: FetchEntitlementQuery!) { entitlement(query: $q) { currentUsage isGranted } }"
 PROVISION = (
@@ -72,23 +62,17 @@ def fresh_postgresql(url: str) -> None:
     engine.dispose()
 
 
-def meter_the_feature(url: str) -> None:
-    engine = db.make_engine(url)
-    with engine.begin() as connection:
-        connection.execute(
-            text("UPDATE feature SET meter = :meter WHERE ref_id = :ref"),
-            {"meter": json.dumps(METER), "ref": FEATURE},
-        )
-    engine.dispose()
-
-
-def batch_body(customer: str, prefix: str, size: int) -> bytes:
+def batch_body(customer: str, prefix: str, size: int, users: int, first: int = 0) -> bytes:
+    """Logins of users ``first``, ``first + 1``, ... of ``users`` (0: a new user each)."""
     events = [
         {
             "customerId": customer,
-            "eventName": "campaign_sent",
+            "eventName": "user_login",
             "idempotencyKey": f"{prefix}-{i}",
-            "dimensions": {"channel": "email" if i % 4 else "push", "recipients": i % 50},
+            "dimensions": {
+                "user_id": f"{prefix}-{i}" if users == 0 else f"user-{(first + i) % users}",
+                "method": "password" if i % 4 else "sso",
+            },
         }
         for i in range(size)
     ]
@@ -112,7 +96,10 @@ def cpu_seconds(pid: int) -> float:
 async def throughput(
     url: str, key: str, pid: int, customers: list[str], batches: int, size: int, concurrency: int
 ) -> None:
-    bodies = [batch_body(customers[n % len(customers)], f"t{n}", size) for n in range(batches)]
+    bodies = [
+        batch_body(customers[n % len(customers)], f"t{n}", size, users=20_000, first=n * size)
+        for n in range(batches)
+    ]
     latencies: list[float] = []
     queue = iter(bodies)
     async with httpx.AsyncClient(headers={"X-API-KEY": key}, timeout=60) as client:
@@ -123,16 +110,18 @@ async def throughput(
                 await post(client, url, body)
                 latencies.append(time.perf_counter() - started)
 
-        started, cpu = time.perf_counter(), cpu_seconds(pid)
+        started, cpu, own = time.perf_counter(), cpu_seconds(pid), time.process_time()
         await asyncio.gather(*(one_client() for _ in range(concurrency)))
         elapsed, cpu = time.perf_counter() - started, cpu_seconds(pid) - cpu
+        own = time.process_time() - own
     ordered = sorted(latencies)
     print(
         f"throughput: {batches * size / elapsed:,.0f} events/s accepted "
         f"({batches} batches of {size}, {concurrency} clients, {elapsed:.1f} s); per batch "
         f"p50 {statistics.median(ordered) * 1000:.0f} ms, "
         f"p99 {ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000:.0f} ms; the server "
-        f"process used {cpu / elapsed:.0%} of a core, {cpu / batches * 1000:.0f} ms per batch"
+        f"process used {cpu / elapsed:.0%} of a core, {cpu / batches * 1000:.0f} ms per batch "
+        f"(these clients {own / elapsed:.0%})"
     )
 
 
@@ -147,7 +136,7 @@ async def visibility(url: str, key: str, customer: str, rate: int, seconds: floa
     per_batch = max(1, rate // 20)
     interval = per_batch / rate
     count = int(seconds / interval)
-    counted = per_batch - (per_batch + 3) // 4  # every fourth event is "push": not metered
+    counted = per_batch  # every event a new user
     batches: list[tuple[float, float]] = []  # (sent, answered)
     checks: list[tuple[float, float, float]] = []  # (started, answered, usage)
     done = asyncio.Event()
@@ -164,7 +153,7 @@ async def visibility(url: str, key: str, customer: str, rate: int, seconds: floa
                 checks.append((started, time.perf_counter(), usage))
 
         async def send_one(n: int) -> None:
-            body = batch_body(customer, f"v{n}", per_batch)
+            body = batch_body(customer, f"v{n}", per_batch, users=0)
             sent = time.perf_counter()
             await post(client, url, body)
             batches.append((sent, time.perf_counter()))
@@ -214,7 +203,6 @@ def main() -> None:
         if make_url(url).get_backend_name() == "postgresql":
             fresh_postgresql(url)
         with running(DATABASE_URL=url) as service:
-            meter_the_feature(url)
             customers = [f"bench-{n}" for n in range(args.customers)]
             with httpx.Client(headers={"X-API-KEY": service.key}, timeout=30) as client:
                 for customer in [*customers, "probe"]:
