@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationInfo
 
 from app.entitlements.errors import TooManyItems
 from app.entitlements.event_store import RawEvent
-from app.entitlements.events import DEDUPLICATION_WINDOW, MAX_AHEAD, MAX_EVENTS
+from app.entitlements.events import EARLIEST, MAX_AHEAD, MAX_EVENTS
 from app.entitlements.schemas import Dimensions, Id
 from app.errors import ValidationFailed
 from app.validation import validate
@@ -38,11 +38,8 @@ def _moment(value: object, info: ValidationInfo) -> datetime:
     if moment > now + MAX_AHEAD:
         hours = MAX_AHEAD.total_seconds() / 3600
         raise ValueError(f"is more than {hours:.0f} hours ahead of the server's clock")
-    if moment < now - DEDUPLICATION_WINDOW:
-        raise ValueError(
-            f"is more than {DEDUPLICATION_WINDOW.days} days old; events are taken (and "
-            f"deduplicated) for {DEDUPLICATION_WINDOW.days} days"
-        )
+    if moment < EARLIEST:
+        raise ValueError(f"is before {EARLIEST.year}; no usage period reaches that far back")
     return moment
 
 

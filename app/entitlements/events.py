@@ -8,15 +8,16 @@ not know (yet), or of a feature the customer is not entitled to, is stored but c
 for nothing, then or later.
 
 Timestamps are bounded: at most ``MAX_AHEAD`` in the future (clocks drift, a day does
-not), and at most ``DEDUPLICATION_WINDOW`` in the past, the time for which keys are
-promised to be remembered, so a late duplicate can never be counted twice.
+not). Late events of any age are taken into the period they belong to (a client
+replaying old events, as the platform's own examples do with a fixed timestamp); keys
+are remembered for as long as events are kept, so a repeat is never counted twice.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session
 
@@ -27,7 +28,7 @@ from app.entitlements.service import state_for
 # reportEvent takes at most this many events per call (the platform's limit).
 MAX_EVENTS = 1000
 MAX_AHEAD = timedelta(hours=24)
-DEDUPLICATION_WINDOW = timedelta(days=35)
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def report_events(

@@ -42,3 +42,28 @@ def test_report_event_counts_one_active_user_once(gql: GraphQL) -> None:
 
     query = {"customerId": "customer-demo-01", "featureId": "feature-06-active-users"}
     assert gql(CHECK, {"q": query})["entitlement"] == {"currentUsage": 1, "isGranted": True}
+
+
+def test_sdk_report_event_input_is_taken_with_its_fixed_timestamp(
+    gql: GraphQL, session: Session
+) -> None:
+    """The Python SDK guide's report_event input (seed 003), an event of 2022."""
+    events = {
+        "usageEvents": [
+            {
+                "customerId": "customer-test-id",
+                "resourceId": "resource-01",
+                "eventName": "user_login",
+                "idempotencyKey": "227c1b73-883a-457b-b715-6ba5a2c69ce4",
+                "dimensions": {"user_id": "user-01", "user_email": "john@example.com"},
+                "timestamp": "2022-10-26T15:01:55.768Z",
+            }
+        ]
+    }
+    document, _ = seed("ReportEvent")
+
+    assert gql(document, {"events": events}) == {"reportEvent": None}
+    assert gql(document, {"events": events}) == {"reportEvent": None}
+    row = session.exec(select(UsageEvent)).one()
+    assert row.timestamp.isoformat() == "2022-10-26T15:01:55.768000+00:00"
+    assert row.resource_id == "resource-01"
