@@ -35,7 +35,8 @@ log = structlog.get_logger(__name__)
 
 
 def _authenticate(raw_key: str | None) -> Any:
-    with db.unit_of_work() as session:
+    # A read: on SQLite a writing unit of work would queue every request on the write lock.
+    with db.unit_of_work(write=False) as session:
         environment = environments.authenticate(session, raw_key)
         session.expunge(environment)
         return environment
