@@ -84,9 +84,12 @@ def provision(service: Service, count: int) -> list[Customer]:
     with httpx.Client(headers={"X-API-KEY": service.key}, timeout=60) as client:
         for i in range(count):
             ref = f"bench-{i:04d}"
-            variables = {"input": {"customerId": ref, "name": f"Bench {i}"}}
-            variables["input"]["subscriptionParams"] = {"planId": "plan-revvenu-basic"}
-            _graphql(client, service, PROVISION_CUSTOMER, variables)
+            customer = {
+                "customerId": ref,
+                "name": f"Bench {i}",
+                "subscriptionParams": {"planId": "plan-revvenu-basic"},
+            }
+            _graphql(client, service, PROVISION_CUSTOMER, {"input": customer})
             resource = RESOURCE if i % 3 == 0 else None
             if resource is not None:
                 subscription = {
@@ -98,9 +101,8 @@ def provision(service: Service, count: int) -> list[Customer]:
                 }
                 _graphql(client, service, PROVISION_SUBSCRIPTION, {"input": subscription})
             if i % 2 == 0:
-                usage = {"customerId": ref, "featureId": "feature-02-campaigns", "value": 1}
-                if resource is not None:
-                    usage["resourceId"] = resource
+                usage: dict[str, Any] = {"customerId": ref, "featureId": "feature-02-campaigns"}
+                usage |= {"value": 1, "resourceId": resource}
                 _graphql(client, service, REPORT_USAGE, {"input": usage})
             customers.append(Customer(ref, resource))
     return customers
@@ -119,9 +121,13 @@ def check_variables(customers: list[Customer], count: int) -> list[dict[str, Any
     found = []
     for _ in range(count):
         chosen = rng.choice(customers)
-        query = {"customerId": chosen.ref, "featureId": rng.choice(FEATURES)}
-        query["options"] = {"requestedUsage": 0}  # type: ignore[assignment]
-        found.append({"query": {**query, **_scoped(chosen, rng)}})
+        query = {
+            "customerId": chosen.ref,
+            "featureId": rng.choice(FEATURES),
+            "options": {"requestedUsage": 0},
+            **_scoped(chosen, rng),
+        }
+        found.append({"query": query})
     return found
 
 
@@ -142,9 +148,14 @@ def workloads(service: Service, customers: list[Customer]) -> dict[str, list[byt
 
     def report() -> bytes:
         chosen = rng.choice(customers)
-        usage = {"customerId": chosen.ref, "featureId": "feature-02-campaigns", "value": 1}
-        usage["updateBehavior"] = "DELTA"
-        return graphql(REPORT_USAGE, {"input": {**usage, **_scoped(chosen, rng)}})
+        usage = {
+            "customerId": chosen.ref,
+            "featureId": "feature-02-campaigns",
+            "value": 1,
+            "updateBehavior": "DELTA",
+            **_scoped(chosen, rng),
+        }
+        return graphql(REPORT_USAGE, {"input": usage})
 
     return {
         "ceiling": [graphql("{ __typename }")],
