@@ -42,7 +42,8 @@ unit: install
 
 test: lint typecheck unit
 
-BENCHMARKS := bench/graphql_customers.py bench/estimates.py bench/stripe_provisioning.py bench/events.py
+BENCHMARKS := bench/graphql_customers.py bench/estimates.py bench/stripe_provisioning.py \
+	bench/events.py bench/entitlements.py
 
 bench: install
 	@for b in $(BENCHMARKS); do echo "== $$b"; $(BIN)/python $$b || exit 1; done

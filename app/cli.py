@@ -1,8 +1,10 @@
-"""``billing-sync``: serve, worker, migrate, environments, keys, catalog and jobs."""
+"""``billing-sync``: serve, worker, migrate, environments, keys, catalog, usage and jobs."""
 
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +14,9 @@ from rich.table import Table
 
 from app import db, migrations
 from app.config import get_settings
+from app.entitlements.decision import Decision
 from app.errors import AppError, CatalogInvalid
+from app.models.catalog import FeatureType
 
 app = typer.Typer(
     help="billing-sync: customers, subscriptions and entitlements, kept in Stripe.",
@@ -26,11 +30,13 @@ keys_app = typer.Typer(help="Server API keys of an environment.", no_args_is_hel
 catalog_app = typer.Typer(help="The product catalog.", no_args_is_help=True)
 jobs_app = typer.Typer(help="Background jobs.", no_args_is_help=True)
 webhooks_app = typer.Typer(help="Stored Stripe events.", no_args_is_help=True)
+usage_app = typer.Typer(help="Customers' entitlements and their usage.", no_args_is_help=True)
 app.add_typer(environments_app, name="environments")
 app.add_typer(keys_app, name="keys")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(usage_app, name="usage")
 
 out = Console()
 err = Console(stderr=True)
@@ -293,6 +299,88 @@ def catalog_sync(environment: EnvironmentOption) -> None:
         )
         raise typer.Exit(2)
     _sync_catalog(environment_id)
+
+
+@usage_app.command("show")
+def usage_show(
+    customer: Annotated[str, typer.Option("--customer", help="The customer's id (customerId).")],
+    environment: EnvironmentOption,
+    resource: Annotated[
+        str | None,
+        typer.Option("--resource", help="A resourceId; without it, usage outside any resource."),
+    ] = None,
+) -> None:
+    """A customer's entitlements with their usage, as cachedEntitlements answers them."""
+    from app.customers import service as customers  # noqa: PLC0415
+    from app.entitlements import service as entitlements  # noqa: PLC0415
+    from app.environments import service as environments  # noqa: PLC0415
+
+    try:
+        with db.unit_of_work(write=False) as session:
+            env = environments.get_environment(session, environment)
+            customers.get_customer(session, env, customer)
+            decisions = entitlements.checks(session, env, customer, resource)
+    except AppError as exc:
+        _fail(exc)
+    scope = f" for resource {resource}" if resource is not None else ""
+    if not decisions:
+        out.print(f"customer {customer} has no entitlements{scope}", markup=False)
+        return
+    table = Table(title=f"entitlements of {customer}{scope} (times in UTC)")
+    table.add_column("feature", no_wrap=True)
+    for name in USAGE_COLUMNS:
+        table.add_column(name)
+    for decision in decisions:
+        table.add_row(*_usage_row(decision))
+    out.print(table)
+    for decision in decisions:
+        if decision.denied is not None and decision.feature is not None:
+            reason = decision.denied.value
+            out.print(f"{decision.feature.ref_id}: not granted, {reason}", markup=False)
+
+
+# After the feature's refId, in the order _usage_row fills them.
+USAGE_COLUMNS = (
+    "type", "granted", "usage", "limit", "soft limit", "resets",
+    "period start", "period end", "next reset",
+)  # fmt: skip
+
+
+def _usage_row(decision: Decision) -> list[str]:
+    feature, grant, period = decision.feature, decision.grant, decision.period
+    # checks() answers only the features a live source grants.
+    assert feature is not None
+    assert grant is not None
+    allowance = grant.allowance
+    kind = feature.feature_type
+    if kind == FeatureType.BOOLEAN.value:
+        limit = "-"
+    elif kind == FeatureType.ENUM.value:
+        limit = ", ".join(sorted(allowance.enum_values)) or "-"
+    elif allowance.unlimited:
+        limit = "unlimited"
+    else:
+        limit = _amount(allowance.usage_limit)
+    return [
+        feature.ref_id,
+        kind,
+        "yes" if decision.is_granted else "no",
+        _amount(decision.current_usage) if feature.is_metered else "-",
+        limit,
+        ("yes" if allowance.soft_limit else "no") if kind == FeatureType.NUMBER.value else "-",
+        str(allowance.reset_period) if period is not None and allowance.reset_period else "-",
+        _moment(period.start if period else None),
+        _moment(period.end if period else None),
+        _moment(period.end if period else None),
+    ]
+
+
+def _amount(value: Decimal | None) -> str:
+    return "-" if value is None else f"{value.normalize():f}"
+
+
+def _moment(value: datetime | None) -> str:
+    return "-" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 @jobs_app.command("ping")

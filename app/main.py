@@ -36,6 +36,7 @@ log = structlog.get_logger(__name__)
 
 
 def _authenticate(raw_key: str | None) -> Any:
+    # A read: on SQLite a writing unit of work would queue every request on the write lock.
     with db.unit_of_work(write=False) as session:
         environment = environments.authenticate(session, raw_key)
         session.expunge(environment)

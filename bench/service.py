@@ -23,7 +23,12 @@ CLI = Path(sys.executable).parent / "billing-sync"
 class Service:
     base: str
     key: str
-    pid: int = 0
+    pid: int = 0  # the server process, for its CPU time and a profiler
+    database_url: str = ""
+
+    @property
+    def port(self) -> int:
+        return int(self.base.rpartition(":")[2])
 
     @property
     def graphql(self) -> str:
@@ -34,6 +39,15 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def reset_postgresql(url: str) -> None:
+    """Drop and create afresh the public schema of the database at ``url``."""
+    import psycopg  # noqa: PLC0415 - only the PostgreSQL runs need it
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("DROP SCHEMA IF EXISTS public CASCADE")
+        connection.execute("CREATE SCHEMA public")
 
 
 def cli(env: dict[str, str], *args: str) -> str:
@@ -77,7 +91,7 @@ def running(**extra: str) -> Iterator[Service]:
                         break
                 except httpx.TransportError:
                     time.sleep(0.2)
-            yield Service(base, key, server.pid)
+            yield Service(base, key, server.pid, env["DATABASE_URL"])
         finally:
             server.terminate()
             server.wait(timeout=20)

@@ -5,15 +5,20 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from app.cli import app
+from app.customers.service import provision_customer
+from app.entitlements import service as entitlements
 from app.environments import service
 from app.models import Coupon, Customer, Environment, Package
+from app.subscriptions.service import provision_subscription
 from tests.conftest import EXAMPLE_CATALOG
 
 runner = CliRunner()
@@ -101,3 +106,86 @@ def test_installed_command_creates_environment_and_key(tmp_path: Path) -> None:
     created = run("keys", "create", "--environment", "development")
     assert created.returncode == 0, created.stderr
     assert created.stdout.strip().splitlines()[-1].startswith("bsk_")
+
+
+def _table_rows(output: str) -> dict[str, list[str]]:
+    """The rows of a rich table by their first cell."""
+    rows = {}
+    for line in output.splitlines():
+        cells = [cell.strip() for cell in line.split("│")[1:-1]]
+        if cells and cells[0].startswith("feature-"):
+            rows[cells[0]] = cells
+    return rows
+
+
+@pytest.mark.usefixtures("catalog_applied")
+def test_usage_show_prints_each_entitlement_with_its_usage(
+    session: Session, environment: Environment
+) -> None:
+    provision_customer(session, environment, {"customerId": "acme"})
+    provision_subscription(
+        session,
+        environment,
+        {"customerId": "acme", "planId": "plan-revvenu-basic", "resourceId": "site-1"},
+    )
+    entitlements.report_usage(
+        session,
+        environment,
+        [entitlements.UsageReport("acme", "feature-02-campaigns", Decimal(1), "site-1")],
+    )
+    session.commit()
+    with Session(session.get_bind()) as s:
+        expected = entitlements.checks(s, environment, "acme", "site-1")
+    period = expected[1].period
+    assert period is not None
+
+    result = runner.invoke(
+        app,
+        ["usage", "show", "--customer", "acme", "--resource", "site-1", "-e", "development"],
+        env={"COLUMNS": "240"},
+    )
+
+    assert result.exit_code == 0, result.output
+    rows = _table_rows(result.stdout)
+    assert rows["feature-01-templates"] == [
+        "feature-01-templates", "NUMBER", "yes", "0", "3", "no", "-", "-", "-", "-",
+    ]  # fmt: skip
+    start, end = (f"{moment:%Y-%m-%d %H:%M:%S}" for moment in (period.start, period.end))
+    assert rows["feature-02-campaigns"] == [
+        "feature-02-campaigns", "NUMBER", "yes", "1", "1", "no", "MONTH",
+        start, end, end,
+    ]  # fmt: skip
+    assert set(rows) == {"feature-01-templates", "feature-02-campaigns"}
+
+
+@pytest.mark.usefixtures("catalog_applied")
+def test_usage_show_says_so_when_the_customer_has_no_entitlements(
+    session: Session, environment: Environment
+) -> None:
+    provision_customer(session, environment, {"customerId": "acme"})
+    session.commit()
+
+    result = runner.invoke(app, ["usage", "show", "--customer", "acme", "-e", "development"])
+
+    assert result.exit_code == 0, result.output
+    assert "customer acme has no entitlements" in result.stdout
+
+
+@pytest.mark.usefixtures("catalog_applied")
+def test_usage_show_for_an_unknown_customer_fails_clearly(engine: Engine) -> None:
+    result = runner.invoke(app, ["usage", "show", "--customer", "nobody", "-e", "development"])
+
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)
+    assert "CUSTOMER_NOT_FOUND" in result.stderr
+    assert "'nobody'" in result.stderr
+
+
+def test_usage_show_for_an_unknown_environment_fails_clearly(
+    engine: Engine, environment: Environment
+) -> None:
+    result = runner.invoke(app, ["usage", "show", "--customer", "acme", "-e", "nope"])
+
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)
+    assert "ENVIRONMENT_NOT_FOUND" in result.stderr
