@@ -155,7 +155,7 @@ def test_usage_show_prints_each_entitlement_with_its_usage(
         "feature-02-campaigns", "NUMBER", "yes", "1", "1", "no", "MONTH",
         start, end, end,
     ]  # fmt: skip
-    assert set(rows) == {"feature-01-templates", "feature-02-campaigns"}
+    assert set(rows) == {"feature-01-templates", "feature-02-campaigns", "feature-06-active-users"}
 
 
 @pytest.mark.usefixtures("catalog_applied")

@@ -20,6 +20,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import redis
@@ -104,7 +105,7 @@ class StateCache:
                             self._unindex(key, entry[0])
                 elif kind == "environment":
                     self._drop_environment(value)
-                else:
+                elif kind == "all":
                     self._states.clear()
                     self._by_customer.clear()
 
@@ -132,7 +133,59 @@ def _names(key: StateKey, state: EntitlementState) -> list[str]:
     return names
 
 
+# customer row id, resource id ("" for none), feature id, usage key (period start)
+UsageKey = tuple[str, str, str, datetime]
+
+
+class UsageCache:
+    """Current usage as last read, dropped by the commits of reports and events.
+
+    Like states, a value read while an invalidation happened is not stored.
+    """
+
+    def __init__(self, max_entries: int = 200_000) -> None:
+        self.max_entries = max_entries
+        self._values: dict[UsageKey, tuple[Decimal, float]] = {}
+        self._by_customer: dict[str, set[UsageKey]] = {}
+        self._lock = threading.Lock()
+        self._generation = 0
+        self.max_age_seconds = 30.0
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    def get(self, key: UsageKey) -> Decimal | None:
+        entry = self._values.get(key)
+        if entry is None or time.monotonic() - entry[1] > self.max_age_seconds:
+            return None
+        return entry[0]
+
+    def put(self, key: UsageKey, value: Decimal, generation: int) -> None:
+        with self._lock:
+            if generation != self._generation:
+                return
+            if len(self._values) >= self.max_entries:
+                self._values.clear()
+                self._by_customer.clear()
+            self._values[key] = (value, time.monotonic())
+            self._by_customer.setdefault(key[0], set()).add(key)
+
+    def invalidate(self, customer_ids: Iterable[str] | None) -> None:
+        """Drop the customers' usage (every customer's with None)."""
+        with self._lock:
+            self._generation += 1
+            if customer_ids is None:
+                self._values.clear()
+                self._by_customer.clear()
+                return
+            for customer_id in customer_ids:
+                for key in self._by_customer.pop(customer_id, set()):
+                    self._values.pop(key, None)
+
+
 states = StateCache()
+usage = UsageCache()
 # Features by environment: (feature refId -> FeatureInfo), dropped with the catalog.
 features: dict[str, Any] = {}
 
@@ -140,11 +193,20 @@ features: dict[str, Any] = {}
 def apply(changes: Iterable[Change]) -> None:
     changes = list(changes)
     states.invalidate(changes)
+    usage_changed = [value for kind, value in changes if kind in ("usage", "customer")]
+    if usage_changed:
+        usage.invalidate(usage_changed)
     for kind, value in changes:
         if kind == "environment":
             features.pop(value, None)
         elif kind == "all":
             features.clear()
+            usage.invalidate(None)
+
+
+def usage_reported(session: Session, customer_ids: Iterable[str]) -> None:
+    """Mark the customers' usage as changed by this transaction (dropped at its commit)."""
+    session.info.setdefault(_CHANGED, set()).update(("usage", c) for c in customer_ids)
 
 
 # -- change tracking ------------------------------------------------------------------
@@ -256,6 +318,7 @@ def connect(redis_url: str | None, max_age_seconds: float | None = None) -> None
     global _publisher, _listener  # noqa: PLW0603 - one connection per process
     if max_age_seconds is not None:
         states.max_age_seconds = max_age_seconds
+        usage.max_age_seconds = max_age_seconds
     if redis_url is None or _listener is not None:
         return
     _publisher = redis.Redis.from_url(redis_url)

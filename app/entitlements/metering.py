@@ -29,7 +29,7 @@ from sqlalchemy import ColumnElement, Table, case, func
 from sqlmodel import Session
 
 from app.catalog.meters import AggregationFunction, Meter
-from app.entitlements import bulk
+from app.entitlements import bulk, cache
 from app.entitlements.event_store import RawEvent
 from app.entitlements.periods import UsagePeriod
 from app.entitlements.state import EntitlementState, Grant
@@ -260,3 +260,4 @@ def write(session: Session, tally: Tally, now: datetime) -> None:
     ]
     dialect = bulk.dialect_of(session)
     session.execute(_upsert_statement(dialect), bulk.parameters(dialect, rows))
+    cache.usage_reported(session, {key[0] for key, _ in tally})

@@ -20,7 +20,7 @@ from app.entitlements.errors import (
     NoFeatureEntitlement,
     TooManyItems,
 )
-from app.entitlements.state import EntitlementState, FeatureInfo
+from app.entitlements.state import EntitlementState, FeatureInfo, Grant
 from app.entitlements.usage import Measured, UsageReport
 
 __all__ = ["CheckQuery", "TooManyItems", "UsageReport"]
@@ -68,17 +68,81 @@ def state_for(
     return found
 
 
+def _usage_key(state: EntitlementState, grant: Grant, now: datetime) -> cache.UsageKey:
+    assert state.customer_id is not None
+    return (state.customer_id, state.resource_key, grant.feature.id, grant.usage_key(now))
+
+
+def usage_of(
+    session: Session, current: EntitlementState, grants: Sequence[Grant], now: datetime
+) -> dict[str, Decimal]:
+    """Current usage by feature refId of metered grants: as cached, else read and cached."""
+    metered = [grant for grant in grants if grant.feature.is_metered]
+    if current.customer_id is None or not metered:
+        return {}
+    found: dict[str, Decimal] = {}
+    missing: list[Grant] = []
+    for grant in metered:
+        value = cache.usage.get(_usage_key(current, grant, now))
+        if value is None:
+            missing.append(grant)
+        else:
+            found[grant.feature.ref_id] = value
+    if missing:
+        generation = cache.usage.generation
+        read = usage.current_usage(session, current, missing, now)
+        for grant in missing:
+            value = read.get(grant.feature.ref_id, Decimal(0))
+            cache.usage.put(_usage_key(current, grant, now), value, generation)
+            found[grant.feature.ref_id] = value
+    return found
+
+
+def _decision(
+    current: EntitlementState,
+    feature: FeatureInfo | None,
+    query: CheckQuery,
+    used: Decimal,
+    now: datetime,
+) -> Decision:
+    grant = current.grants.get(feature.ref_id) if feature is not None else None
+    period = grant.period(now) if grant is not None and denial(current, feature) is None else None
+    request = Request(query.requested_usage, query.requested_values)
+    return decide(current, feature, request, used, period)
+
+
+def check_cached(environment: Environment, query: CheckQuery) -> Decision | None:
+    """The check answered from the caches alone, or None when anything must be read.
+
+    This is the hot path: no session, no query, no thread.
+    """
+    now = clock.now()
+    known: dict[str, FeatureInfo] | None = cache.features.get(environment.id)
+    if known is None:
+        return None
+    feature = known.get(query.feature_ref)
+    current = cache.states.get((environment.id, query.customer_ref, query.resource_id), now)
+    if current is None:
+        return None
+    used = Decimal(0)
+    grant = current.grants.get(feature.ref_id) if feature is not None else None
+    if needs_usage(current, feature) and grant is not None:
+        value = cache.usage.get(_usage_key(current, grant, now))
+        if value is None:
+            return None
+        used = value
+    return _decision(current, feature, query, used, now)
+
+
 def check(session: Session, environment: Environment, query: CheckQuery) -> Decision:
     now = clock.now()
     feature = features(session, environment.id).get(query.feature_ref)
     current = state_for(session, environment.id, query.customer_ref, query.resource_id, now)
-    request = Request(query.requested_usage, query.requested_values)
     grant = current.grants.get(feature.ref_id) if feature is not None else None
     used = Decimal(0)
     if needs_usage(current, feature) and grant is not None:
-        used = usage.current_usage(session, current, [grant], now).get(grant.feature.ref_id, used)
-    period = grant.period(now) if grant is not None and denial(current, feature) is None else None
-    return decide(current, feature, request, used, period)
+        used = usage_of(session, current, [grant], now).get(grant.feature.ref_id, used)
+    return _decision(current, feature, query, used, now)
 
 
 def checks(
@@ -104,7 +168,11 @@ def checks(
         for grant in current.grants.values()
         if not grant.allowance.revoked and denial(current, grant.feature) is None
     ]
-    used = usage.current_usage(session, current, granting, now)
+    used = (
+        usage.current_usage(session, current, granting, now)
+        if fresh
+        else usage_of(session, current, granting, now)
+    )
     return [
         decide(
             current,

@@ -21,7 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from app.entitlements import repository
+from app.entitlements import cache, repository
 from app.entitlements.periods import UsagePeriod
 from app.entitlements.state import EntitlementState, Grant
 from app.models import FeatureUsage, MeterUsage, UsageMeasurement
@@ -183,6 +183,7 @@ def record(
             raise
         return Measured(earlier, state.customer_ref, grant.feature.ref_id, period)
     key = grant.usage_key(now)
+    cache.usage_reported(session, [state.customer_id])
     if grant.usage_key(moment) == key:
         measurement.current_usage = _upsert(
             session,

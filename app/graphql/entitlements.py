@@ -123,6 +123,9 @@ class EntitlementQueries:
     @strawberry.field
     async def entitlement(self, info: Info, query: FetchEntitlementQuery) -> Entitlement:
         check = _check_query(query)
+        cached = service.check_cached(info.context.environment, check)
+        if cached is not None:
+            return Entitlement.of(cached)
 
         def call(session: Session, environment: Environment) -> Entitlement:
             return Entitlement.of(service.check(session, environment, check))

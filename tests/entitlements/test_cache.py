@@ -189,3 +189,19 @@ def test_a_customer_created_after_a_not_found_check_is_seen(gql: GraphQL) -> Non
     gql(PROVISION_CUSTOMER, {"input": {"customerId": "late-1"}})
     gql(PROVISION, {"input": {"customerId": "late-1", "planId": "plan-revvenu-basic"}})
     assert gql(CHECK, {"q": query})["entitlement"]["isGranted"] is True
+
+
+def test_events_are_seen_by_a_check_whose_usage_was_cached(gql: GraphQL, subscribed: str) -> None:
+    assert _check(gql, "feature-06-active-users")["currentUsage"] == 0
+    assert _check(gql, "feature-06-active-users")["currentUsage"] == 0
+    event = {
+        "customerId": subscribed,
+        "eventName": "user_login",
+        "idempotencyKey": "login-1",
+        "dimensions": {"user_id": "u-1"},
+    }
+    gql(
+        "mutation($e: UsageEventsReportInput!) { reportEvent(events: $e) }",
+        {"e": {"usageEvents": [event]}},
+    )
+    assert _check(gql, "feature-06-active-users")["currentUsage"] == 1
