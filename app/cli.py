@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 
 from app import db, migrations
@@ -332,7 +333,9 @@ def usage_show(
         table.add_column(name)
     for decision in decisions:
         table.add_row(*_usage_row(decision))
-    out.print(table)
+    # Wider than the terminal rather than cut: every figure is shown whole.
+    needed = Measurement.get(out, out.options.update_width(10_000), table).maximum
+    Console(width=max(out.width, needed)).print(table)
     for decision in decisions:
         if decision.denied is not None and decision.feature is not None:
             reason = decision.denied.value
