@@ -15,6 +15,7 @@ from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import HTTPConnection
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
@@ -47,12 +48,15 @@ def _authenticate(raw_key: str | None) -> Any:
 
 
 async def graphql_context(
-    request: Request,
+    connection: HTTPConnection,
     x_api_key: Annotated[str | None, Header(alias="X-API-KEY")] = None,
     api_key: Annotated[str | None, Query(alias="apiKey")] = None,
 ) -> Context:
+    if connection.scope["type"] == "websocket":
+        return Context()  # refused by the router: it serves no subscriptions
     raw_key = x_api_key or api_key
-    opening_ide = request.method == "GET" and "query" not in request.query_params
+    method = connection.scope.get("method")
+    opening_ide = method == "GET" and "query" not in connection.query_params
     if opening_ide and raw_key is None:
         return Context()
     environment = key_cache.recall(raw_key) if raw_key else None
@@ -70,16 +74,31 @@ async def _context_getter(context: GraphQLContext) -> Context:
     return context
 
 
+# A JSON-escaped NUL: no database stores it in text, so it is refused at the door.
+_NUL = b"\\u0000"
+
+
 class CodedGraphQLRouter(GraphQLRouter[Context, None]):
     """Strawberry's router, answering every failure in the GraphQL error shape with a code."""
 
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter
     ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        if request.method == "POST" and _NUL in await request.get_body():
+            raise BadRequest("NUL characters (\\u0000) are not accepted in a request")
         try:
             return await super().parse_http_body(request)
         except StrawberryHTTPException as exc:
             raise BadRequest(exc.reason) from None
+        except RecursionError:
+            raise BadRequest("the request body is nested too deep to read") from None
+        except UnicodeDecodeError:
+            raise BadRequest("the request body is not valid UTF-8") from None
+        except ValueError as exc:
+            # json raises ValueError for a number of more digits than Python converts.
+            raise BadRequest(
+                f"the request body holds a number too long to read ({exc})"[:200]
+            ) from None
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         try:
@@ -164,7 +183,12 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
             status_code=200 if ready else 503,
         )
 
-    graphql = CodedGraphQLRouter(build_schema(), context_getter=_context_getter)
+    graphql = CodedGraphQLRouter(
+        build_schema(),
+        context_getter=_context_getter,
+        # No subscriptions: a websocket upgrade is refused with a clean close.
+        subscription_protocols=(),
+    )
     app.include_router(graphql, prefix="/graphql")
     app.include_router(stripe_webhooks)
     return app
