@@ -83,7 +83,7 @@ class Subscription(SQLModel, table=True):
     additional_metadata: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType))
     payment_collection: str = Field(default=PaymentCollection.NOT_REQUIRED, max_length=16)
     # Why the subscription ended: the id of the one that replaced it, a cancellation, ...
-    cancel_reason: str | None = Field(default=None, max_length=64)
+    cancel_reason: str | None = Field(default=None, max_length=300)
     # The billing provider's side, filled by the billing jobs and webhooks.
     billing_id: str | None = Field(default=None, max_length=255, index=True)
     checkout_billing_id: str | None = Field(default=None, max_length=255, index=True)

@@ -73,3 +73,9 @@ class MigrationNotPossible(AppError):
 
 class TaxRateNotFound(NotFound):
     code = "TAX_RATE_NOT_FOUND"
+
+
+class SubscriptionRefIdTaken(Conflict):
+    """A provision names a refId another subscription of the environment holds."""
+
+    code = "SUBSCRIPTION_REF_ID_TAKEN"

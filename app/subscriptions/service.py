@@ -48,6 +48,7 @@ from app.subscriptions.errors import (
     PlanNotFound,
     SubscriptionEnded,
     SubscriptionNotFound,
+    SubscriptionRefIdTaken,
 )
 from app.subscriptions.items import ResolvedItems, resolve_items
 from app.subscriptions.schemas import (
@@ -230,6 +231,11 @@ def provision(
     holders = repository.in_slot(session, customer.id, product.id, request.resourceId)
     trial_end, behaviour = _trial(session, customer, plan, request, start, holders)
     is_trial = trial_end is not None
+    if request.refId is not None and repository.ref_taken(session, environment.id, request.refId):
+        raise SubscriptionRefIdTaken(
+            f"subscription refId {request.refId!r} is taken; give another or none",
+            field="input.refId",
+        )
     ref_id = request.refId or lifecycle.new_ref_id(session, environment.id, plan.ref_id)
     integrated = billing_integrated(session, environment.id)
     paid = plan.pricing_type == PricingType.PAID

@@ -7,6 +7,8 @@ import pytest
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
+from tests.conftest import GraphQL
+
 QUERY = '{"query": "query { getCustomerByRefId(input: {customerId: \\"c\\"}) { customerId } }"}'
 
 
@@ -49,6 +51,48 @@ def test_nul_in_an_id_is_refused_not_an_internal_error(client: TestClient, api_k
 
 
 def test_websocket_upgrade_is_refused_cleanly(client: TestClient) -> None:
-    with pytest.raises(WebSocketDisconnect):
-        with client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws:
-            ws.receive_text()
+    with (
+        pytest.raises(WebSocketDisconnect),
+        client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws,
+    ):
+        ws.receive_text()
+
+
+PROVISION = """
+mutation($input: ProvisionSubscriptionInput!) {
+  provisionSubscriptionV2(input: $input) { status subscription { refId } }
+}"""
+PROVISION_CUSTOMER = """
+mutation($input: ProvisionCustomerInput!) { provisionCustomer(input: $input) { customer { id } } }
+"""
+
+
+@pytest.fixture
+def held(gql: GraphQL, catalog_applied: None) -> str:
+    """A customer holding a subscription with the refId "held"."""
+    gql(PROVISION_CUSTOMER, {"input": {"customerId": "h-1"}})
+    subscription = {"customerId": "h-1", "planId": "plan-revvenu-basic", "refId": "held"}
+    gql(PROVISION, {"input": subscription})
+    return "held"
+
+
+def test_a_long_ref_id_replacing_a_subscription_is_stored(gql: GraphQL, held: str) -> None:
+    ref = "r" * 255
+    subscription = {"customerId": "h-1", "planId": "plan-revvenu-basic", "refId": ref}
+    answer = gql(PROVISION, {"input": subscription})["provisionSubscriptionV2"]
+    assert answer["subscription"]["refId"] == ref
+
+
+def test_a_taken_ref_id_is_refused_by_name(gql: GraphQL, held: str) -> None:
+    subscription = {"customerId": "h-1", "planId": "plan-revvenu-basic", "refId": held}
+    error = gql.error(PROVISION, {"input": subscription})
+    assert error["extensions"]["code"] == "SUBSCRIPTION_REF_ID_TAKEN"
+    assert error["extensions"]["field"] == "input.refId"
+
+
+@pytest.mark.parametrize("start", ["9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z"])
+def test_a_start_date_out_of_range_is_refused(gql: GraphQL, held: str, start: str) -> None:
+    subscription = {"customerId": "h-1", "planId": "plan-revvenu-basic", "startDate": start}
+    error = gql.error(PROVISION, {"input": subscription})
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "between 2000 and 2100" in error["message"]
