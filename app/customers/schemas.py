@@ -47,9 +47,23 @@ def check_currency(value: str) -> str:
     return value.upper()
 
 
+# How deep metadata may nest (a mapping of mappings of ... of values).
+MAX_METADATA_DEPTH = 8
+
+
+def _depth(value: Any, limit: int) -> int:
+    """How deep ``value`` nests, counting no further than ``limit + 1``."""
+    if limit < 0 or not isinstance(value, dict | list):
+        return 0
+    items = value.values() if isinstance(value, dict) else value
+    return 1 + max((_depth(item, limit - 1) for item in items), default=0)
+
+
 def check_metadata(value: dict[str, Any] | None, max_keys: int, max_length: int) -> None:
     if value is None:
         return
+    if _depth(value, MAX_METADATA_DEPTH) > MAX_METADATA_DEPTH:
+        raise ValueError(f"nests deeper than {MAX_METADATA_DEPTH} levels")
     if len(value) > max_keys:
         raise ValueError(f"has {len(value)} keys; at most {max_keys} are allowed")
     for key, item in value.items():

@@ -23,9 +23,11 @@ from app import clock
 from app.billing import state as billing_state
 from app.billing.checkout import return_urls
 from app.catalog import repository as catalog
+from app.config import get_settings
 from app.customers import repository as customers
+from app.customers.schemas import check_metadata
 from app.environments.service import billing_integrated
-from app.errors import CustomerNotFound
+from app.errors import CustomerNotFound, ValidationFailed
 from app.models import (
     Coupon,
     Customer,
@@ -213,6 +215,7 @@ def provision(
     now = clock.now()
     info = request.billingInformation
     billing_info.refuse_unsupported(info)
+    _check_metadata(request.additionalMetaData)
     customer = _customer(session, environment, request.customerId)
     plan, product = _plan(session, environment, request.planId)
     if request.resourceId is not None and not product.multiple_subscriptions:
@@ -319,6 +322,23 @@ def _sync_billing(
     return billing_state.request_subscription_sync(session, subscription)
 
 
+def _check_metadata(metadata: dict[str, Any] | None) -> None:
+    """A subscription's metadata is held to the limits a customer's is."""
+    settings = get_settings()
+    try:
+        check_metadata(metadata, settings.metadata_max_keys, settings.metadata_max_value_length)
+    except ValueError as exc:
+        raise ValidationFailed(
+            f"input.additionalMetaData: {exc}", field="input.additionalMetaData"
+        ) from None
+
+
+def _update_request(fields: dict[str, Any]) -> UpdateRequest:
+    request = validate(UpdateRequest, fields)
+    _check_metadata(request.additionalMetaData)
+    return request
+
+
 def provision_subscription(
     session: Session, environment: Environment, data: dict[str, Any]
 ) -> ProvisionOutcome:
@@ -362,7 +382,7 @@ def update_subscription(
     if "subscriptionId" not in fields and "refId" in fields:
         fields["subscriptionId"] = fields.pop("refId")
     fields.pop("refId", None)
-    request = validate(UpdateRequest, fields)
+    request = _update_request(fields)
     info = request.billingInformation
     billing_info.refuse_unsupported(info)
     now = clock.now()

@@ -96,3 +96,38 @@ def test_a_start_date_out_of_range_is_refused(gql: GraphQL, held: str, start: st
     error = gql.error(PROVISION, {"input": subscription})
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert "between 2000 and 2100" in error["message"]
+
+
+def _nested(depth: int) -> dict[str, object]:
+    value: dict[str, object] = {"leaf": 1}
+    for _ in range(depth):
+        value = {"k": value}
+    return value
+
+
+@pytest.mark.parametrize(
+    ("metadata", "words"),
+    [
+        ({f"k{i}": "v" for i in range(51)}, "keys"),
+        ({"big": "x" * 501}, "longer than"),
+        (_nested(500), "deeper"),
+    ],
+)
+def test_subscription_metadata_is_held_to_the_customer_limits(
+    gql: GraphQL, held: str, metadata: dict[str, object], words: str
+) -> None:
+    subscription = {
+        "customerId": "h-1",
+        "planId": "plan-revvenu-basic",
+        "additionalMetaData": metadata,
+    }
+    error = gql.error(PROVISION, {"input": subscription})
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert words in error["message"]
+    update = {"subscriptionId": held, "additionalMetaData": metadata}
+    updating = gql.error(
+        "mutation($input: UpdateSubscriptionInput!) { updateOneSubscription(input: $input) "
+        "{ refId } }",
+        {"input": update},
+    )
+    assert words in updating["message"]
