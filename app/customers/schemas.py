@@ -137,7 +137,8 @@ class BillingInformation(_Strict):
     currency: str | None = None
     billingAddress: BillingAddress | None = None
     shippingAddress: Address | None = None
-    taxIds: list[TaxId] | None = None
+    # The same bound as a subscription's: a customer holds a handful of tax ids.
+    taxIds: list[TaxId] | None = Field(default=None, max_length=20)
     paymentMethodId: str | None = Field(default=None, max_length=255)
     customerName: str | None = Field(default=None, max_length=255)
     integrationId: str | None = Field(default=None, max_length=255)

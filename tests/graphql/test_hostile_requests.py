@@ -131,3 +131,11 @@ def test_subscription_metadata_is_held_to_the_customer_limits(
         {"input": update},
     )
     assert words in updating["message"]
+
+
+def test_more_than_twenty_customer_tax_ids_are_refused(gql: GraphQL) -> None:
+    tax_ids = [{"type": "eu_vat", "value": f"DE{123456780 + n}"} for n in range(21)]
+    customer = {"customerId": "t-1", "billingInformation": {"taxIds": tax_ids}}
+    error = gql.error(PROVISION_CUSTOMER, {"input": customer})
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "taxIds" in error["extensions"]["field"]
