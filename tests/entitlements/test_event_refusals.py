@@ -67,7 +67,6 @@ def test_a_timestamp_outside_the_window_refuses_the_whole_batch(
         ({"timestamp": "yesterday"}, "timestamp"),
         ({"timestamp": "0001-01-01T00:00:00+01:00"}, "timestamp"),
         ({"idempotencyKey": ""}, "idempotencyKey"),
-        ({"customerId": "c\x00"}, "customerId"),
         ({"eventName": "e" * 256}, "eventName"),
         ({"dimensions": {"nested": {"a": 1}}}, "dimensions"),
         ({"dimensions": {f"d{i}": i for i in range(51)}}, "dimensions"),
@@ -83,6 +82,16 @@ def test_each_problem_is_named_by_its_path(
 
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert error["extensions"]["field"] == f"events.usageEvents[3].{path}"
+    assert stored(metered) == 0
+
+
+def test_a_nul_character_refuses_the_whole_request(gql: GraphQL, metered: Session) -> None:
+    events = [event("0"), {**event("1"), "customerId": "c\x00"}]
+
+    error = gql.error(REPORT, {"events": {"usageEvents": events}})
+
+    assert error["extensions"]["code"] == "BAD_REQUEST"
+    assert "NUL" in error["message"]
     assert stored(metered) == 0
 
 
