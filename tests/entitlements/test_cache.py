@@ -205,3 +205,33 @@ def test_events_are_seen_by_a_check_whose_usage_was_cached(gql: GraphQL, subscri
         {"e": {"usageEvents": [event]}},
     )
     assert _check(gql, "feature-06-active-users")["currentUsage"] == 1
+
+
+def test_a_report_reloads_a_state_another_process_changed(
+    gql: GraphQL, subscribed: str, session: Session
+) -> None:
+    """A change made elsewhere (no invalidation reached this process) still counts: the
+    report sees the customer's entitlements version move and reads the state afresh."""
+    from sqlalchemy import text
+
+    assert _check(gql, "feature-01-templates")["isGranted"] is True  # the state is cached
+    session.execute(
+        text(
+            "UPDATE subscription SET status = 'CANCELED', active_slot = NULL "
+            "WHERE customer_id = (SELECT id FROM customer WHERE customer_id = :ref)"
+        ),
+        {"ref": subscribed},
+    )
+    session.execute(
+        text(
+            "UPDATE customer SET entitlements_version = entitlements_version + 1 "
+            "WHERE customer_id = :ref"
+        ),
+        {"ref": subscribed},
+    )
+    session.commit()
+    error = gql.error(
+        REPORT,
+        {"input": {"customerId": subscribed, "featureId": "feature-01-templates", "value": 1}},
+    )
+    assert error["extensions"]["code"] == "NO_FEATURE_ENTITLEMENT"
