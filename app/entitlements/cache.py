@@ -211,7 +211,6 @@ def usage_reported(session: Session, customer_ids: Iterable[str]) -> None:
 
 # -- change tracking ------------------------------------------------------------------
 
-_CATALOG = (Feature, Package, PackageEntitlement, Product)
 _SUBSCRIPTION_PARTS = (SubscriptionAddon, SubscriptionFeatureQuantity, SubscriptionEntitlement)
 
 

@@ -7,7 +7,6 @@ platform does not publish one); it lives in ``denial`` alone.
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -121,7 +120,3 @@ def decide(
 
 def needs_usage(state: EntitlementState, feature: FeatureInfo | None) -> bool:
     return denial(state, feature) is None and feature is not None and feature.is_metered
-
-
-def requested_values(values: Collection[str] | None) -> tuple[str, ...] | None:
-    return None if values is None else tuple(values)

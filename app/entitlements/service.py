@@ -25,7 +25,7 @@ from app.entitlements.usage import Measured, UsageReport
 
 __all__ = ["CheckQuery", "TooManyItems", "UsageReport"]
 from app.errors import CustomerArchived, CustomerNotFound, ValidationFailed
-from app.models import Customer, Environment
+from app.models import Environment
 from app.subscriptions.errors import FeatureNotFound
 
 # reportUsageBulk takes at most this many reports (the platform's limit).
@@ -57,11 +57,20 @@ def features(session: Session, environment_id: str) -> dict[str, FeatureInfo]:
 
 
 def state_for(
-    session: Session, environment_id: str, customer_ref: str, resource_id: str | None, now: datetime
+    session: Session,
+    environment_id: str,
+    customer_ref: str,
+    resource_id: str | None,
+    now: datetime,
+    *,
+    version: int | None = None,
 ) -> EntitlementState:
+    """The customer's state, cached. With ``version`` (the customer's entitlements version
+    as read in the caller's transaction) a cached state of another version is read afresh,
+    so a writer never acts on a state another process has changed meanwhile."""
     key = (environment_id, customer_ref, resource_id)
     found = cache.states.get(key, now)
-    if found is None:
+    if found is None or (version is not None and found.version != version):
         generation = cache.states.generation
         found = state.load(session, environment_id, customer_ref, resource_id, now)
         cache.states.put(key, found, generation)
@@ -185,30 +194,6 @@ def checks(
     ]
 
 
-def _state_as_of(
-    session: Session,
-    environment_id: str,
-    customer: Customer,
-    resource_id: str | None,
-    now: datetime,
-) -> EntitlementState:
-    """The customer's state as of the row just read: the cached one only when its
-    entitlements version is the row's (every change bumps it in its own transaction),
-    so a report never counts under a state another process has already changed."""
-    key = (environment_id, customer.customer_id, resource_id)
-    cached = cache.states.get(key, now)
-    if (
-        cached is not None
-        and cached.customer_id == customer.id
-        and cached.version == customer.entitlements_version
-    ):
-        return cached
-    generation = cache.states.generation
-    found = state.load(session, environment_id, customer.customer_id, resource_id, now)
-    cache.states.put(key, found, generation)
-    return found
-
-
 def _validated(report: UsageReport, now: datetime) -> None:
     if report.created_at is not None and report.created_at > now + MAX_FUTURE:
         raise ValidationFailed(
@@ -252,7 +237,14 @@ def report_usage(
                 "with reportEvent",
                 field="featureId",
             )
-        current = _state_as_of(session, environment.id, customer, report.resource_id, now)
+        current = state_for(
+            session,
+            environment.id,
+            report.customer_ref,
+            report.resource_id,
+            now,
+            version=customer.entitlements_version,
+        )
         if not current.resource_found:
             raise CustomerResourceNotFound(
                 f"customer {report.customer_ref!r} has no subscription for resource "

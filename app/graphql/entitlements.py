@@ -125,13 +125,8 @@ def _as_sent(_cls: type, value: Mapping[str, Any], _context: InputContext) -> Ma
 get_object_definition(FetchEntitlementQuery, strict=True).from_input = _as_sent
 
 
-def _reports(items: list[ReportUsageInput], root: str) -> list[service.UsageReport]:
-    return [
-        validate(
-            UsageSchema, as_dict(item), root=f"{root}[{index}]" if len(items) > 1 else root
-        ).report()
-        for index, item in enumerate(items)
-    ]
+def _report(item: ReportUsageInput, root: str) -> service.UsageReport:
+    return validate(UsageSchema, as_dict(item), root=root).report()
 
 
 @strawberry.type
@@ -170,7 +165,7 @@ class EntitlementMutations:
     async def report_usage(
         self, info: Info, input: ReportUsageInput
     ) -> UsageMeasurementWithCurrentUsage:
-        reports = _reports([input], "input")
+        reports = [_report(input, "input")]
 
         def call(session: Session, environment: Environment) -> UsageMeasurementWithCurrentUsage:
             (measured,) = service.report_usage(session, environment, reports)
@@ -189,8 +184,7 @@ class EntitlementMutations:
                 field="input.usages",
             )
         reports = [
-            validate(UsageSchema, as_dict(item), root=f"input.usages[{index}]").report()
-            for index, item in enumerate(input.usages)
+            _report(item, f"input.usages[{index}]") for index, item in enumerate(input.usages)
         ]
 
         def call(
