@@ -19,6 +19,7 @@ from typing import Any
 from graphql import parse, validate
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from app import clock, db
 from app.entitlements import service, usage
@@ -187,6 +188,14 @@ def _steps(
         timed_async(
             "Strawberry: execute GetEntitlement, the answer ready",
             lambda: schema.execute(document, next(variables), context_value=context),
+            1000,
+        )
+        # And on graphql-core's generic path for every field (no short path for leaves).
+        generic = build_schema()
+        generic.execution_context_class = StrawberryGraphQLCoreExecutionContext
+        timed_async(
+            "  the same on graphql-core's generic path for every field",
+            lambda: generic.execute(document, next(variables), context_value=context),
             1000,
         )
     finally:
