@@ -6,7 +6,7 @@ import sys
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -74,6 +74,10 @@ def migrate() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default PORT).")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, max=64, help="API processes (default API_WORKERS); needs REDIS_URL."),
+    ] = None,
 ) -> None:
     """Serve the API; without REDIS_URL the job worker runs in this process too."""
     import uvicorn  # noqa: PLC0415
@@ -81,14 +85,26 @@ def serve(
     from app.main import create_app  # noqa: PLC0415
 
     settings = get_settings()
+    processes = workers or settings.api_workers
+    if processes > 1 and settings.redis_url is None:
+        err.print(
+            f"[red]error[/red] {processes} API processes need REDIS_URL: each keeps its own "
+            "entitlement cache and learns of the others' changes through Redis, and jobs "
+            "go to `billing-sync worker` processes through it"
+        )
+        raise typer.Exit(2)
     migrations.upgrade()
-    uvicorn.run(
-        create_app(settings),
-        host=host or settings.host,
-        port=port or settings.port,
-        log_config=None,
-        proxy_headers=True,
-    )
+    options: dict[str, Any] = {
+        "host": host or settings.host,
+        "port": port or settings.port,
+        "log_config": None,
+        "proxy_headers": True,
+    }
+    if processes > 1:
+        # Each process builds its own application from the same settings.
+        uvicorn.run("app.main:create_app", factory=True, workers=processes, **options)
+    else:
+        uvicorn.run(create_app(settings), **options)
 
 
 @app.command()

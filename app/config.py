@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     app_env: Literal["development", "test", "production"] = "development"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    # API processes `serve` starts; more than one shares caches' invalidations and the
+    # job queue through Redis, so it needs REDIS_URL.
+    api_workers: int = Field(default=1, ge=1, le=64)
 
     database_url: str = "sqlite:///./var/billing-sync.db"
     redis_url: str | None = None

@@ -6,8 +6,11 @@ and environments they touch are collected in the session; after the commit they 
 dropped from this process's cache, their ``entitlements_version`` has been bumped in
 the same transaction, and, with Redis, every other process is told over a pub/sub
 channel. A state also stops being served at its ``valid_until`` (a trial or promotion
-ending) and after ``ENTITLEMENTS_CACHE_SECONDS`` at most, a bound on what a lost
-invalidation message could cost.
+ending). States and usage are read afresh after ``ENTITLEMENTS_CACHE_SECONDS``, a bound
+on what a lost invalidation message could cost: checks go on being answered from the
+old value while one background thread reloads it (``app.entitlements.refresher``), so
+entries loaded together do not all turn into database reads on the same request, and
+nothing older than twice that age is ever served.
 
 A state loaded while an invalidation happened is not stored: it may predate the commit.
 """
@@ -21,7 +24,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import redis
 import structlog
@@ -71,15 +74,23 @@ class StateCache:
         return self._generation
 
     def get(self, key: StateKey, now: datetime) -> EntitlementState | None:
+        state, due = self.lookup(key, now)
+        return None if due else state
+
+    def lookup(self, key: StateKey, now: datetime) -> tuple[EntitlementState | None, bool]:
+        """The state, and whether it is past its maximum age and due a reload.
+
+        A state past its age was not invalidated (that drops it): a check may still be
+        answered from it while it is reloaded in the background, up to twice the age.
+        One past ``valid_until`` is never served.
+        """
         entry = self._states.get(key)
         if entry is None:
-            return None
+            return None, False
         state, stored_at = entry
-        if time.monotonic() - stored_at > self.max_age_seconds or (
-            state.valid_until is not None and state.valid_until <= now
-        ):
-            return None
-        return state
+        if state.valid_until is not None and state.valid_until <= now:
+            return None, False
+        return _aged(state, time.monotonic() - stored_at, self.max_age_seconds)
 
     def put(self, key: StateKey, state: EntitlementState, generation: int) -> None:
         with self._lock:
@@ -126,6 +137,17 @@ class StateCache:
         self.invalidate([ALL])
 
 
+T = TypeVar("T")
+
+
+def _aged(value: T, age: float, max_age: float) -> tuple[T | None, bool]:
+    if age <= max_age:
+        return value, False
+    if age <= 2 * max_age:
+        return value, True
+    return None, False
+
+
 def _names(key: StateKey, state: EntitlementState) -> list[str]:
     names = [f"ref:{key[0]}:{key[1]}"]
     if state.customer_id is not None:
@@ -156,10 +178,15 @@ class UsageCache:
         return self._generation
 
     def get(self, key: UsageKey) -> Decimal | None:
+        value, due = self.lookup(key)
+        return None if due else value
+
+    def lookup(self, key: UsageKey) -> tuple[Decimal | None, bool]:
+        """The usage, and whether it is due a reload (as for states)."""
         entry = self._values.get(key)
-        if entry is None or time.monotonic() - entry[1] > self.max_age_seconds:
-            return None
-        return entry[0]
+        if entry is None:
+            return None, False
+        return _aged(entry[0], time.monotonic() - entry[1], self.max_age_seconds)
 
     def put(self, key: UsageKey, value: Decimal, generation: int) -> None:
         with self._lock:
@@ -308,7 +335,7 @@ def _parse(message: bytes | str) -> list[Change]:
         for item in items
         if isinstance(item, list)
         and len(item) == 2
-        and item[0] in ("customer", "ref", "environment", "all")
+        and item[0] in ("customer", "ref", "usage", "environment", "all")
     ]
 
 

@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
 
 from sqlmodel import Session
 
 from app import clock
 from app.customers import repository as customers
-from app.entitlements import cache, repository, state, usage
+from app.entitlements import cache, refresher, repository, state, usage
 from app.entitlements.decision import Decision, Request, decide, denial, needs_usage
 from app.entitlements.errors import (
     CustomerResourceNotFound,
@@ -130,17 +131,41 @@ def check_cached(environment: Environment, query: CheckQuery) -> Decision | None
     if known is None:
         return None
     feature = known.get(query.feature_ref)
-    current = cache.states.get((environment.id, query.customer_ref, query.resource_id), now)
+    key = (environment.id, query.customer_ref, query.resource_id)
+    current, due = cache.states.lookup(key, now)
     if current is None:
         return None
+    if due:
+        refresher.due(("state", key), partial(_reload_state, key))
     used = Decimal(0)
     grant = current.grants.get(feature.ref_id) if feature is not None else None
     if needs_usage(current, feature) and grant is not None:
-        value = cache.usage.get(_usage_key(current, grant, now))
+        value, due = cache.usage.lookup(_usage_key(current, grant, now))
         if value is None:
             return None
+        if due:
+            refresher.due(("usage", key, grant.feature.ref_id), partial(_reload_usage, key, grant))
         used = value
     return _decision(current, feature, query, used, now)
+
+
+def _reload_state(key: cache.StateKey, session: Session) -> None:
+    generation = cache.states.generation
+    environment_id, customer_ref, resource_id = key
+    found = state.load(session, environment_id, customer_ref, resource_id, clock.now())
+    cache.states.put(key, found, generation)
+
+
+def _reload_usage(key: cache.StateKey, grant: Grant, session: Session) -> None:
+    now = clock.now()
+    environment_id, customer_ref, resource_id = key
+    current = state_for(session, environment_id, customer_ref, resource_id, now)
+    fresh = current.grants.get(grant.feature.ref_id)
+    if current.customer_id is None or fresh is None:
+        return
+    generation = cache.usage.generation
+    value = usage.current_usage(session, current, [fresh], now).get(fresh.feature.ref_id)
+    cache.usage.put(_usage_key(current, fresh, now), value or Decimal(0), generation)
 
 
 def check(session: Session, environment: Environment, query: CheckQuery) -> Decision:

@@ -6,11 +6,18 @@ if any change leaves a stale state behind.
 
 from __future__ import annotations
 
+import json
+import time
+from datetime import UTC, datetime
+from decimal import Decimal
+
 import pytest
 from sqlmodel import Session
 
 from app.catalog.schemas import parse_catalog
 from app.catalog.service import apply_catalog
+from app.entitlements import cache as entitlements_cache
+from app.entitlements import refresher
 from app.models import Environment
 from tests.catalog.factories import example_data
 from tests.conftest import GraphQL
@@ -235,3 +242,76 @@ def test_a_report_reloads_a_state_another_process_changed(
         {"input": {"customerId": subscribed, "featureId": "feature-01-templates", "value": 1}},
     )
     assert error["extensions"]["code"] == "NO_FEATURE_ENTITLEMENT"
+
+
+def _cancel_behind_the_cache(session: Session, customer_ref: str) -> None:
+    """A change the cache is not told of, as a lost invalidation message would leave it."""
+    from sqlalchemy import text
+
+    session.execute(
+        text(
+            "UPDATE subscription SET status = 'CANCELED', active_slot = NULL "
+            "WHERE customer_id = (SELECT id FROM customer WHERE customer_id = :ref)"
+        ),
+        {"ref": customer_ref},
+    )
+    session.commit()
+
+
+@pytest.fixture
+def short_lived(monkeypatch: pytest.MonkeyPatch) -> float:
+    age = 0.3
+    monkeypatch.setattr(entitlements_cache.states, "max_age_seconds", age)
+    monkeypatch.setattr(entitlements_cache.usage, "max_age_seconds", age)
+    return age
+
+
+def test_an_aged_state_is_answered_from_while_it_is_reloaded(
+    gql: GraphQL, subscribed: str, session: Session, short_lived: float
+) -> None:
+    _cancel_behind_the_cache(session, subscribed)
+    assert _check(gql, "feature-01-templates")["isGranted"] is True  # still fresh: cached
+    time.sleep(short_lived * 1.2)
+    # Past its age: this check is answered at once from the old state, and asks for a
+    # reload in the background; the checks after it see the database.
+    assert _check(gql, "feature-01-templates")["isGranted"] is True
+    refresher.wait()
+    answer = _check(gql, "feature-01-templates")
+    assert (answer["isGranted"], answer["accessDeniedReason"]) == (False, "NoActiveSubscription")
+
+
+def test_a_state_twice_its_age_is_never_served(
+    gql: GraphQL, subscribed: str, session: Session, short_lived: float
+) -> None:
+    _cancel_behind_the_cache(session, subscribed)
+    time.sleep(short_lived * 2.2)
+    assert _check(gql, "feature-01-templates")["isGranted"] is False
+
+
+def test_aged_usage_is_answered_from_while_it_is_reloaded(
+    gql: GraphQL, subscribed: str, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import text
+
+    short_lived = 0.3  # the usage only: the state stays fresh
+    monkeypatch.setattr(entitlements_cache.usage, "max_age_seconds", short_lived)
+
+    report = {"customerId": subscribed, "featureId": "feature-02-campaigns", "value": 2}
+    gql(REPORT, {"input": report})
+    assert _check(gql, "feature-02-campaigns")["currentUsage"] == 2
+    session.execute(text("UPDATE feature_usage SET usage = 7"))
+    session.commit()
+    time.sleep(short_lived * 1.2)
+    assert _check(gql, "feature-02-campaigns")["currentUsage"] == 2
+    refresher.wait()
+    assert _check(gql, "feature-02-campaigns")["currentUsage"] == 7
+
+
+def test_usage_changes_reach_other_processes() -> None:
+    """Invalidations of usage sent over Redis are applied, not dropped as unknown."""
+    key = ("customer-row", "", "feature-row", datetime(2026, 1, 1, tzinfo=UTC))
+    entitlements_cache.usage.put(key, Decimal(3), entitlements_cache.usage.generation)
+    assert entitlements_cache.usage.get(key) == Decimal(3)
+    message = json.dumps([["usage", "customer-row"]])
+    entitlements_cache.apply(entitlements_cache._parse(message))
+    assert entitlements_cache.usage.get(key) is None

@@ -1,0 +1,175 @@
+"""Two API processes on one database: a change made through one is seen by the other.
+
+Each process answers checks from its own cache; what keeps the other one right is the
+invalidation it hears over Redis. Real ``billing-sync serve`` processes, a shared SQLite
+file and the test Redis.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import EXAMPLE_CATALOG, TEST_REDIS_URL, require_service
+from tests.test_serve import CLI, free_port
+
+CHECK = """
+query($q: FetchEntitlementQuery!) {
+  entitlement(query: $q) { isGranted accessDeniedReason currentUsage usageLimit }
+}"""
+PROVISION = """
+mutation($input: ProvisionCustomerInput!) { provisionCustomer(input: $input) { customer { id } } }
+"""
+REPORT = "mutation($input: ReportUsageInput!) { reportUsage(input: $input) { currentUsage } }"
+ARCHIVE = """
+mutation($input: ArchiveCustomerInput!) { archiveCustomer(input: $input) { customerId } }
+"""
+
+
+def _eventually(read: Callable[[], Any], expected: Any, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    found = read()
+    while found != expected and time.monotonic() < deadline:
+        time.sleep(0.05)
+        found = read()
+    assert found == expected
+
+
+@pytest.fixture
+def environment_variables(tmp_path: Path) -> dict[str, str]:
+    import redis
+
+    try:
+        redis.Redis.from_url(TEST_REDIS_URL).ping()
+    except redis.RedisError as exc:
+        require_service("Redis", exc)
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'shared.db'}",
+        "REDIS_URL": TEST_REDIS_URL,
+        "LOG_FORMAT": "json",
+    }
+    for name in ("STRIPE_API_KEY", "HOST", "PORT", "API_WORKERS"):
+        env.pop(name, None)
+    return env
+
+
+def _cli(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [str(CLI), *args], env=env, capture_output=True, text=True, timeout=60, check=True
+    )
+    return done.stdout
+
+
+@pytest.fixture
+def two_processes(environment_variables: dict[str, str]) -> Iterator[tuple[Any, Any]]:
+    env = environment_variables
+    _cli(env, "migrate")
+    _cli(env, "environments", "create", "development")
+    _cli(env, "catalog", "apply", str(EXAMPLE_CATALOG), "--environment", "development")
+    key = _cli(env, "keys", "create", "--environment", "development").strip().splitlines()[-1]
+    servers, clients = [], []
+    for _ in range(2):
+        port = free_port()
+        servers.append(
+            subprocess.Popen(
+                [str(CLI), "serve", "--port", str(port)],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        clients.append(httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10))
+    try:
+        for client in clients:
+            _eventually(lambda c=client: _ready(c), True, timeout=30)
+
+        def graphql(client: httpx.Client) -> Callable[..., Any]:
+            def call(query: str, variables: dict[str, Any]) -> Any:
+                body = {"query": query, "variables": variables}
+                answer = client.post("/graphql", json=body, headers={"X-API-KEY": key}).json()
+                assert "errors" not in answer, answer
+                return answer["data"]
+
+            return call
+
+        yield graphql(clients[0]), graphql(clients[1])
+    finally:
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            server.wait(timeout=20)
+        for client in clients:
+            client.close()
+
+
+def _ready(client: httpx.Client) -> bool:
+    try:
+        return client.get("/readyz").status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def test_changes_made_through_one_process_reach_the_other(two_processes: Any) -> None:
+    writer, reader = two_processes
+
+    def check(feature: str) -> Any:
+        query = {"customerId": "two-1", "featureId": feature}
+        answer = reader(CHECK, {"q": query})["entitlement"]
+        return answer["isGranted"], answer["currentUsage"], answer["accessDeniedReason"]
+
+    # A check cached "not found" on the reader, then the customer made on the writer.
+    assert check("feature-02-campaigns") == (False, 0, "CustomerNotFound")
+    provision = {"customerId": "two-1", "subscriptionParams": {"planId": "plan-revvenu-basic"}}
+    writer(PROVISION, {"input": provision})
+    _eventually(lambda: check("feature-02-campaigns"), (True, 0, None))
+    # Usage reported on the writer: the reader's cached usage is dropped.
+    report = {"customerId": "two-1", "featureId": "feature-02-campaigns", "value": 1}
+    writer(REPORT, {"input": report})
+    _eventually(lambda: check("feature-02-campaigns"), (True, 1, None))
+    # Archived on the writer: the reader's cached state is dropped.
+    writer(ARCHIVE, {"input": {"customerId": "two-1"}})
+    _eventually(lambda: check("feature-02-campaigns"), (False, 0, "CustomerIsArchived"))
+
+
+def test_several_api_processes_need_redis(environment_variables: dict[str, str]) -> None:
+    env = {**environment_variables}
+    env.pop("REDIS_URL")
+    done = subprocess.run(
+        [str(CLI), "serve", "--workers", "2"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "need REDIS_URL" in done.stderr
+
+
+def test_serve_runs_several_api_processes(environment_variables: dict[str, str]) -> None:
+    env = environment_variables
+    port = free_port()
+    server = subprocess.Popen(
+        [str(CLI), "serve", "--workers", "2", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
+        _eventually(lambda: _ready(client), True, timeout=30)
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+        commands = [Path(f"/proc/{child}/cmdline").read_bytes() for child in children]
+        # The API processes, beside multiprocessing's own resource tracker.
+        assert len([c for c in commands if b"resource_tracker" not in c]) == 2
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
