@@ -282,7 +282,16 @@ class TrivialServer:
 
 
 def cpu_seconds(pid: int) -> float:
-    """CPU seconds (user + system, all threads) a running process has used."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rpartition(")")[2].split()
-    return sum(int(value) for value in fields[11:13]) / os.sysconf("SC_CLK_TCK")
+    """CPU seconds (user + system, all threads) a running process and the processes it
+    started (several API processes under one ``serve``) have used."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rpartition(")")[2].split()
+        children = []
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as listed:
+                children += [int(child) for child in listed.read().split()]
+    except FileNotFoundError:  # it ended meanwhile
+        return 0.0
+    own = sum(int(value) for value in fields[11:13]) / os.sysconf("SC_CLK_TCK")
+    return own + sum(cpu_seconds(child) for child in children)

@@ -68,7 +68,7 @@ def running(**extra: str) -> Iterator[Service]:
             "LOG_FORMAT": "json",
             **extra,
         }
-        for name in ("REDIS_URL", "STRIPE_API_KEY"):
+        for name in ("REDIS_URL", "STRIPE_API_KEY", "API_WORKERS"):
             if name not in extra:
                 env.pop(name, None)
         cli(env, "migrate")
