@@ -40,7 +40,12 @@ typecheck: install
 unit: install
 	$(BIN)/pytest -n $(TEST_PROCESSES)
 
-test: lint typecheck unit
+test: install
+	@started=$$(date +%s); status=0; \
+	$(MAKE) --no-print-directory lint typecheck unit || status=$$?; \
+	elapsed=$$(( $$(date +%s) - started )); \
+	echo "make test: $$( [ $$status -eq 0 ] && echo passed || echo FAILED ) in $$(( elapsed / 60 ))m$$(( elapsed % 60 ))s wall time"; \
+	exit $$status
 
 BENCHMARKS := bench/graphql_customers.py bench/estimates.py bench/stripe_provisioning.py \
 	bench/events.py bench/entitlements.py

@@ -1,16 +1,21 @@
 """Shared fixtures.
 
-Database tests run twice: on SQLite (always) and on PostgreSQL at TEST_DATABASE_URL.
-Redis tests use TEST_REDIS_URL. When PostgreSQL or Redis is missing they skip on a
-laptop and fail in CI (CI set), so CI always exercises the real services.
+Database tests run twice: on SQLite (always) and on PostgreSQL, in a database of the
+run's own on the server TEST_DATABASE_URL names (dropped at the end). Redis tests use a
+Redis database of the run's own (10-15 on 127.0.0.1:6379, or TEST_REDIS_URL). When
+PostgreSQL or Redis is missing they skip on a laptop and fail in CI (CI set), so CI
+always exercises the real services.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
+import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -28,31 +33,79 @@ from app.main import create_app
 from app.models import Environment
 
 IN_CI = os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
-# Under pytest-xdist each worker process (gw0, gw1, ...) gets a database and a Redis
-# database of its own, so the workers never wipe each other's state.
+# Every run gets a PostgreSQL database and a Redis database of its own, and under
+# pytest-xdist so does each worker process (gw0, gw1, ...): runs side by side on one
+# machine never wipe each other's state, and nobody's own `test` database is touched.
 XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
-BASE_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+RUN = (os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex)[:10]
+# TEST_DATABASE_URL names the server and the prefix of the run's database name.
+BASE_DATABASE_URL = os.environ.get(
+    "TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/billing_sync_test"
+)
+# A run holds a lock on each database it uses, in this folder, while it runs: a database
+# whose lock nobody holds was left by a run that was killed, and is dropped.
+LOCKS = Path(tempfile.gettempdir()) / "billing-sync-tests"
+LOCKS.mkdir(exist_ok=True)
+_held: list[IO[str]] = []
+
+
+def _lock(name: str) -> bool:
+    """Hold the lock called ``name`` for as long as this process lives, if it is free."""
+    handle = (LOCKS / f"{name}.lock").open("w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return False
+    _held.append(handle)
+    return True
+
+
+def _release(name: str) -> None:
+    for handle in [h for h in _held if Path(h.name).name == f"{name}.lock"]:
+        _held.remove(handle)
+        handle.close()
+    (LOCKS / f"{name}.lock").unlink(missing_ok=True)
 
 
 def _own_database(url: str) -> str:
-    if not XDIST_WORKER:
-        return url
     parsed = make_url(url)
-    return parsed.set(database=f"{parsed.database}_{XDIST_WORKER}").render_as_string(
-        hide_password=False
+    name = f"{parsed.database}_{RUN}_{XDIST_WORKER or 'main'}"
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
+# Redis databases a run may take, one per worker process; each is flushed by the tests.
+REDIS_DATABASES = range(15, 9, -1)
+
+
+def _own_redis() -> str:
+    """TEST_REDIS_URL as given (a database per worker below it), else a free database."""
+    given = os.environ.get("TEST_REDIS_URL")
+    if given is not None:
+        base, _, number = given.rpartition("/")
+        index = int(XDIST_WORKER.removeprefix("gw") or 0)
+        return f"{base}/{int(number or 0) - index}"
+    for number in REDIS_DATABASES:
+        if _lock(f"redis-{number}"):
+            return f"redis://127.0.0.1:6379/{number}"
+    raise RuntimeError(
+        f"Redis databases {REDIS_DATABASES.stop + 1}-{REDIS_DATABASES.start} are all held by "
+        "other test runs on this machine: wait for one to end, or set TEST_REDIS_URL"
     )
 
 
-def _own_redis(url: str) -> str:
-    if not XDIST_WORKER:
-        return url
-    base, _, number = url.rpartition("/")
-    index = int(XDIST_WORKER.removeprefix("gw") or 0)
-    return f"{base}/{int(number or 0) - index}"
-
-
 TEST_DATABASE_URL = _own_database(BASE_DATABASE_URL)
-TEST_REDIS_URL = _own_redis(os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
+_redis_url: list[str] = []
+
+
+def __getattr__(name: str) -> str:
+    # TEST_REDIS_URL is taken on first use, so that xdist's controller (which runs no
+    # test) holds no Redis database.
+    if name != "TEST_REDIS_URL":
+        raise AttributeError(name)
+    if not _redis_url:
+        _redis_url.append(_own_redis())
+    return _redis_url[0]
 
 
 def require_service(name: str, error: Exception) -> None:
@@ -84,21 +137,43 @@ def sqlite_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     engine.dispose()
 
 
+def _admin() -> Engine:
+    server = make_url(BASE_DATABASE_URL).set(database="postgres")
+    return db.make_engine(server.render_as_string(hide_password=False)).execution_options(
+        isolation_level="AUTOCOMMIT"
+    )
+
+
 def _create_database(url: str) -> None:
-    """Create the worker's own database next to the configured one, once."""
-    if url == BASE_DATABASE_URL:
-        return
+    """Create this worker's database, dropping those that killed runs left behind."""
     name = make_url(url).database
-    admin = db.make_engine(BASE_DATABASE_URL).execution_options(isolation_level="AUTOCOMMIT")
+    prefix = f"{make_url(BASE_DATABASE_URL).database}_"
+    assert name is not None and _lock(name)
+    admin = _admin()
     try:
         with admin.connect() as connection:
-            exists = connection.execute(
-                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
-            ).first()
-            if exists is None:
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
+            found = connection.execute(
+                text("SELECT datname FROM pg_database WHERE starts_with(datname, :prefix)"),
+                {"prefix": prefix},
+            ).scalars()
+            for left in [each for each in found if each != name]:
+                if _lock(left):  # nobody holds it: its run is gone
+                    connection.execute(text(f'DROP DATABASE IF EXISTS "{left}" WITH (FORCE)'))
+                    _release(left)
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
     finally:
         admin.dispose()
+
+
+def _drop_database(url: str) -> None:
+    name = make_url(url).database
+    admin = _admin()
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+        _release(str(name))
 
 
 @pytest.fixture(scope="session")
@@ -114,12 +189,10 @@ def postgresql_engine() -> Iterator[Engine]:
     except Exception as exc:  # noqa: BLE001
         engine.dispose()
         require_service("PostgreSQL", exc)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
     migrations.upgrade(TEST_DATABASE_URL)
     yield engine
     engine.dispose()
+    _drop_database(TEST_DATABASE_URL)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

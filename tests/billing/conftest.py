@@ -6,14 +6,16 @@ from collections.abc import Iterator
 
 import pytest
 import stripe
+from dramatiq.brokers.stub import StubBroker
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, func, select
 
+from app import db
 from app.billing.client import set_gateway
 from app.config import Settings, set_settings
 from app.main import create_app
-from app.models import Environment
+from app.models import Environment, OutboxMessage
 from tests.conftest import GraphQL, issue_key
 from tests.stripe_server.fixtures import TEST_API_KEY, stripe_client, stripe_server
 from tests.stripe_server.server import StripeTestServer
@@ -57,6 +59,17 @@ def billing_api(
     key = issue_key(engine, environment.name)
     with TestClient(create_app(billing_settings)) as client:
         yield GraphQL(client, key)
+
+
+def jobs_done(api: GraphQL) -> None:
+    """Wait until the in-process worker has run every job enqueued so far (and the
+    outbox holds none still to send), so that what a call would do has been done."""
+    broker = api.client.app.state.broker
+    assert isinstance(broker, StubBroker)
+    for queue in broker.get_declared_queues():
+        broker.join(queue, timeout=10_000)
+    with Session(db.get_engine()) as session:
+        assert session.exec(select(func.count()).select_from(OutboxMessage)).one() == 0
 
 
 def remote(client: stripe.StripeClient) -> dict[str, int]:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import stripe
 
-from tests.billing.conftest import remote
+from tests.billing.conftest import jobs_done, remote
 from tests.conftest import GraphQL
 from tests.stripe_server.server import StripeTestServer
 
@@ -63,7 +63,7 @@ def test_free_customer_creates_nothing_in_stripe(
     result = provision(billing_api, planId="free")
     assert result["status"] == "SUCCESS"
     assert result["subscription"]["status"] == "ACTIVE"
-    time.sleep(0.3)
+    jobs_done(billing_api)
     assert remote(stripe_client) == {"customers": 0, "subscriptions": 0}
 
 
