@@ -9,7 +9,9 @@ API-key lookup and Strawberry, no service call). ``--seconds`` per workload are 
 each slice is divided by the mean of the ceilings around it, so a burst of other work on
 the machine weighs on both sides of a ratio. The absolute figures stand beside it, with
 the CPU the server and the load generator used (a server below 100% of a core was not
-given one).
+given one). A second ceiling is measured too, the bare stack (``bench/stack_ceiling.py``:
+FastAPI + Strawberry with their caches and no billing-sync code), and GetEntitlement's
+ratio to it printed beside the first.
 
 Starts ``billing-sync serve`` (SQLite by default; ``--database-url`` for PostgreSQL),
 applies the example catalog, provisions customers on plan-revvenu-basic (a third also
@@ -47,6 +49,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import load, spy  # noqa: E402
 from bench.service import Service, free_port, reset_postgresql, running  # noqa: E402
+from bench.stack_ceiling import bare_stack  # noqa: E402
 
 SEEDS = ROOT / "tests" / "graphql" / "seeds"
 GET_ENTITLEMENT = (SEEDS / "GetEntitlement.graphql").read_text()
@@ -163,6 +166,7 @@ def workloads(service: Service, customers: list[Customer]) -> dict[str, list[byt
 
     return {
         "ceiling": [graphql("{ __typename }")],
+        "bare": [load.post_json("/graphql", {"query": "{ __typename }"})],
         "healthz": [load.get("/healthz")],
         "GetEntitlement": [
             graphql(GET_ENTITLEMENT, variables)
@@ -174,18 +178,26 @@ def workloads(service: Service, customers: list[Customer]) -> dict[str, list[byt
 
 
 def measure(
-    service: Service, name: str, requests: list[bytes], seconds: float, warmup: float, args: Any
+    service: Service,
+    name: str,
+    requests: list[bytes],
+    seconds: float,
+    warmup: float,
+    args: Any,
+    bare: tuple[int, int] | None = None,
 ) -> load.Result:
+    """One slice of one workload; ``bare`` (port, pid) sends it to the bare stack."""
+    port, pid = bare if name == "bare" and bare is not None else (service.port, service.pid)
     result = load.run(
         "127.0.0.1",
-        service.port,
+        port,
         requests,
         connections=args.connections,
         seconds=seconds,
         warmup=warmup,
         processes=args.processes,
         check_body=name != "healthz",
-        server_pid=service.pid,
+        server_pid=pid,
     )
     if result.failed:
         print(f"  {name}: {result.failed} failed, e.g. {result.first_failure}")
@@ -219,6 +231,7 @@ def rows(rounds: list[dict[str, load.Result]], closing: load.Result) -> dict[str
 
 LABELS = {
     "ceiling": "ceiling { __typename }",
+    "bare": "bare stack { __typename }",
     "healthz": "GET /healthz (no GraphQL)",
     "GetEntitlement": "GetEntitlement",
     "GetEntitlements": "GetEntitlements (cachedEntit.)",
@@ -255,6 +268,13 @@ def report(args: argparse.Namespace, database: str, found: dict[str, Row]) -> No
             f" {result.server_cpu / result.seconds:6.0%} {result.client_cpu / result.seconds:6.0%}"
             f" {result.failed:6d}  {goal}".rstrip()
         )
+    to_bare = [
+        slices / ceiling for slices, ceiling in zip(check.ratios, found["bare"].ratios, strict=True)
+    ]
+    print(
+        f"GetEntitlement to the bare stack's {{ __typename }} instead: "
+        f"{statistics.median(to_bare):.2f} ({min(to_bare):.2f}-{max(to_bare):.2f})"
+    )
     print(
         "server, client: CPU used in cores by the server's processes and by the load "
         "generator (a server below 100% per process was not given whole cores: the machine "
@@ -324,7 +344,9 @@ def main() -> None:
             parser.error("--profile samples one process: run it without --workers")
     trivial = load.post_json("/graphql", {"query": "{ __typename }"}, {"X-API-KEY": "x"})
     capacity = generator_capacity(args, trivial)
-    with running(**extra) as service:
+    bare_port = free_port()
+    with running(**extra) as service, bare_stack(bare_port, args.workers) as bare_pid:
+        bare = (bare_port, bare_pid)
         started = time.monotonic()
         customers = provision(service, args.customers)
         print(f"provisioned {len(customers)} customers in {time.monotonic() - started:.1f} s")
@@ -335,7 +357,7 @@ def main() -> None:
             warmup = args.warmup if number == 0 else 0.5
             rounds.append(
                 {
-                    name: measure(service, name, requests[name], seconds, warmup, args)
+                    name: measure(service, name, requests[name], seconds, warmup, args, bare)
                     for name in LABELS
                 }
             )
