@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import gc
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import structlog
 from cross_web import AsyncHTTPRequestAdapter
 from cross_web import HTTPException as StrawberryHTTPException
-from fastapi import Depends, FastAPI, Header, Query, Request, Response
+from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
@@ -35,6 +36,33 @@ from workers.broker import broker_is_reachable, build_broker
 from workers.runner import start_worker, stop_worker
 
 log = structlog.get_logger(__name__)
+
+
+class RequestId:
+    """Binds the request id (the client's ``X-Request-ID``, else a new one) to every log
+    line of the request, and echoes it on the response. Plain ASGI: Starlette's
+    BaseHTTPMiddleware costs a task and a stream per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"")
+        rid = given.decode("latin-1")[:64] or uuid.uuid4().hex
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=rid)
+        echoed = (b"x-request-id", rid.encode("latin-1"))
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [h for h in message.get("headers", []) if h[0] != b"x-request-id"]
+                message = {**message, "headers": [*headers, echoed]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
 
 
 def _authenticate(raw_key: str | None) -> Any:
@@ -143,16 +171,7 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
     app.state.settings = settings
     app.state.broker = broker
 
-    @app.middleware("http")
-    async def request_id(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        rid = request.headers.get("X-Request-ID") or uuid.uuid4().hex
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=rid[:64])
-        response = await call_next(request)
-        response.headers["X-Request-ID"] = rid[:64]
-        return response
+    app.add_middleware(RequestId)
 
     @app.exception_handler(AppError)
     async def app_error(_request: Request, exc: AppError) -> JSONResponse:
