@@ -87,6 +87,9 @@ def test_the_installed_wheel_migrates_sets_up_and_serves_from_an_empty_folder(
     run(cli, "environments", "create", "development", env=env, cwd=empty)
     run(cli, "catalog", "apply", EXAMPLE_CATALOG, "--environment", "development",
         env=env, cwd=empty)  # fmt: skip
+    # The example catalog is package data, read through the installed package.
+    run(cli, "catalog", "apply", "--example", "--environment", "development",
+        env=env, cwd=empty)  # fmt: skip
     key = run(cli, "keys", "create", "--environment", "development", env=env, cwd=empty)
     key = key.strip().splitlines()[-1]
 
