@@ -23,10 +23,11 @@ RUN pip wheel --no-deps --wheel-dir /dist . \
     && pip --python /opt/billing-sync/bin/python install --no-deps /dist/*.whl
 
 FROM ${PYTHON_IMAGE}
-# No installer or build tool in the running image: the service needs neither.
+# No installer or build tool in the running image: the service needs neither. /srv/var
+# holds the default SQLite database; a volume mounted there keeps the user's ownership.
 RUN pip uninstall --yes --quiet --root-user-action=ignore pip setuptools wheel \
     && useradd --system --user-group --uid 10001 --home-dir /srv --no-create-home billing-sync \
-    && chown billing-sync:billing-sync /srv
+    && mkdir /srv/var && chown billing-sync:billing-sync /srv /srv/var
 COPY --from=build /opt/billing-sync /opt/billing-sync
 ENV PATH=/opt/billing-sync/bin:$PATH PYTHONUNBUFFERED=1 HOST=0.0.0.0 PORT=8000
 USER billing-sync
