@@ -55,7 +55,9 @@ def test_the_environment_holds_exactly_the_dev_lock() -> None:
     installed.pop("billing-sync")
     for name in INSTALLER:
         installed.pop(name, None)
-    assert installed == pins(DEV_LOCK)
+    assert installed == pins(DEV_LOCK), (
+        "the environment differs from requirements-dev.lock: rm -rf .venv && make install"
+    )
 
 
 def test_the_service_lock_pins_the_versions_the_dev_lock_pins() -> None:
