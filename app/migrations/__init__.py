@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic.config import Config
-
 from alembic import command
+from alembic.config import Config
 
 SCRIPTS = Path(__file__).resolve().parent
 
