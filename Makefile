@@ -8,16 +8,29 @@ ENVIRONMENT ?= development
 CATALOG ?= examples/catalog.yaml
 # Test processes (pytest-xdist); each has a database and a Redis database of its own.
 TEST_PROCESSES ?= 2
+# Exact versions with hashes: the service's (the Dockerfile installs it) and the service's
+# with the dev extra (make installs it). pyproject.toml keeps the compatible ranges.
+LOCK     := requirements.lock
+DEV_LOCK := requirements-dev.lock
+# `make lock UPGRADE=--upgrade` moves every pin to the newest version the ranges allow.
+UPGRADE  ?=
+LOCK_OPTIONS := --universal --python-version 3.11 --generate-hashes --quiet \
+	--custom-compile-command "make lock" $(UPGRADE)
 
-.PHONY: install run test lint typecheck unit bench clean
+.PHONY: install lock run test lint typecheck unit bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK) $(DEV_LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(DEV_LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The service's lock is resolved within the dev lock, so both pin the same versions.
+lock: install
+	$(BIN)/uv pip compile pyproject.toml --extra dev $(LOCK_OPTIONS) -o $(DEV_LOCK)
+	$(BIN)/uv pip compile pyproject.toml -c $(DEV_LOCK) $(LOCK_OPTIONS) -o $(LOCK)
 
 run: install
 	$(BIN)/billing-sync migrate

@@ -248,14 +248,28 @@ def catalog_validate(file: Path) -> None:
 
 
 @catalog_app.command("apply")
-def catalog_apply(file: Path, environment: EnvironmentOption) -> None:
+def catalog_apply(
+    environment: EnvironmentOption,
+    file: Annotated[Path | None, typer.Argument(help="A YAML or JSON catalog file.")] = None,
+    example: Annotated[
+        bool,
+        typer.Option("--example", help="The example catalog shipped with billing-sync."),
+    ] = False,
+) -> None:
     """Apply a catalog file to an environment: all of it, or nothing if it is invalid."""
+    from app.catalog.example import EXAMPLE_NAME, example_catalog  # noqa: PLC0415
     from app.catalog.schemas import load_catalog  # noqa: PLC0415
     from app.catalog.service import apply_catalog  # noqa: PLC0415
     from app.environments import service as environments  # noqa: PLC0415
 
+    if example == (file is not None):
+        err.print("give a catalog FILE, or --example")
+        raise typer.Exit(2)
     try:
-        spec = load_catalog(_read(file), file.name)
+        if file is None:
+            spec = load_catalog(example_catalog(), EXAMPLE_NAME)
+        else:
+            spec = load_catalog(_read(file), file.name)
         with db.unit_of_work() as session:
             env = environments.get_environment(session, environment)
             report = apply_catalog(session, env, spec)

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
+from app.catalog.example import example_catalog
 from app.cli import app
 from app.customers.service import provision_customer
 from app.entitlements import service as entitlements
@@ -53,6 +54,29 @@ def test_catalog_apply_reports_and_is_idempotent(engine: Engine, environment: En
     with Session(engine) as s:
         assert len(s.exec(select(Package)).all()) == count
     assert count > 0
+
+
+def test_catalog_apply_example_applies_the_catalog_shipped_in_the_package(
+    engine: Engine, environment: Environment
+) -> None:
+    result = runner.invoke(app, ["catalog", "apply", "--example", "-e", "development"])
+    assert result.exit_code == 0, result.output
+    with Session(engine) as s:
+        assert s.exec(select(Coupon).where(Coupon.ref_id == "coupon-id")).one()
+
+
+def test_the_packaged_example_catalog_is_the_one_in_examples() -> None:
+    assert example_catalog() == EXAMPLE_CATALOG.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("arguments", [[], [str(EXAMPLE_CATALOG), "--example"]])
+def test_catalog_apply_takes_a_file_or_the_example_not_both(
+    engine: Engine, environment: Environment, arguments: list[str]
+) -> None:
+    result = runner.invoke(app, ["catalog", "apply", *arguments, "-e", "development"])
+    assert result.exit_code == 2
+    with Session(engine) as s:
+        assert s.exec(select(Package)).all() == []
 
 
 def test_invalid_catalog_lists_every_problem_and_applies_nothing(

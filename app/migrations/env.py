@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from alembic import context
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers the tables)
-from alembic import context
 from app.config import get_settings
 from app.db import make_engine
 
