@@ -16,8 +16,13 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlmodel import Session
 
-from tests.conftest import EXAMPLE_CATALOG, TEST_REDIS_URL, require_service
+from app import db, migrations
+from app.catalog.schemas import load_catalog
+from app.catalog.service import apply_catalog
+from app.models import Environment
+from tests.conftest import EXAMPLE_CATALOG, TEST_REDIS_URL, issue_key, require_service
 from tests.test_serve import CLI, free_port
 
 CHECK = """
@@ -61,20 +66,21 @@ def environment_variables(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def _cli(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [str(CLI), *args], env=env, capture_output=True, text=True, timeout=60, check=True
-    )
-    return done.stdout
-
-
 @pytest.fixture
 def two_processes(environment_variables: dict[str, str]) -> Iterator[tuple[Any, Any]]:
     env = environment_variables
-    _cli(env, "migrate")
-    _cli(env, "environments", "create", "development")
-    _cli(env, "catalog", "apply", str(EXAMPLE_CATALOG), "--environment", "development")
-    key = _cli(env, "keys", "create", "--environment", "development").strip().splitlines()[-1]
+    # Set up in this process (the commands' own tests run them as commands).
+    migrations.upgrade(env["DATABASE_URL"])
+    engine = db.make_engine(env["DATABASE_URL"])
+    with Session(engine) as session:
+        environment = Environment(name="development")
+        session.add(environment)
+        session.commit()
+        spec = load_catalog(EXAMPLE_CATALOG.read_text(), EXAMPLE_CATALOG.name)
+        apply_catalog(session, environment, spec)
+        session.commit()
+    key = issue_key(engine, "development")
+    engine.dispose()
     servers, clients = [], []
     for _ in range(2):
         port = free_port()
