@@ -51,7 +51,7 @@ typecheck: install
 	$(BIN)/mypy
 
 unit: install
-	$(BIN)/pytest -n $(TEST_PROCESSES)
+	$(BIN)/pytest -n $(TEST_PROCESSES) --dist worksteal
 
 test: install
 	@started=$$(date +%s); status=0; \
