@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import JSON, Numeric, String
@@ -45,7 +45,8 @@ class ExactDecimal(TypeDecorator[Decimal]):
             return None
         try:
             exact = Decimal(value) if isinstance(value, int | str) else value
-            fixed = exact.quantize(self._quantum)
+            # Rounded as PostgreSQL rounds to a NUMERIC's scale: half away from zero.
+            fixed = exact.quantize(self._quantum, rounding=ROUND_HALF_UP)
         except (InvalidOperation, AttributeError, TypeError):
             raise ValueError(f"{value!r} is not a decimal number") from None
         if not fixed.is_finite() or abs(fixed) >= self._limit:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -11,6 +12,17 @@ from sqlmodel import Session, select
 
 from app.models import Coupon, Environment, PackagePrice
 from tests.catalog.factories import apply, small_catalog
+
+
+def _coupon(environment: Environment, discount: Any) -> Coupon:
+    return Coupon(
+        environment_id=environment.id,
+        ref_id="c",
+        name="C",
+        type="FIXED",
+        discount_value=discount,
+        status="ACTIVE",
+    )
 
 
 def test_a_long_unit_amount_round_trips(
@@ -40,14 +52,7 @@ def test_money_of_twenty_digits_round_trips(
     engine: Engine, environment: Environment, value: str
 ) -> None:
     with Session(engine) as session:
-        coupon = Coupon(
-            environment_id=environment.id,
-            ref_id="c",
-            name="C",
-            type="FIXED",
-            discount_value=Decimal(value),
-            status="ACTIVE",
-        )
+        coupon = _coupon(environment, Decimal(value))
         session.add(coupon)
         session.commit()
         coupon_id = coupon.id
@@ -59,15 +64,20 @@ def test_money_of_twenty_digits_round_trips(
 
 def test_a_float_is_refused_rather_than_stored(engine: Engine, environment: Environment) -> None:
     with Session(engine) as session:
-        session.add(
-            Coupon(
-                environment_id=environment.id,
-                ref_id="c",
-                name="C",
-                type="FIXED",
-                discount_value=0.1,  # type: ignore[arg-type]
-                status="ACTIVE",
-            )
-        )
+        session.add(_coupon(environment, 0.1))
         with pytest.raises(StatementError, match="not a decimal number"):
             session.commit()
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"), [("0.0000005", "0.000001"), ("-2.0000015", "-2.000002")]
+)
+def test_decimals_beyond_the_scale_round_as_postgresql_rounds(
+    engine: Engine, environment: Environment, given: str, kept: str
+) -> None:
+    with Session(engine) as session:
+        coupon = _coupon(environment, Decimal(given))
+        session.add(coupon)
+        session.commit()
+        session.expire_all()
+        assert coupon.discount_value == Decimal(kept)
