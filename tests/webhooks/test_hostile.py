@@ -33,6 +33,7 @@ from tests.webhooks.deliveries import (
     signed,
     stored,
 )
+from webhooks.processing import process
 
 NOW = int(time.time())
 YEAR = 365 * 24 * 3600
@@ -226,3 +227,12 @@ def test_a_malformed_event_sent_twice_is_recorded_once(client: TestClient, engin
     for _ in range(2):
         assert client.post("/webhooks/stripe", content=bad, headers=signed(bad)).status_code == 400
     assert stored(engine) == [("evt_hostile", "failed")]
+
+
+def test_replaying_a_malformed_event_marks_it_ignored(client: TestClient, engine: Engine) -> None:
+    bad = fields(type=...)
+    assert client.post("/webhooks/stripe", content=bad, headers=signed(bad)).status_code == 400
+    with Session(engine) as s:
+        row = s.exec(select(WebhookEvent)).one()
+    assert process(row.id) == "ignored"
+    assert stored(engine) == [("evt_hostile", "ignored")]
