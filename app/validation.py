@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from datetime import UTC, datetime
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ValidationError
 
 from app.errors import TaxIdInvalid, ValidationFailed
 
@@ -68,6 +69,25 @@ def describe(error: Any) -> str:
 
 def problems(exc: ValidationError, root: str = "") -> list[tuple[str, str]]:
     return [(error_path(tuple(e["loc"]), root), describe(e)) for e in exc.errors()]
+
+
+def as_utc(value: datetime) -> datetime:
+    """An instant a client sent, as UTC.
+
+    Every input time is normalized here, where it enters, so that billing periods,
+    anchors, month-end clamping and comparisons see one time zone: ``-05:00`` and the
+    same instant written in UTC give the same first period.
+    """
+    if value.tzinfo is None:
+        raise ValueError("must have a time zone (Z or an offset such as +02:00)")
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 moved out of range by its offset
+        raise ValueError("is out of range") from None
+
+
+# An ISO 8601 time with an offset, held as UTC.
+UTCDatetime = Annotated[AwareDatetime, AfterValidator(as_utc)]
 
 
 def validate(

@@ -1,4 +1,9 @@
-"""``POST /webhooks/stripe``: verify, store once, queue, answer at once."""
+"""``POST /webhooks/stripe``: verify, store once, queue, answer at once.
+
+The body is read in chunks and the read stops at ``MAX_BODY``: a request that declares
+or sends more is answered 413 without holding the rest in memory. Every refusal is a
+JSON ``{"error": {"code", "message"}}`` with a 4xx status.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,12 @@ from fastapi.responses import JSONResponse
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
-from app.billing.webhooks import InvalidWebhook, ReceivedEvent, verify_for_accounts
+from app.billing.webhooks import (
+    InvalidWebhook,
+    MalformedEvent,
+    ReceivedEvent,
+    verify_for_accounts,
+)
 from app.config import get_settings
 from app.db import in_transaction
 from app.environments.service import webhook_secrets
@@ -17,6 +27,11 @@ from webhooks import store
 router = APIRouter()
 
 MAX_BODY = 1024 * 1024
+
+
+class BodyTooLarge(InvalidWebhook):
+    code = "PAYLOAD_TOO_LARGE"
+    http_status = 413
 
 
 def _accounts() -> list[tuple[str | None, list[str]]]:
@@ -36,15 +51,39 @@ def _store(event: ReceivedEvent) -> bool:
     return in_transaction(lambda session: store.record(session, event)[1])
 
 
+def _store_malformed(refused: MalformedEvent) -> None:
+    in_transaction(lambda session: store.record_malformed(session, refused))
+
+
+async def _read_body(request: Request) -> bytes:
+    too_large = BodyTooLarge(f"the body is larger than {MAX_BODY} bytes")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        raise too_large
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise too_large
+    return bytes(body)
+
+
+def _refusal(exc: InvalidWebhook) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"code": exc.code, "message": exc.message}}, status_code=exc.http_status
+    )
+
+
 @router.post("/webhooks/stripe")
 async def stripe_webhook(request: Request) -> JSONResponse:
-    payload = await request.body()
     try:
-        if len(payload) > MAX_BODY:
-            raise InvalidWebhook("body too large for a Stripe event")
+        payload = await _read_body(request)
         accounts = await run_in_threadpool(_accounts)
         event = verify_for_accounts(payload, request.headers.get("Stripe-Signature"), accounts)
+    except MalformedEvent as exc:
+        await run_in_threadpool(_store_malformed, exc)
+        return _refusal(exc)
     except InvalidWebhook as exc:
-        return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=400)
+        return _refusal(exc)
     new = await run_in_threadpool(_store, event)
     return JSONResponse({"received": True, "duplicate": not new})

@@ -68,7 +68,13 @@ def process(event_id: str) -> str:
     except Exception as exc:  # noqa: BLE001 - recorded, then retried by the actor
         error = f"{type(exc).__name__}: {exc}"[:1000]
         _finish(event_id, EventState.FAILED, error, done=False)
-        log.warning("webhook.failed", event_id=event.stripe_event_id, type=event.type, error=error)
+        # The message stays in the event's row; the log gets the class only.
+        log.warning(
+            "webhook.failed",
+            event_id=event.stripe_event_id,
+            type=event.type,
+            error_class=type(exc).__name__,
+        )
         return EventState.FAILED.value
     _finish(event_id, state, None, done=True)
     log.info("webhook.processed", event_id=event.stripe_event_id, type=event.type, state=state)

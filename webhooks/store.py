@@ -1,11 +1,16 @@
-"""The event store: each Stripe event once, with its processing state."""
+"""The event store: each Stripe event once, with its processing state.
+
+A signed event that cannot be read (``MalformedEvent``) but names a usable id is kept
+as failed, with the problem as its error, so it shows in ``webhooks list --failed``;
+an id already stored is left as it is.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.billing.webhooks import ReceivedEvent
+from app.billing.webhooks import MalformedEvent, ReceivedEvent
 from app.jobs import enqueue
 from app.models.base import utcnow
 from app.models.webhooks import EventState, WebhookEvent
@@ -16,9 +21,7 @@ PROCESS_ACTOR = "webhooks.process_event"
 
 def record(session: Session, event: ReceivedEvent) -> tuple[WebhookEvent, bool]:
     """Store ``event`` unless it is known; returns (row, whether it was new)."""
-    existing = session.exec(
-        select(WebhookEvent).where(WebhookEvent.stripe_event_id == event.id)
-    ).first()
+    existing = by_stripe_id(session, event.id)
     if existing is not None:
         return existing, False
     handled = event.type in HANDLED_TYPES
@@ -32,6 +35,35 @@ def record(session: Session, event: ReceivedEvent) -> tuple[WebhookEvent, bool]:
         state=EventState.PENDING if handled else EventState.IGNORED,
         processed_at=None if handled else utcnow(),
     )
+    stored = _insert(session, row)
+    if stored is not row:
+        return stored, False
+    if handled:
+        enqueue(session, PROCESS_ACTOR, event_id=row.id)
+    return row, True
+
+
+def record_malformed(session: Session, refused: MalformedEvent) -> WebhookEvent | None:
+    """Keep a refused event as failed when its id is usable and not stored yet."""
+    if refused.event_id is None or by_stripe_id(session, refused.event_id) is not None:
+        return None
+    now = utcnow()
+    row = WebhookEvent(
+        stripe_event_id=refused.event_id,
+        # Its own type and time were not readable; the row is dated on arrival.
+        type="",
+        account_environment_id=refused.account_environment_id,
+        created=now,
+        state=EventState.FAILED,
+        last_error=f"malformed event: {refused.message}"[:1000],
+        received_at=now,
+    )
+    stored = _insert(session, row)
+    return row if stored is row else None
+
+
+def _insert(session: Session, row: WebhookEvent) -> WebhookEvent:
+    """Add ``row``, or return the row another request stored with its event id first."""
     try:
         with session.begin_nested():
             session.add(row)
@@ -39,12 +71,10 @@ def record(session: Session, event: ReceivedEvent) -> tuple[WebhookEvent, bool]:
     except IntegrityError:
         # The same event arrived twice at once; the other request stored it.
         duplicate = session.exec(
-            select(WebhookEvent).where(WebhookEvent.stripe_event_id == event.id)
+            select(WebhookEvent).where(WebhookEvent.stripe_event_id == row.stripe_event_id)
         ).one()
-        return duplicate, False
-    if handled:
-        enqueue(session, PROCESS_ACTOR, event_id=row.id)
-    return row, True
+        return duplicate
+    return row
 
 
 def failed(session: Session) -> list[WebhookEvent]:

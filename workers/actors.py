@@ -10,9 +10,13 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
+import structlog
+
 from app.db import get_engine
 from app.subscriptions import transitions
 from workers import billing, webhook_jobs
+
+log = structlog.get_logger(__name__)
 
 
 def ping() -> dict[str, Any]:
@@ -22,9 +26,15 @@ def ping() -> dict[str, Any]:
     return {"pong": True, "host": socket.gethostname(), "pid": os.getpid()}
 
 
-def run_due_transitions() -> int:
-    """Apply every time-driven subscription transition that is due."""
-    return transitions.run_due()
+def run_due_transitions() -> None:
+    """Apply every time-driven subscription transition that is due.
+
+    It runs on every scheduler tick, so it returns nothing: Dramatiq would warn about a
+    value that no one stores on each tick. The count is logged when there is one.
+    """
+    applied = transitions.run_due()
+    if applied:
+        log.info("subscriptions.transitions_applied", count=applied)
 
 
 ACTORS: list[tuple[Callable[..., Any], dict[str, Any]]] = [

@@ -39,8 +39,11 @@ def create_checkout(subscription_id: str, options: dict[str, Any]) -> dict[str, 
     return None if created is None else {"url": created.url, "billing_id": created.billing_id}
 
 
-def sync_catalog(environment_id: str) -> int:
-    return catalog.sync_catalog(environment_id)
+def sync_catalog(environment_id: str) -> None:
+    # Nothing is returned: no one stores the count, and Dramatiq warns about a value
+    # an actor returns without storing it.
+    in_stripe = catalog.sync_catalog(environment_id)
+    log.info("billing.catalog.synced", environment_id=environment_id, objects=in_stripe)
 
 
 def record_failure(message_data: dict[str, Any], exception_data: dict[str, Any]) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, Field, StrictBool, ValidationError
+from pydantic import Field, StrictBool, ValidationError
 
 from app.catalog import rules
 from app.catalog.documents import (
@@ -62,6 +62,7 @@ from app.models.catalog import (
     ResetPeriod,
     TrialEndBehavior,
 )
+from app.validation import UTCDatetime
 
 # The same value in the monthly, weekly and yearly configurations.
 SUBSCRIPTION_START = MonthlyAccordingTo.SUBSCRIPTION_START.value
@@ -207,7 +208,7 @@ class PromotionCodeSpec(Spec):
     code: PromotionCode
     coupon: CouponRef
     max_redemptions: Annotated[int | None, Field(ge=1)] = None
-    expires_at: AwareDatetime | None = None
+    expires_at: UTCDatetime | None = None
     active: StrictBool = True
 
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from app.catalog.fields import Quantity
 from app.models.catalog import MonthlyAccordingTo, ResetPeriod, WeeklyAccordingTo, YearlyAccordingTo
 from app.models.entitlements import PromotionalEntitlementPeriod
+from app.validation import as_utc
 
 MAX_GRANTS: Final = 100
 
@@ -43,7 +44,7 @@ def _iso_time(value: Any) -> Any:
         raise ValueError(_ISO_TIME)
     if moment is not None and moment.tzinfo is None:
         raise ValueError(_ISO_TIME)
-    return moment
+    return None if moment is None else as_utc(moment)
 
 
 class PromotionalEntitlementGrant(_Strict):

@@ -6,10 +6,11 @@ import math
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from app.entitlements.usage import UsageReport
 from app.models.entitlements import UsageUpdateBehavior
+from app.validation import UTCDatetime
 
 # Usage is stored with 6 decimals and 14 integer digits.
 MAX_USAGE = Decimal("99999999999999")
@@ -77,7 +78,7 @@ class ReportUsageInput(BaseModel):
     resourceId: Id | None = None
     updateBehavior: UsageUpdateBehavior = UsageUpdateBehavior.DELTA
     idempotencyKey: Id | None = None
-    createdAt: AwareDatetime | None = None
+    createdAt: UTCDatetime | None = None
     dimensions: Dimensions = None
 
     @model_validator(mode="after")

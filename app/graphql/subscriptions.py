@@ -102,7 +102,8 @@ def await_job(message: Message[Any]) -> Any:
     except jobs.JobTimedOut:
         log.warning("provision.job_timed_out", actor=message.actor_name)
     except ResultFailure as exc:
-        log.warning("provision.job_failed", actor=message.actor_name, error=str(exc))
+        # The class only: the job's message may quote what it was given.
+        log.warning("provision.job_failed", actor=message.actor_name, error=exc.orig_exc_type)
     except Exception as exc:  # noqa: BLE001 - the change is stored; the answer can wait
         # The results backend could not be reached: the caller still gets its answer,
         # and the checkout URL or payment state shows on the subscription later.

@@ -13,14 +13,14 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, Index, Numeric, String, UniqueConstraint
+from sqlalchemy import Column, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.models.base import JSONType, Money, UTCDateTime, new_id, utcnow
+from app.models.base import ExactDecimal, JSONType, Money, UTCDateTime, new_id, utcnow
 
 # Per-unit prices may carry up to 12 decimals (Stripe's ``unit_amount_decimal``), more than
 # ``Money`` keeps; 12 integer digits is far above any price.
-UnitAmount = Numeric(24, 12, asdecimal=True)
+UnitAmount = ExactDecimal(24, 12)
 
 
 class FeatureType(StrEnum):

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Column, Index, Integer, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.models.base import JSONType, Money, UTCDateTime, new_id, utcnow
+from app.models.base import Counter, JSONType, Money, UTCDateTime, new_id, utcnow
 
 # The period key of usage that is never reset.
 NEVER_RESETS = datetime(1970, 1, 1, tzinfo=UTC)
@@ -105,7 +105,7 @@ class FeatureUsage(SQLModel, table=True):
     resource_id: str = Field(default="", sa_column=Column(String(255), nullable=False))
     feature_id: str = Field(foreign_key="feature.id", max_length=36)
     period_start: datetime = Field(sa_type=UTCDateTime)
-    usage: Decimal = Field(default=Decimal(0), sa_type=Money)
+    usage: Decimal = Field(default=Decimal(0), sa_type=Counter)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 
@@ -169,9 +169,9 @@ class MeterUsage(SQLModel, table=True):
     feature_id: str = Field(foreign_key="feature.id", max_length=36)
     period_start: datetime = Field(sa_type=UTCDateTime)
     event_count: int = Field(default=0)
-    total: Decimal = Field(default=Decimal(0), sa_type=Money)
-    minimum: Decimal | None = Field(default=None, sa_type=Money)
-    maximum: Decimal | None = Field(default=None, sa_type=Money)
+    total: Decimal = Field(default=Decimal(0), sa_type=Counter)
+    minimum: Decimal | None = Field(default=None, sa_type=Counter)
+    maximum: Decimal | None = Field(default=None, sa_type=Counter)
     # UNIQUE meters: how many distinct values (rows in meter_unique_value) the period saw.
     distinct_count: int = Field(default=0)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

@@ -39,7 +39,12 @@ from app.subscriptions.errors import (
 )
 from app.subscriptions.items import ResolvedItems, priced, resolve_items
 from app.subscriptions.periods import boundary, period_at
-from app.subscriptions.schemas import AddonRequest, AppliedCoupon, BillableFeatureRequest
+from app.subscriptions.schemas import (
+    AddonRequest,
+    AppliedCoupon,
+    BillableFeatureRequest,
+    check_moment,
+)
 from app.validation import validate
 
 
@@ -64,12 +69,7 @@ class EstimateRequest(_Strict):
     resourceId: str | None = None
     skipTrial: bool | None = None
 
-    @field_validator("startDate")
-    @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("must be an ISO 8601 time with a time zone")
-        return value
+    _start = field_validator("startDate")(check_moment)
 
 
 class EstimateUpdateRequest(_Strict):

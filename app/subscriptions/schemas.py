@@ -17,6 +17,7 @@ from app.subscriptions.entitlement_overrides import (
     SubscriptionEntitlementRequest,
     UpdateSubscriptionEntitlementRequest,
 )
+from app.validation import as_utc
 
 # Per-subscription entitlement values a request may carry (one per feature).
 MAX_ENTITLEMENT_VALUES = 200
@@ -43,9 +44,11 @@ EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
-def _aware(value: datetime | None) -> datetime | None:
+def check_moment(value: datetime | None) -> datetime | None:
+    """An input time: with a time zone, as UTC, between EARLIEST and LATEST."""
     if value is not None and value.tzinfo is None:
         raise ValueError("must be an ISO 8601 time with a time zone, e.g. 2024-01-31T10:00:00Z")
+    value = None if value is None else as_utc(value)
     if value is not None and not EARLIEST <= value < LATEST:
         raise ValueError(f"must lie between {EARLIEST.year} and {LATEST.year}")
     return value
@@ -74,7 +77,7 @@ class TrialOverride(_Strict):
     trialEndBehavior: TrialEndBehavior | None = None
     trialEndDate: datetime | None = None
 
-    _end = field_validator("trialEndDate")(_aware)
+    _end = field_validator("trialEndDate")(check_moment)
 
 
 class AppliedCoupon(_Strict):
@@ -145,7 +148,7 @@ class ProvisionRequest(SubscriptionItems):
         default=None, max_length=MAX_ENTITLEMENT_VALUES
     )
 
-    _start = field_validator("startDate")(_aware)
+    _start = field_validator("startDate")(check_moment)
 
     @field_validator("customerId")
     @classmethod
@@ -173,7 +176,7 @@ class CancelRequest(_Strict):
     subscriptionCancellationTime: CancellationTime = CancellationTime.IMMEDIATE
     endDate: datetime | None = None
 
-    _end = field_validator("endDate")(_aware)
+    _end = field_validator("endDate")(check_moment)
 
 
 class MigrateRequest(_Strict):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 import uvicorn
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from app.billing.client import set_gateway
@@ -21,6 +22,8 @@ from tests.billing.conftest import billing_settings, catalog
 from tests.conftest import GraphQL, issue_key
 from tests.stripe_server.fixtures import stripe_client, stripe_server
 from tests.stripe_server.server import StripeTestServer
+from tests.webhooks.deliveries import OLD_SECRET
+from tests.webhooks.deliveries import SECRET as ENDPOINT_SECRET
 
 __all__ = ["billing_settings", "catalog", "stripe_client", "stripe_server"]
 
@@ -37,6 +40,17 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def client(engine: Engine, settings: Settings) -> Iterator[TestClient]:
+    """The service in process, signing secrets set (the second one being rotated out)."""
+    chosen = settings.model_copy(
+        update={"stripe_webhook_secret": f"{ENDPOINT_SECRET},{OLD_SECRET}"}
+    )
+    set_settings(chosen)
+    with TestClient(create_app(chosen)) as test_client:
+        yield test_client
 
 
 @pytest.fixture

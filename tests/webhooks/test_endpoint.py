@@ -2,62 +2,21 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import os
+import threading
 import time
-from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
+import anyio
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from sqlmodel import Session, select
 
-from app.config import Settings, set_settings
-from app.main import create_app
-from app.models import WebhookEvent
-
-SECRET = "whsec_endpoint_test"
-OLD_SECRET = "whsec_endpoint_previous"
-
-
-def signed(payload: bytes, secret: str = SECRET, at: int | None = None) -> dict[str, str]:
-    stamp = int(time.time()) if at is None else at
-    mac = hmac.new(secret.encode(), f"{stamp}.".encode() + payload, hashlib.sha256)
-    return {
-        "Stripe-Signature": f"t={stamp},v1={mac.hexdigest()}",
-        "content-type": "application/json",
-    }
-
-
-def event(event_id: str = "evt_1", kind: str = "customer.created") -> bytes:
-    return json.dumps(
-        {
-            "id": event_id,
-            "object": "event",
-            "type": kind,
-            "created": int(time.time()),
-            "api_version": "2026-10-28.endive",
-            "livemode": False,
-            "pending_webhooks": 1,
-            "request": {"id": None, "idempotency_key": None},
-            "data": {"object": {"id": "cus_1", "object": "customer"}},
-        }
-    ).encode()
-
-
-@pytest.fixture
-def client(engine: Engine, settings: Settings) -> Iterator[TestClient]:
-    chosen = settings.model_copy(update={"stripe_webhook_secret": f"{SECRET},{OLD_SECRET}"})
-    set_settings(chosen)
-    with TestClient(create_app(chosen)) as test_client:
-        yield test_client
-
-
-def stored(engine: Engine) -> list[tuple[str, str]]:
-    with Session(engine) as s:
-        return [(e.stripe_event_id, e.state) for e in s.exec(select(WebhookEvent))]
+from app.config import Settings
+from tests.webhooks.deliveries import OLD_SECRET, event, signed, stored
+from webhooks import store
 
 
 def test_a_signed_event_is_stored_once(client: TestClient, engine: Engine) -> None:
@@ -115,3 +74,94 @@ def test_a_megabyte_of_garbage_is_400(client: TestClient, engine: Engine) -> Non
 def test_a_malformed_secret_is_refused_at_start() -> None:
     with pytest.raises(ValueError, match="whsec_"):
         Settings(stripe_webhook_secret="not-a-secret", _env_file=None)  # type: ignore[call-arg]
+
+
+def _deliver_in_chunks(
+    client: TestClient, chunks: int, chunk_size: int, declared: int | None = None
+) -> tuple[int, dict[str, Any], int]:
+    """POST ``chunks`` chunks straight to the ASGI app; (status, body, chunks it read)."""
+    read = 0
+    sent: list[dict[str, Any]] = []
+    headers = [(b"stripe-signature", b"t=1,v1=00"), (b"content-type", b"application/json")]
+    if declared is not None:
+        headers.append((b"content-length", str(declared).encode()))
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/webhooks/stripe",
+        "raw_path": b"/webhooks/stripe",
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 1),
+        "server": ("testserver", 80),
+    }
+
+    async def receive() -> dict[str, Any]:
+        nonlocal read
+        if read == chunks:
+            return {"type": "http.disconnect"}
+        read += 1
+        return {"type": "http.request", "body": b" " * chunk_size, "more_body": read < chunks}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    anyio.run(client.app, scope, receive, send)  # type: ignore[arg-type]
+    status = next(m["status"] for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return status, json.loads(body), read
+
+
+def test_an_oversized_body_is_refused_while_it_is_read(client: TestClient) -> None:
+    status, body, read = _deliver_in_chunks(client, chunks=256, chunk_size=64 * 1024)
+    assert status == 413
+    assert body["error"]["code"] == "PAYLOAD_TOO_LARGE"
+    # 1 MiB is 16 chunks: the 17th goes over, and nothing after it is read.
+    assert read == 17
+
+
+def test_a_declared_length_over_the_limit_is_refused_before_reading(client: TestClient) -> None:
+    status, body, read = _deliver_in_chunks(
+        client, chunks=256, chunk_size=64 * 1024, declared=256 * 64 * 1024
+    )
+    assert (status, body["error"]["code"], read) == (413, "PAYLOAD_TOO_LARGE", 0)
+
+
+def test_a_body_of_exactly_the_limit_is_read(client: TestClient) -> None:
+    status, body, read = _deliver_in_chunks(client, chunks=16, chunk_size=64 * 1024)
+    # Read whole, then refused for its signature, not its size.
+    assert (status, body["error"]["code"], read) == (400, "WEBHOOK_INVALID", 16)
+
+
+def test_a_delivery_that_loses_the_race_to_store_answers_duplicate(
+    client: TestClient, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = event("evt_race")
+    assert client.post("/webhooks/stripe", content=body, headers=signed(body)).status_code == 200
+    # The second delivery looked before the first one's row was there.
+    monkeypatch.setattr(store, "by_stripe_id", lambda _session, _id: None)
+    again = client.post("/webhooks/stripe", content=body, headers=signed(body))
+    assert again.status_code == 200, again.text
+    assert again.json() == {"received": True, "duplicate": True}
+    assert stored(engine) == [("evt_race", "ignored")]
+
+
+def test_concurrent_deliveries_of_one_event_all_succeed(client: TestClient, engine: Engine) -> None:
+    ids = [f"evt_together_{n}" for n in range(4)]
+    deliveries = [event(i) for i in ids for _ in range(2)]
+    start = threading.Barrier(len(deliveries))
+
+    def deliver(body: bytes) -> tuple[int, bool]:
+        start.wait()
+        response = client.post("/webhooks/stripe", content=body, headers=signed(body))
+        return response.status_code, response.json().get("duplicate")
+
+    with ThreadPoolExecutor(len(deliveries)) as pool:
+        answers = list(pool.map(deliver, deliveries))
+    assert [status for status, _ in answers] == [200] * len(deliveries)
+    assert sorted(duplicate for _, duplicate in answers) == [False] * 4 + [True] * 4
+    assert sorted(stored(engine)) == [(i, "ignored") for i in ids]
