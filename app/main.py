@@ -29,6 +29,7 @@ from app.errors import AppError, BadRequest
 from app.graphql.context import Context
 from app.graphql.errors import with_codes
 from app.graphql.schema import build_schema
+from app.http_limits import BodyLimit
 from app.logging import configure_logging
 from webhooks.endpoint import router as stripe_webhooks
 from workers.broker import broker_is_reachable, build_broker
@@ -142,6 +143,7 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
     app = FastAPI(title="billing-sync", lifespan=lifespan)
     app.state.settings = settings
     app.state.broker = broker
+    app.add_middleware(BodyLimit, limit=settings.max_request_bytes, path="/graphql")
 
     @app.middleware("http")
     async def request_id(
@@ -184,7 +186,7 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
         )
 
     graphql = CodedGraphQLRouter(
-        build_schema(),
+        build_schema(settings),
         context_getter=_context_getter,
         # No subscriptions: a websocket upgrade is refused with a clean close.
         subscription_protocols=(),

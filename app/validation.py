@@ -10,6 +10,39 @@ from app.errors import TaxIdInvalid, ValidationFailed
 
 M = TypeVar("M", bound=BaseModel)
 
+# Every id a client sends (customerId, planId, refId, idempotencyKey, ...) is at most
+# this long: the columns that hold ids are, and a longer one cannot name anything.
+MAX_ID_LENGTH = 255
+
+
+def text_problem(value: str) -> str | None:
+    """Why no database would store ``value`` as text, or None.
+
+    PostgreSQL refuses NUL in text, and an unpaired surrogate (valid JSON as
+    ``"\\ud800"``) cannot be encoded at all.
+    """
+    if "\x00" in value:
+        return "must not contain NUL (\\u0000) characters"
+    if not value.isascii():
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return "must be valid Unicode text (it holds an unpaired surrogate)"
+    return None
+
+
+def check_id(value: str) -> str:
+    """The one rule every id meets: 1-255 characters of storable text."""
+    if not value:
+        raise ValueError("must not be empty")
+    if len(value) > MAX_ID_LENGTH:
+        raise ValueError(f"must be at most {MAX_ID_LENGTH} characters")
+    problem = text_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
 _MESSAGES = {
     "missing": "is required",
     "extra_forbidden": "unknown field",

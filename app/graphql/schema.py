@@ -8,11 +8,14 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from app.config import Settings, get_settings
 from app.graphql.coupons import CouponQueries
 from app.graphql.customers import CustomerMutations, CustomerQueries
 from app.graphql.entitlements import EntitlementMutations, EntitlementQueries
 from app.graphql.estimates import EstimateMutations
 from app.graphql.events import EventMutations
+from app.graphql.input_limits import InputLimits
+from app.graphql.limits import document_limits
 from app.graphql.promotions import PromotionalEntitlementMutations
 from app.graphql.subscriptions import SubscriptionMutations, SubscriptionQueries
 
@@ -40,12 +43,15 @@ class Schema(strawberry.Schema):
         return
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    chosen = settings or get_settings()
     return Schema(
         query=Query,
         mutation=Mutation,
         extensions=[
+            *document_limits(chosen),
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
+            lambda: InputLimits(chosen),
         ],
     )
