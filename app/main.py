@@ -101,6 +101,12 @@ class CodedGraphQLRouter(GraphQLRouter[Context, None]):
                 f"the request body holds a number too long to read ({exc})"[:200]
             ) from None
 
+    def parse_json(self, data: str | bytes) -> Any:
+        parsed = super().parse_json(data)
+        if not isinstance(parsed, dict | list):
+            raise BadRequest("the request body must be a JSON object")
+        return parsed
+
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         try:
             return await super().execute_single(*args, **kwargs)

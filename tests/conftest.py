@@ -27,6 +27,9 @@ from app.environments import service as environments
 from app.main import create_app
 from app.models import Environment
 
+# The fuzz suite's count of requests, in the summary of every run.
+pytest_plugins = ["tests.fuzz.report"]
+
 IN_CI = os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
 # Under pytest-xdist each worker process (gw0, gw1, ...) gets a database and a Redis
 # database of its own, so the workers never wipe each other's state.

@@ -28,6 +28,9 @@ def _post(client: TestClient, api_key: str, body: bytes) -> tuple[int, dict[str,
         (b'{"query": "{ __typename }", "x": "\xff\xfe"}', "UTF-8"),
         (b'{"query": "{ __typename }", "variables": {"n": ' + b"9" * 5000 + b"}}", "number"),
         (b'{"query": "{ __typename }", "variables": {"s": "a\\u0000b"}}', "NUL"),
+        (b"null", "JSON object"),
+        (b'"{ __typename }"', "JSON object"),
+        (b"5", "JSON object"),
     ],
 )
 def test_unusable_body_is_a_bad_request_with_a_code(
