@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -29,6 +30,23 @@ def text_problem(value: str) -> str | None:
         except UnicodeEncodeError:
             return "must be valid Unicode text (it holds an unpaired surrogate)"
     return None
+
+
+# Dates a client sends lie within these years: earlier or later is a mistake, and
+# billing periods computed from them would leave the calendar.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def check_moment(value: datetime | None) -> datetime | None:
+    """A time with its offset, between 2000 and 2100."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("must be an ISO 8601 time with a time zone, e.g. 2024-01-31T10:00:00Z")
+    if not EARLIEST <= value < LATEST:
+        raise ValueError(f"must lie between {EARLIEST.year} and {LATEST.year}")
+    return value
 
 
 def check_id(value: str) -> str:

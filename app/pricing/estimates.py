@@ -40,7 +40,7 @@ from app.subscriptions.errors import (
 from app.subscriptions.items import ResolvedItems, priced, resolve_items
 from app.subscriptions.periods import boundary, period_at
 from app.subscriptions.schemas import AddonRequest, AppliedCoupon, BillableFeatureRequest
-from app.validation import validate
+from app.validation import check_moment, validate
 
 
 class _Strict(BaseModel):
@@ -64,12 +64,7 @@ class EstimateRequest(_Strict):
     resourceId: str | None = None
     skipTrial: bool | None = None
 
-    @field_validator("startDate")
-    @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("must be an ISO 8601 time with a time zone")
-        return value
+    _start = field_validator("startDate")(check_moment)
 
 
 class EstimateUpdateRequest(_Strict):
@@ -81,6 +76,8 @@ class EstimateUpdateRequest(_Strict):
     appliedCoupon: AppliedCoupon | None = None
     billingPeriod: BillingPeriod | None = None
     prorationDate: datetime | None = None
+
+    _proration = field_validator("prorationDate")(check_moment)
 
 
 @dataclass(frozen=True)

@@ -243,3 +243,52 @@ def test_a_body_without_a_length_is_counted_while_it_is_read(
 
 def test_a_body_under_the_limit_is_served(gql: GraphQL) -> None:
     assert gql("query { __typename }") == {"__typename": "Query"}
+
+
+ESTIMATE = """
+mutation($input: EstimateSubscriptionInput!) { estimateSubscription(input: $input) { total { amount } } }
+"""
+ESTIMATE_UPDATE = """
+mutation($input: EstimateSubscriptionUpdateInput!) {
+  estimateSubscriptionUpdate(input: $input) { total { amount } }
+}"""
+GRANT = """
+mutation($input: GrantPromotionalEntitlementsInput!) {
+  grantPromotionalEntitlements(input: $input) { id }
+}"""
+
+
+@pytest.fixture
+def subscribed(gql: GraphQL, customer: str) -> str:
+    subscription = {"customerId": customer, "planId": "plan-revvenu-basic", "refId": "l-sub"}
+    gql(PROVISION, {"input": subscription})
+    return "l-sub"
+
+
+@pytest.mark.parametrize("moment", ["9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z"])
+def test_every_date_lies_between_2000_and_2100(
+    gql: GraphQL, engine: Engine, subscribed: str, customer: str, moment: str
+) -> None:
+    before = counts(engine)
+    sent = [
+        (ESTIMATE, {"customerId": customer, "planId": "plan-revvenu-basic", "startDate": moment}),
+        (ESTIMATE_UPDATE, {"subscriptionId": subscribed, "prorationDate": moment}),
+        (
+            GRANT,
+            {
+                "customerId": customer,
+                "promotionalEntitlements": [
+                    {
+                        "featureId": "feature-03-custom-domain",
+                        "period": "CUSTOM",
+                        "customEndDate": moment,
+                    }
+                ],
+            },
+        ),
+    ]
+    for query, value in sent:
+        error = gql.error(query, {"input": value})
+        assert code(error) == "BAD_USER_INPUT", error
+        assert "between 2000 and 2100" in error["message"], error
+    assert counts(engine) == before
