@@ -126,6 +126,23 @@ def _sites(schema: GraphQLSchema, document: DocumentNode) -> list[_Site]:
     return sites.found
 
 
+# A document's arguments, by its text: finding them walks the whole document (more than
+# the entitlement check costs), checking them walks only the arguments.
+_KNOWN_SITES: dict[str, list[_Site]] = {}
+_KNOWN_SITES_MAX = 512
+
+
+def _sites_of(schema: GraphQLSchema, document: DocumentNode, query: str | None) -> list[_Site]:
+    if query is None:
+        return _sites(schema, document)
+    found = _KNOWN_SITES.get(query)
+    if found is None:
+        if len(_KNOWN_SITES) >= _KNOWN_SITES_MAX:
+            _KNOWN_SITES.clear()
+        found = _KNOWN_SITES[query] = _sites(schema, document)
+    return found
+
+
 class _Checker:
     def __init__(
         self, settings: Settings, variables: Mapping[str, Any], defaults: Mapping[str, ValueNode]
@@ -294,11 +311,13 @@ def first_problem(
     operation_name: str | None,
     variables: Mapping[str, Any],
     settings: Settings,
+    query: str | None = None,
 ) -> ValidationFailed | None:
+    """The first bound ``document``'s arguments break; ``query`` is its text, if known."""
     defaults = _defaults(_operation(document, operation_name))
     checker = _Checker(settings, variables, defaults)
     try:
-        for site in _sites(schema, document):
+        for site in _sites_of(schema, document, query):
             checker.literal(site.value, site.type, site.path, 0)
     except _Refused as refused:
         return refused.error
@@ -321,6 +340,7 @@ class InputLimits(SchemaExtension):
                 context.operation_name,
                 context.variables or {},
                 self.settings,
+                context.query,
             )
             if problem is not None:
                 context.result = _refusal(problem)

@@ -47,9 +47,22 @@ KNOWN: dict[str, list[str]] = {
     "subscriptionRefId": [SUBSCRIPTION],
     "refId": [SUBSCRIPTION, "fz-new-subscription"],
     "eventName": ["user_login"],
-    "startDate": ["2024-01-31T10:00:00Z", "9999-12-31T23:59:59Z"],
-    "endDate": ["2030-01-01T00:00:00+02:00"],
 }
+# Dates at and past the edges of what is accepted, with offsets, and not dates at all.
+DATES = [
+    "2024-01-31T10:00:00Z",
+    "2030-01-01T00:00:00+02:00",
+    "2099-12-31T23:59:59-05:00",
+    "1999-12-31T23:59:59Z",
+    "9999-12-31T23:59:59Z",
+    "0001-01-01T00:00:00+01:00",
+    "2024-02-30T00:00:00Z",
+    "2024-01-31",
+    "yesterday",
+]
+for _date in ("startDate", "endDate", "prorationDate", "customEndDate", "trialEndDate"):
+    KNOWN[_date] = DATES
+KNOWN["createdAt"] = KNOWN["timestamp"] = DATES
 
 _NAME = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True)
 _SCALAR: st.SearchStrategy[graphql.ValueNode] = st.one_of(
@@ -95,7 +108,7 @@ def _with_known_ids(document: str, data: st.DataObject) -> str:
             name = node.name.value
             if name not in KNOWN or not isinstance(node.value, graphql.StringValueNode):
                 return None
-            if not data.draw(st.booleans()):
+            if data.draw(st.integers(0, 3)) == 0:
                 return None
             value = graphql.StringValueNode(value=data.draw(st.sampled_from(KNOWN[name])))
             return graphql.ObjectFieldNode(name=node.name, value=value)
