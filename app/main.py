@@ -12,9 +12,11 @@ import structlog
 from cross_web import AsyncHTTPRequestAdapter
 from cross_web import HTTPException as StrawberryHTTPException
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import HTTPConnection
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
@@ -74,6 +76,8 @@ GraphQLContext = Annotated[Context, Depends(graphql_context)]
 async def _context_getter(context: GraphQLContext) -> Context:
     return context
 
+
+HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "REQUEST_TOO_LARGE"}
 
 # A JSON-escaped NUL: no database stores it in text, so it is refused at the door.
 _NUL = b"\\u0000"
@@ -166,6 +170,15 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
     async def app_error(_request: Request, exc: AppError) -> JSONResponse:
         body = {"errors": [{"message": exc.message, "extensions": exc.extensions()}]}
         return JSONResponse(body, status_code=exc.http_status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # Answers on /graphql (a method it does not serve, say) keep the GraphQL shape.
+        if not request.url.path.startswith("/graphql"):
+            return await http_exception_handler(request, exc)
+        code = HTTP_CODES.get(exc.status_code, "BAD_REQUEST")
+        body = {"errors": [{"message": str(exc.detail), "extensions": {"code": code}}]}
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

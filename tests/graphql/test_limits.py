@@ -246,8 +246,9 @@ def test_a_body_under_the_limit_is_served(gql: GraphQL) -> None:
 
 
 ESTIMATE = """
-mutation($input: EstimateSubscriptionInput!) { estimateSubscription(input: $input) { total { amount } } }
-"""
+mutation($input: EstimateSubscriptionInput!) {
+  estimateSubscription(input: $input) { total { amount } }
+}"""
 ESTIMATE_UPDATE = """
 mutation($input: EstimateSubscriptionUpdateInput!) {
   estimateSubscriptionUpdate(input: $input) { total { amount } }
