@@ -81,7 +81,9 @@ class Settings(BaseSettings):
     graphql_max_depth: int = Field(default=10, ge=1)
     graphql_max_aliases: int = Field(default=30, ge=0)
     graphql_max_tokens: int = Field(default=10_000, ge=100)
-    graphql_max_mutation_fields: int = Field(default=20, ge=1)
+    # graphql-core runs mutation fields one after another through nested awaitables,
+    # which hit the recursion limit at about 990 fields: the bound stays well below.
+    graphql_max_mutation_fields: int = Field(default=20, ge=1, le=500)
     max_list_items: int = Field(default=100, ge=1)
     max_string_length: int = Field(default=5000, ge=255)
 
