@@ -13,6 +13,8 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
+from app.config import Settings
+from app.main import create_app
 from app.models import Customer, Subscription
 from tests.conftest import GraphQL
 
@@ -293,3 +295,22 @@ def test_every_date_lies_between_2000_and_2100(
         assert code(error) == "BAD_USER_INPUT", error
         assert "between 2000 and 2100" in error["message"], error
     assert counts(engine) == before
+
+
+def test_the_bounds_come_from_the_configuration(
+    engine: Engine, settings: Settings, api_key: str, catalog_applied: None
+) -> None:
+    tight = settings.model_copy(
+        update={"max_list_items": 2, "graphql_max_aliases": 1, "max_request_bytes": 2048}
+    )
+    with TestClient(create_app(tight)) as client:
+        gql = GraphQL(client, api_key)
+        gql(PROVISION_CUSTOMER, {"input": {"customerId": "t-1"}})
+        addons = [{"addonId": "addon-10-campaigns", "quantity": 1}] * 3
+        subscription = {"customerId": "t-1", "planId": "plan-revvenu-basic", "addons": addons}
+        listed = gql.error(PROVISION, {"input": subscription})
+        assert "at most 2 items" in listed["message"]
+        aliased = gql.error("{ a: __typename b: __typename }")
+        assert code(aliased) == "QUERY_TOO_COMPLEX"
+        large = gql.post("{ __typename }", {"pad": "x" * 3000})
+        assert large.status_code == 413
