@@ -57,23 +57,11 @@ from app.errors import ValidationFailed
 from app.subscriptions.schemas import MAX_ENTITLEMENT_VALUES
 from app.validation import check_id, text_problem
 
-# Lists whose bound is the domain's own, with the domain's error.
-_LISTS: dict[tuple[str, str], tuple[int, type[ValidationFailed]]] = {
-    ("ReportUsageBulkInput", "usages"): (MAX_BULK_REPORTS, TooManyItems),
-    ("UsageEventsReportInput", "usageEvents"): (MAX_EVENTS, TooManyItems),
-    ("SubscriptionInput", "subscriptionEntitlements"): (MAX_ENTITLEMENT_VALUES, ValidationFailed),
-    ("ProvisionSubscriptionInput", "subscriptionEntitlements"): (
-        MAX_ENTITLEMENT_VALUES,
-        ValidationFailed,
-    ),
-    ("ProvisionCustomerSubscriptionInput", "subscriptionEntitlements"): (
-        MAX_ENTITLEMENT_VALUES,
-        ValidationFailed,
-    ),
-    ("UpdateSubscriptionInput", "subscriptionEntitlements"): (
-        MAX_ENTITLEMENT_VALUES,
-        ValidationFailed,
-    ),
+# Lists whose bound is the domain's own, with the domain's error, by field name.
+_LISTS: dict[str, tuple[int, type[ValidationFailed]]] = {
+    "usages": (MAX_BULK_REPORTS, TooManyItems),
+    "usageEvents": (MAX_EVENTS, TooManyItems),
+    "subscriptionEntitlements": (MAX_ENTITLEMENT_VALUES, ValidationFailed),
 }
 # Input objects nest at most this deep (a coupon filter's and/or, for one).
 MAX_INPUT_DEPTH = 10
@@ -126,21 +114,24 @@ def _sites(schema: GraphQLSchema, document: DocumentNode) -> list[_Site]:
     return sites.found
 
 
-# A document's arguments, by its text: finding them walks the whole document (more than
-# the entitlement check costs), checking them walks only the arguments.
-_KNOWN_SITES: dict[str, list[_Site]] = {}
-_KNOWN_SITES_MAX = 512
+class _SiteCache:
+    """A document's arguments, by its text: finding them walks the whole document (more
+    than the entitlement check costs), checking them walks only the arguments."""
 
+    def __init__(self, schema: GraphQLSchema, size: int = 512) -> None:
+        self.schema = schema
+        self.size = size
+        self.known: dict[str, list[_Site]] = {}
 
-def _sites_of(schema: GraphQLSchema, document: DocumentNode, query: str | None) -> list[_Site]:
-    if query is None:
-        return _sites(schema, document)
-    found = _KNOWN_SITES.get(query)
-    if found is None:
-        if len(_KNOWN_SITES) >= _KNOWN_SITES_MAX:
-            _KNOWN_SITES.clear()
-        found = _KNOWN_SITES[query] = _sites(schema, document)
-    return found
+    def sites(self, document: DocumentNode, query: str | None) -> list[_Site]:
+        if query is None:
+            return _sites(self.schema, document)
+        found = self.known.get(query)
+        if found is None:
+            if len(self.known) >= self.size:
+                self.known.clear()
+            found = self.known[query] = _sites(self.schema, document)
+        return found
 
 
 class _Checker:
@@ -158,7 +149,7 @@ class _Checker:
         kind: GraphQLInputType,
         path: str,
         depth: int,
-        field: tuple[str, str] | None = None,
+        field: str | None = None,
     ) -> None:
         if isinstance(node, VariableNode):
             name = node.name.value
@@ -184,9 +175,7 @@ class _Checker:
                 name = entry.name.value
                 definition = kind.fields.get(name)
                 if definition is not None:
-                    self.literal(
-                        entry.value, definition.type, f"{path}.{name}", depth + 1, (kind.name, name)
-                    )
+                    self.literal(entry.value, definition.type, f"{path}.{name}", depth + 1, name)
         elif isinstance(kind, GraphQLScalarType) and kind.name == "JSON":
             self.json(value_from_ast_untyped(node, dict(self.variables)), path)
         elif isinstance(node, StringValueNode):
@@ -198,7 +187,7 @@ class _Checker:
         kind: GraphQLInputType,
         path: str,
         depth: int,
-        field: tuple[str, str] | None = None,
+        field: str | None = None,
     ) -> None:
         if value is None:
             return
@@ -216,23 +205,14 @@ class _Checker:
             for name, item in value.items():
                 definition = kind.fields.get(name)
                 if definition is not None:
-                    self.value(
-                        item, definition.type, f"{path}.{name}", depth + 1, (kind.name, name)
-                    )
+                    self.value(item, definition.type, f"{path}.{name}", depth + 1, name)
         elif isinstance(kind, GraphQLScalarType) and kind.name == "JSON":
             self.json(value, path)
         elif isinstance(value, str) and not isinstance(kind, GraphQLEnumType):
             self.string(value, path)
 
-    def length(self, count: int, path: str, field: tuple[str, str] | None) -> None:
-        limit, kind = (
-            _LISTS.get(field, (self.max_list, ValidationFailed))
-            if field
-            else (
-                self.max_list,
-                ValidationFailed,
-            )
-        )
+    def length(self, count: int, path: str, field: str | None) -> None:
+        limit, kind = _LISTS.get(field or "", (self.max_list, ValidationFailed))
         if count > limit:
             _refuse(path, f"at most {limit} items are allowed, got {count}", kind)
 
@@ -305,41 +285,49 @@ def _defaults(operation: OperationDefinitionNode | None) -> dict[str, ValueNode]
     }
 
 
-def first_problem(
-    schema: GraphQLSchema,
-    document: DocumentNode,
-    operation_name: str | None,
-    variables: Mapping[str, Any],
-    settings: Settings,
-    query: str | None = None,
-) -> ValidationFailed | None:
-    """The first bound ``document``'s arguments break; ``query`` is its text, if known."""
-    defaults = _defaults(_operation(document, operation_name))
-    checker = _Checker(settings, variables, defaults)
-    try:
-        for site in _sites_of(schema, document, query):
-            checker.literal(site.value, site.type, site.path, 0)
-    except _Refused as refused:
-        return refused.error
-    return None
+class InputBounds:
+    """The bounds of one schema's arguments, with the arguments of the documents seen."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.cache: _SiteCache | None = None
+
+    def first_problem(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        operation_name: str | None,
+        variables: Mapping[str, Any],
+        query: str | None = None,
+    ) -> ValidationFailed | None:
+        """The first bound ``document``'s arguments break; ``query`` is its text, if known."""
+        if self.cache is None:
+            self.cache = _SiteCache(schema)
+        defaults = _defaults(_operation(document, operation_name))
+        checker = _Checker(self.settings, variables, defaults)
+        try:
+            for site in self.cache.sites(document, query):
+                checker.literal(site.value, site.type, site.path, 0)
+        except _Refused as refused:
+            return refused.error
+        return None
 
 
 class InputLimits(SchemaExtension):
     """Refuses a request whose arguments break a bound, before it executes."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+    def __init__(self, bounds: InputBounds) -> None:
+        self.bounds = bounds
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
         document = context.graphql_document
         if document is not None and context.result is None:
-            problem = first_problem(
+            problem = self.bounds.first_problem(
                 context.schema._schema,
                 document,
                 context.operation_name,
                 context.variables or {},
-                self.settings,
                 context.query,
             )
             if problem is not None:

@@ -14,7 +14,7 @@ from app.graphql.customers import CustomerMutations, CustomerQueries
 from app.graphql.entitlements import EntitlementMutations, EntitlementQueries
 from app.graphql.estimates import EstimateMutations
 from app.graphql.events import EventMutations
-from app.graphql.input_limits import InputLimits
+from app.graphql.input_limits import InputBounds, InputLimits
 from app.graphql.limits import document_limits
 from app.graphql.promotions import PromotionalEntitlementMutations
 from app.graphql.subscriptions import SubscriptionMutations, SubscriptionQueries
@@ -44,14 +44,14 @@ class Schema(strawberry.Schema):
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
-    chosen = settings or get_settings()
+    bounds = InputBounds(settings or get_settings())
     return Schema(
         query=Query,
         mutation=Mutation,
         extensions=[
-            *document_limits(chosen),
+            *document_limits(bounds.settings),
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
-            lambda: InputLimits(chosen),
+            lambda: InputLimits(bounds),
         ],
     )

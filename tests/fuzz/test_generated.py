@@ -2,7 +2,7 @@
 sent through the whole service (HTTP, API key, database).
 
 ``FUZZ_EXAMPLES`` is the number of requests per database backend, shared out among the
-root fields (200 by default, about ten seconds); set it higher for a longer run,
+root fields (about 200 by default, about ten seconds); set it higher for a longer run,
 e.g. ``FUZZ_EXAMPLES=2000 make test``. Half the documents are valid against the schema
 and half break it in one place (hypothesis-graphql's negative mode). Ids are often
 swapped for ones the example catalog and the suite's world hold, so the generated calls
