@@ -221,6 +221,8 @@ POSTS: list[tuple[str, Any, str]] = [
         "application/json",
     ),
     ("chunked-over-the-limit", _chunks, "application/json"),
+    # Last: it replaces the world's subscription, which the cases above name.
+    ("replacing-with-a-ref-id-of-255", _subscription(refId="r" * 255), "application/json"),
 ]
 
 
