@@ -46,7 +46,7 @@ def _replace(error: GraphQLError, message: str, extensions: dict[str, object]) -
 def _too_complex(error: GraphQLError) -> QueryTooComplex | None:
     """The parser's refusals of a document past the limits (app.graphql.limits)."""
     if isinstance(error.original_error, RecursionError):
-        return QueryTooComplex("the query nests too deep to read")
+        return QueryTooComplex("the query nests too deep or holds too many fields to run")
     if isinstance(error, GraphQLSyntaxError) and "Parsing aborted" in error.message:
         return QueryTooComplex(error.message.removeprefix("Syntax Error: "))
     return None
