@@ -44,7 +44,7 @@ def _replace(error: GraphQLError, message: str, extensions: dict[str, object]) -
 
 
 def _too_complex(error: GraphQLError) -> QueryTooComplex | None:
-    """The parser's refusals of a document past the limits (app.graphql.limits)."""
+    """A document the parser or the interpreter could not follow (app.graphql.limits)."""
     if isinstance(error.original_error, RecursionError):
         return QueryTooComplex("the query nests too deep or holds too many fields to run")
     if isinstance(error, GraphQLSyntaxError) and "Parsing aborted" in error.message:
