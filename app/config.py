@@ -79,6 +79,17 @@ class Settings(BaseSettings):
     metadata_max_keys: int = Field(default=50, ge=1)
     metadata_max_value_length: int = Field(default=500, ge=1)
 
+    # Limits on one GraphQL request, checked before any of it runs (README, "Limits").
+    max_request_bytes: int = Field(default=1_048_576, ge=1024)
+    graphql_max_depth: int = Field(default=10, ge=1)
+    graphql_max_aliases: int = Field(default=30, ge=0)
+    graphql_max_tokens: int = Field(default=10_000, ge=100)
+    # graphql-core runs mutation fields one after another through nested awaitables,
+    # which hit the recursion limit at about 990 fields: the bound stays well below.
+    graphql_max_mutation_fields: int = Field(default=20, ge=1, le=500)
+    max_list_items: int = Field(default=100, ge=1)
+    max_string_length: int = Field(default=5000, ge=255)
+
     @field_validator(
         "redis_url",
         "stripe_api_key",

@@ -53,6 +53,19 @@ class BadRequest(AppError):
     code = "BAD_REQUEST"
 
 
+class QueryTooComplex(AppError):
+    """A GraphQL document past a limit: too deep, too many aliases, tokens or mutations."""
+
+    code = "QUERY_TOO_COMPLEX"
+
+
+class RequestTooLarge(AppError):
+    """A request body past ``MAX_REQUEST_BYTES``, refused while it is read."""
+
+    code = "REQUEST_TOO_LARGE"
+    http_status = 413
+
+
 class NotFound(AppError):
     code = "NOT_FOUND"
     http_status = 404

@@ -11,10 +11,12 @@ from typing import Annotated, Any
 import structlog
 from cross_web import AsyncHTTPRequestAdapter
 from cross_web import HTTPException as StrawberryHTTPException
-from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi import Depends, FastAPI, Header, Query, Request, Response
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.fastapi import GraphQLRouter
@@ -30,6 +32,7 @@ from app.errors import AppError, BadRequest
 from app.graphql.context import Context
 from app.graphql.errors import with_codes
 from app.graphql.schema import build_schema
+from app.http_limits import BodyLimit
 from app.logging import configure_logging
 from webhooks.endpoint import router as stripe_webhooks
 from workers.broker import broker_is_reachable, build_broker
@@ -102,6 +105,8 @@ async def _context_getter(context: GraphQLContext) -> Context:
     return context
 
 
+HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "REQUEST_TOO_LARGE"}
+
 # A JSON-escaped NUL: no database stores it in text, so it is refused at the door.
 _NUL = b"\\u0000"
 
@@ -127,6 +132,12 @@ class CodedGraphQLRouter(GraphQLRouter[Context, None]):
             raise BadRequest(
                 f"the request body holds a number too long to read ({exc})"[:200]
             ) from None
+
+    def parse_json(self, data: str | bytes) -> Any:
+        parsed = super().parse_json(data)
+        if not isinstance(parsed, dict | list):
+            raise BadRequest("the request body must be a JSON object")
+        return parsed
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         try:
@@ -170,6 +181,7 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
     app = FastAPI(title="billing-sync", lifespan=lifespan)
     app.state.settings = settings
     app.state.broker = broker
+    app.add_middleware(BodyLimit, limit=settings.max_request_bytes, path="/graphql")
 
     app.add_middleware(RequestId)
 
@@ -177,6 +189,15 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
     async def app_error(_request: Request, exc: AppError) -> JSONResponse:
         body = {"errors": [{"message": exc.message, "extensions": exc.extensions()}]}
         return JSONResponse(body, status_code=exc.http_status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # Answers on /graphql (a method it does not serve, say) keep the GraphQL shape.
+        if not request.url.path.startswith("/graphql"):
+            return await http_exception_handler(request, exc)
+        code = HTTP_CODES.get(exc.status_code, "BAD_REQUEST")
+        body = {"errors": [{"message": str(exc.detail), "extensions": {"code": code}}]}
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
@@ -203,7 +224,7 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
         )
 
     graphql = CodedGraphQLRouter(
-        build_schema(),
+        build_schema(settings),
         context_getter=_context_getter,
         # No subscriptions: a websocket upgrade is refused with a clean close.
         subscription_protocols=(),

@@ -11,6 +11,57 @@ from app.errors import TaxIdInvalid, ValidationFailed
 
 M = TypeVar("M", bound=BaseModel)
 
+# Every id a client sends (customerId, planId, refId, idempotencyKey, ...) is at most
+# this long: the columns that hold ids are, and a longer one cannot name anything.
+MAX_ID_LENGTH = 255
+
+
+def text_problem(value: str) -> str | None:
+    """Why no database would store ``value`` as text, or None.
+
+    PostgreSQL refuses NUL in text, and an unpaired surrogate (valid JSON as
+    ``"\\ud800"``) cannot be encoded at all.
+    """
+    if "\x00" in value:
+        return "must not contain NUL (\\u0000) characters"
+    if not value.isascii():
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return "must be valid Unicode text (it holds an unpaired surrogate)"
+    return None
+
+
+# Dates a client sends lie within these years: earlier or later is a mistake, and
+# billing periods computed from them would leave the calendar.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def check_moment(value: datetime | None) -> datetime | None:
+    """A time with its offset, as UTC, between 2000 and 2100."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("must be an ISO 8601 time with a time zone, e.g. 2024-01-31T10:00:00Z")
+    value = as_utc(value)
+    if not EARLIEST <= value < LATEST:
+        raise ValueError(f"must lie between {EARLIEST.year} and {LATEST.year}")
+    return value
+
+
+def check_id(value: str) -> str:
+    """The one rule every id meets: 1-255 characters of storable text."""
+    if not value:
+        raise ValueError("must not be empty")
+    if len(value) > MAX_ID_LENGTH:
+        raise ValueError(f"must be at most {MAX_ID_LENGTH} characters")
+    problem = text_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
 _MESSAGES = {
     "missing": "is required",
     "extra_forbidden": "unknown field",

@@ -32,6 +32,9 @@ from app.environments import service as environments
 from app.main import create_app
 from app.models import Environment
 
+# The fuzz suite's count of requests, in the summary of every run.
+pytest_plugins = ["tests.fuzz.report"]
+
 IN_CI = os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
 # Every run gets a PostgreSQL database and a Redis database of its own, and under
 # pytest-xdist so does each worker process (gw0, gw1, ...): runs side by side on one

@@ -19,6 +19,7 @@ from pydantic_core import PydanticCustomError
 from app.billing import limits
 from app.customers import tax_ids
 from app.errors import TaxIdInvalid
+from app.validation import check_id
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@+-]{0,254}$")
 _LANGUAGE = re.compile(r"^([A-Za-z]{2,3})(-[A-Za-z0-9]{1,8})*$")
@@ -27,6 +28,7 @@ _LANGUAGE = re.compile(r"^([A-Za-z]{2,3})(-[A-Za-z0-9]{1,8})*$")
 def check_customer_id(value: str) -> str:
     if not value or not value.strip():
         raise ValueError("must not be empty")
+    check_id(value)
     if not _ID.match(value):
         raise ValueError(
             "must be 1-255 characters: letters, digits and . _ : @ + -, starting with a "

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from app.catalog.fields import Quantity
 from app.models.catalog import MonthlyAccordingTo, ResetPeriod, WeeklyAccordingTo, YearlyAccordingTo
 from app.models.entitlements import PromotionalEntitlementPeriod
-from app.validation import as_utc
+from app.validation import as_utc, check_moment
 
 MAX_GRANTS: Final = 100
 
@@ -64,6 +64,7 @@ class PromotionalEntitlementGrant(_Strict):
     resetAccordingTo: str | None = None
 
     _custom_end = field_validator("customEndDate", mode="before")(_iso_time)
+    _custom_end_range = field_validator("customEndDate")(check_moment)
 
     @model_validator(mode="after")
     def _according_to_fits(self) -> PromotionalEntitlementGrant:

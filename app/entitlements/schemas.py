@@ -10,18 +10,12 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from app.entitlements.usage import UsageReport
 from app.models.entitlements import UsageUpdateBehavior
-from app.validation import UTCDatetime
+from app.validation import UTCDatetime, check_id
 
 # Usage is stored with 6 decimals and 14 integer digits.
 MAX_USAGE = Decimal("99999999999999")
 MAX_DIMENSIONS = 50
 MAX_DIMENSION_LENGTH = 255
-
-
-def _printable(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
 
 
 def _storable(text: str) -> bool:
@@ -61,7 +55,7 @@ def _dimensions(value: dict[str, Any] | None) -> dict[str, Any] | None:
     return value
 
 
-Id = Annotated[str, Field(min_length=1, max_length=255), AfterValidator(_printable)]
+Id = Annotated[str, AfterValidator(check_id)]
 Dimensions = Annotated[dict[str, Any] | None, AfterValidator(_dimensions)]
 Amount = Annotated[
     Decimal,

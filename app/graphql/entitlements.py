@@ -19,7 +19,7 @@ from app.graphql.common import JSON, UsageUpdateBehavior
 from app.graphql.context import Info, as_dict, run
 from app.graphql.entitlement_types import Entitlement, UsageMeasurementWithCurrentUsage
 from app.models import Environment
-from app.validation import validate
+from app.validation import check_id, validate
 
 
 @strawberry.input
@@ -78,16 +78,16 @@ def _requested_usage(value: object) -> Decimal | None:
     return amount if amount.is_finite() else None
 
 
-# Ids are at most this long everywhere; a longer one cannot name anything.
-MAX_ID = 255
 MAX_REQUESTED_VALUES = 100
 
 
 def _id(value: object, field: str) -> None:
-    if isinstance(value, str) and (not 0 < len(value) <= MAX_ID or "\x00" in value):
-        raise ValidationFailed(
-            f"{field}: must be 1-{MAX_ID} characters without NUL characters", field=field
-        )
+    if not isinstance(value, str):
+        return
+    try:
+        check_id(value)
+    except ValueError as exc:
+        raise ValidationFailed(f"{field}: {exc}", field=field) from None
 
 
 def _check_query(query: Mapping[str, Any]) -> service.CheckQuery:

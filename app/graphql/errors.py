@@ -1,6 +1,8 @@
 """Give every GraphQL error an ``extensions.code``; never leak an unexpected exception.
 
 - ``AppError`` raised by a service: its code, message and details.
+- A document past a limit (tokens, depth, aliases, mutation fields, nesting the
+  parser cannot follow): ``QUERY_TOO_COMPLEX``.
 - Syntax errors: ``GRAPHQL_PARSE_FAILED``; variables of the wrong type or shape:
   ``BAD_USER_INPUT``; other document errors (unknown field, ...):
   ``GRAPHQL_VALIDATION_FAILED``.
@@ -13,10 +15,10 @@ error passes, parse errors included.
 from __future__ import annotations
 
 import structlog
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.types import ExecutionResult
 
-from app.errors import AppError
+from app.errors import AppError, QueryTooComplex
 
 log = structlog.get_logger(__name__)
 
@@ -41,8 +43,17 @@ def _replace(error: GraphQLError, message: str, extensions: dict[str, object]) -
     )
 
 
+def _too_complex(error: GraphQLError) -> QueryTooComplex | None:
+    """A document the parser or the interpreter could not follow (app.graphql.limits)."""
+    if isinstance(error.original_error, RecursionError):
+        return QueryTooComplex("the query nests too deep or holds too many fields to run")
+    if isinstance(error, GraphQLSyntaxError) and "Parsing aborted" in error.message:
+        return QueryTooComplex(error.message.removeprefix("Syntax Error: "))
+    return None
+
+
 def with_code(error: GraphQLError) -> GraphQLError:
-    original = error.original_error
+    original = _too_complex(error) or error.original_error
     if isinstance(original, AppError):
         return _replace(error, original.message, original.extensions())
     if original is None or isinstance(original, GraphQLError):

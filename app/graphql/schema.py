@@ -8,6 +8,7 @@ from strawberry.extensions import ParserCache
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from app.config import Settings, get_settings
 from app.graphql.coupons import CouponQueries
 from app.graphql.customers import CustomerMutations, CustomerQueries
 from app.graphql.documents import ValidationCache
@@ -15,6 +16,8 @@ from app.graphql.entitlements import EntitlementMutations, EntitlementQueries
 from app.graphql.estimates import EstimateMutations
 from app.graphql.events import EventMutations
 from app.graphql.execution import ExecutionContext as PlainFieldExecution
+from app.graphql.input_limits import InputBounds, InputLimits
+from app.graphql.limits import document_limits
 from app.graphql.promotions import PromotionalEntitlementMutations
 from app.graphql.subscriptions import SubscriptionMutations, SubscriptionQueries
 
@@ -42,13 +45,16 @@ class Schema(strawberry.Schema):
         return
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    bounds = InputBounds(settings or get_settings())
     return Schema(
         query=Query,
         mutation=Mutation,
         execution_context_class=PlainFieldExecution,
         extensions=[
+            *document_limits(bounds.settings),
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
+            lambda: InputLimits(bounds),
         ],
     )

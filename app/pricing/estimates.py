@@ -39,13 +39,8 @@ from app.subscriptions.errors import (
 )
 from app.subscriptions.items import ResolvedItems, priced, resolve_items
 from app.subscriptions.periods import boundary, period_at
-from app.subscriptions.schemas import (
-    AddonRequest,
-    AppliedCoupon,
-    BillableFeatureRequest,
-    check_moment,
-)
-from app.validation import validate
+from app.subscriptions.schemas import AddonRequest, AppliedCoupon, BillableFeatureRequest
+from app.validation import check_moment, validate
 
 
 class _Strict(BaseModel):
@@ -81,6 +76,8 @@ class EstimateUpdateRequest(_Strict):
     appliedCoupon: AppliedCoupon | None = None
     billingPeriod: BillingPeriod | None = None
     prorationDate: datetime | None = None
+
+    _proration = field_validator("prorationDate")(check_moment)
 
 
 @dataclass(frozen=True)

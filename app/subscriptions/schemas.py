@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -17,7 +17,7 @@ from app.subscriptions.entitlement_overrides import (
     SubscriptionEntitlementRequest,
     UpdateSubscriptionEntitlementRequest,
 )
-from app.validation import as_utc
+from app.validation import check_moment
 
 # Per-subscription entitlement values a request may carry (one per feature).
 MAX_ENTITLEMENT_VALUES = 200
@@ -38,20 +38,7 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-# Dates of subscriptions lie within these years: earlier or later is a mistake, and
-# billing periods computed from them would leave the calendar.
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-LATEST = datetime(2100, 1, 1, tzinfo=UTC)
-
-
-def check_moment(value: datetime | None) -> datetime | None:
-    """An input time: with a time zone, as UTC, between EARLIEST and LATEST."""
-    if value is not None and value.tzinfo is None:
-        raise ValueError("must be an ISO 8601 time with a time zone, e.g. 2024-01-31T10:00:00Z")
-    value = None if value is None else as_utc(value)
-    if value is not None and not EARLIEST <= value < LATEST:
-        raise ValueError(f"must lie between {EARLIEST.year} and {LATEST.year}")
-    return value
+_aware = check_moment
 
 
 def _whole(value: Decimal | None) -> Decimal | None:

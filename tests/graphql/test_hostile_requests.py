@@ -28,6 +28,9 @@ def _post(client: TestClient, api_key: str, body: bytes) -> tuple[int, dict[str,
         (b'{"query": "{ __typename }", "x": "\xff\xfe"}', "UTF-8"),
         (b'{"query": "{ __typename }", "variables": {"n": ' + b"9" * 5000 + b"}}", "number"),
         (b'{"query": "{ __typename }", "variables": {"s": "a\\u0000b"}}', "NUL"),
+        (b"null", "JSON object"),
+        (b'"{ __typename }"', "JSON object"),
+        (b"5", "JSON object"),
     ],
 )
 def test_unusable_body_is_a_bad_request_with_a_code(
@@ -139,3 +142,12 @@ def test_more_than_twenty_customer_tax_ids_are_refused(gql: GraphQL) -> None:
     error = gql.error(PROVISION_CUSTOMER, {"input": customer})
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert "taxIds" in error["extensions"]["field"]
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
+def test_a_method_graphql_does_not_serve_is_answered_with_a_code(
+    client: TestClient, api_key: str, method: str
+) -> None:
+    response = client.request(method, "/graphql", headers={"X-API-KEY": api_key})
+    assert response.status_code == 405
+    assert response.json()["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"
