@@ -7,6 +7,7 @@ import threading
 
 import dramatiq
 import structlog
+from dramatiq.brokers.redis import RedisBroker
 
 from app import jobs
 from app.config import get_settings
@@ -24,7 +25,11 @@ def start_worker(broker: dramatiq.Broker, threads: int, tick_seconds: float = 0)
     """Start consuming, the outbox relay, the reconciliation sweep's ticker (with billing
     integrated) and, with ``tick_seconds``, the ticker of time-driven transitions."""
     broker.emit_after("process_boot")
-    worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=100)
+    # How long an idle consumer waits before it looks again (and notices a stop): a
+    # Redis look is a round trip, the in-process broker's costs nothing, and a short wait
+    # lets an embedded worker stop in tens of milliseconds instead of two hundred.
+    timeout = 100 if isinstance(broker, RedisBroker) else 20
+    worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=timeout)
     worker.start()
     settings = get_settings()
     # Changes made here (trials ending, webhooks) reach every API process's cache.
