@@ -27,7 +27,7 @@ from app.entitlements import state as entitlement_state
 from app.graphql import entitlements as entitlement_resolvers
 from app.graphql.context import Context, run
 from app.graphql.entitlement_types import Entitlement
-from app.graphql.schema import build_schema
+from app.graphql.schema import build_schema, new_schema
 from app.main import _authenticate
 
 ROUNDS = 5
@@ -191,7 +191,7 @@ def _steps(
             1000,
         )
         # And on graphql-core's generic path for every field (no short path for leaves).
-        generic = build_schema()
+        generic = new_schema()
         generic.execution_context_class = StrawberryGraphQLCoreExecutionContext
         timed_async(
             "  the same on graphql-core's generic path for every field",

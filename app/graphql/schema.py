@@ -45,8 +45,26 @@ class Schema(strawberry.Schema):
         return
 
 
+# Schemas built, by the settings they were built from (a process builds one; the tests
+# build an application per test, mostly from equal settings).
+_built: dict[str, strawberry.Schema] = {}
+
+
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
-    bounds = InputBounds(settings or get_settings())
+    settings = settings or get_settings()
+    key = settings.model_dump_json()
+    found = _built.get(key)
+    if found is None:
+        found = _built[key] = new_schema(settings)
+        while len(_built) > 8:
+            del _built[next(iter(_built))]
+    return found
+
+
+def new_schema(settings: Settings | None = None) -> strawberry.Schema:
+    """A schema of its own (build_schema shares one per settings)."""
+    settings = settings or get_settings()
+    bounds = InputBounds(settings)
     return Schema(
         query=Query,
         mutation=Mutation,
