@@ -50,10 +50,16 @@ def _call(fn: Callable[[Session, Environment], T], environment: Environment, wri
     return in_transaction(lambda session: fn(session, environment), write=write)
 
 
-async def run(info: Info, fn: Callable[[Session, Environment], T]) -> T:
+async def run(
+    info: Info, fn: Callable[[Session, Environment], T], *, write: bool | None = None
+) -> T:
+    """``fn`` in a unit of work in the thread pool; a mutation's writes unless ``write``
+    says otherwise (a mutation that only reads, such as an estimate, need not queue for
+    SQLite's write lock)."""
     context = info.context
     environment = context.environment
-    write = info.operation.operation != OperationType.QUERY
+    if write is None:
+        write = info.operation.operation != OperationType.QUERY
     async with context.lock:
         return await run_in_threadpool(_call, fn, environment, write)
 

@@ -142,7 +142,7 @@ class EstimateMutations:
                 estimates.estimate_subscription(session, environment, data)
             )
 
-        return await run(info, call)
+        return await run(info, call, write=False)  # prices a change, stores nothing
 
     @strawberry.mutation
     async def estimate_subscription_update(
@@ -155,4 +155,4 @@ class EstimateMutations:
                 estimates.estimate_subscription_update(session, environment, data)
             )
 
-        return await run(info, call)
+        return await run(info, call, write=False)  # prices a change, stores nothing
