@@ -52,6 +52,9 @@ CHANNEL = "billing-sync:entitlements"
 _CHANGED = "entitlements.changed"
 ALL = ("all", "")
 
+# The clock entries age by (a seam for tests, which move it instead of sleeping).
+monotonic = time.monotonic
+
 StateKey = tuple[str, str, str | None]  # environment id, customer refId, resource id
 # ("customer", customer row id) | ("ref", "<environment id>:<customer refId>")
 # | ("environment", id) | ALL. A customer created or archived is named by its refId too,
@@ -90,13 +93,13 @@ class StateCache:
         state, stored_at = entry
         if state.valid_until is not None and state.valid_until <= now:
             return None, False
-        return _aged(state, time.monotonic() - stored_at, self.max_age_seconds)
+        return _aged(state, monotonic() - stored_at, self.max_age_seconds)
 
     def put(self, key: StateKey, state: EntitlementState, generation: int) -> None:
         with self._lock:
             if generation != self._generation:
                 return
-            self._states[key] = (state, time.monotonic())
+            self._states[key] = (state, monotonic())
             self._states.move_to_end(key)
             for name in _names(key, state):
                 self._by_customer.setdefault(name, set()).add(key)
@@ -186,7 +189,7 @@ class UsageCache:
         entry = self._values.get(key)
         if entry is None:
             return None, False
-        return _aged(entry[0], time.monotonic() - entry[1], self.max_age_seconds)
+        return _aged(entry[0], monotonic() - entry[1], self.max_age_seconds)
 
     def put(self, key: UsageKey, value: Decimal, generation: int) -> None:
         with self._lock:
@@ -195,7 +198,7 @@ class UsageCache:
             if len(self._values) >= self.max_entries:
                 self._values.clear()
                 self._by_customer.clear()
-            self._values[key] = (value, time.monotonic())
+            self._values[key] = (value, monotonic())
             self._by_customer.setdefault(key[0], set()).add(key)
 
     def invalidate(self, customer_ids: Iterable[str] | None) -> None:

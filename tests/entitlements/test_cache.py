@@ -7,7 +7,6 @@ if any change leaves a stale state behind.
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -258,20 +257,38 @@ def _cancel_behind_the_cache(session: Session, customer_ref: str) -> None:
     session.commit()
 
 
+class Clock:
+    """The caches' clock, moved by the test: entries age exactly as much as it says."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 @pytest.fixture
-def short_lived(monkeypatch: pytest.MonkeyPatch) -> float:
-    age = 0.3
-    monkeypatch.setattr(entitlements_cache.states, "max_age_seconds", age)
-    monkeypatch.setattr(entitlements_cache.usage, "max_age_seconds", age)
-    return age
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    moved = Clock()
+    monkeypatch.setattr(entitlements_cache, "monotonic", moved)
+    return moved
+
+
+AGE = entitlements_cache.states.max_age_seconds
 
 
 def test_an_aged_state_is_answered_from_while_it_is_reloaded(
-    gql: GraphQL, subscribed: str, session: Session, short_lived: float
+    gql: GraphQL, subscribed: str, session: Session, clock: Clock
 ) -> None:
+    entitlements_cache.states.invalidate([entitlements_cache.ALL])
+    assert _check(gql, "feature-01-templates")["isGranted"] is True  # cached at clock.now
     _cancel_behind_the_cache(session, subscribed)
-    assert _check(gql, "feature-01-templates")["isGranted"] is True  # still fresh: cached
-    time.sleep(short_lived * 1.2)
+    clock.advance(AGE * 0.5)
+    assert _check(gql, "feature-01-templates")["isGranted"] is True  # fresh: from the cache
+    clock.advance(AGE * 0.7)
     # Past its age: this check is answered at once from the old state, and asks for a
     # reload in the background; the checks after it see the database.
     assert _check(gql, "feature-01-templates")["isGranted"] is True
@@ -281,27 +298,29 @@ def test_an_aged_state_is_answered_from_while_it_is_reloaded(
 
 
 def test_a_state_twice_its_age_is_never_served(
-    gql: GraphQL, subscribed: str, session: Session, short_lived: float
+    gql: GraphQL, subscribed: str, session: Session, clock: Clock
 ) -> None:
+    entitlements_cache.states.invalidate([entitlements_cache.ALL])
+    assert _check(gql, "feature-01-templates")["isGranted"] is True  # cached at clock.now
     _cancel_behind_the_cache(session, subscribed)
-    time.sleep(short_lived * 2.2)
+    clock.advance(AGE * 2.1)
     assert _check(gql, "feature-01-templates")["isGranted"] is False
 
 
 def test_aged_usage_is_answered_from_while_it_is_reloaded(
-    gql: GraphQL, subscribed: str, session: Session, monkeypatch: pytest.MonkeyPatch
+    gql: GraphQL, subscribed: str, session: Session, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from sqlalchemy import text
 
-    short_lived = 0.3  # the usage only: the state stays fresh
-    monkeypatch.setattr(entitlements_cache.usage, "max_age_seconds", short_lived)
+    # Only the usage ages: the state stays fresh however far the clock moves.
+    monkeypatch.setattr(entitlements_cache.states, "max_age_seconds", 3600.0)
 
     report = {"customerId": subscribed, "featureId": "feature-02-campaigns", "value": 2}
     gql(REPORT, {"input": report})
     assert _check(gql, "feature-02-campaigns")["currentUsage"] == 2
     session.execute(text("UPDATE feature_usage SET usage = 7"))
     session.commit()
-    time.sleep(short_lived * 1.2)
+    clock.advance(entitlements_cache.usage.max_age_seconds * 1.2)
     assert _check(gql, "feature-02-campaigns")["currentUsage"] == 2
     refresher.wait()
     assert _check(gql, "feature-02-campaigns")["currentUsage"] == 7
