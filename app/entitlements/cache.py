@@ -49,6 +49,16 @@ from app.models import (
 log = structlog.get_logger(__name__)
 
 CHANNEL = "billing-sync:entitlements"
+
+
+def channel_of(redis_url: str) -> str:
+    """The channel of the Redis database ``redis_url`` names. Pub/sub channels are
+    shared by every database of a Redis server, keys are not: deployments kept apart by
+    database number must not hear each other's invalidations."""
+    database = redis.connection.parse_url(redis_url).get("db", 0)  # type: ignore[no-untyped-call]
+    return f"{CHANNEL}:{database}"
+
+
 _CHANGED = "entitlements.changed"
 ALL = ("all", "")
 
@@ -313,6 +323,7 @@ def _after_rollback(session: Session, _previous: SessionTransaction) -> None:
 # -- other processes ------------------------------------------------------------------
 
 _publisher: Any = None
+_channel = CHANNEL
 _listener: threading.Thread | None = None
 
 
@@ -321,7 +332,7 @@ def publish(changes: Iterable[Change]) -> None:
         return
     message = json.dumps(sorted(changes))
     try:
-        _publisher.publish(CHANNEL, message)
+        _publisher.publish(_channel, message)
     except Exception:
         log.warning("entitlements.invalidation.publish_failed", exc_info=True)
 
@@ -344,12 +355,13 @@ def _parse(message: bytes | str) -> list[Change]:
 
 def connect(redis_url: str | None, max_age_seconds: float | None = None) -> None:
     """Share invalidations with other processes through Redis (idempotent)."""
-    global _publisher, _listener  # noqa: PLW0603 - one connection per process
+    global _publisher, _listener, _channel  # noqa: PLW0603 - one connection per process
     if max_age_seconds is not None:
         states.max_age_seconds = max_age_seconds
         usage.max_age_seconds = max_age_seconds
     if redis_url is None or _listener is not None:
         return
+    channel = _channel = channel_of(redis_url)
     _publisher = redis.Redis.from_url(redis_url)
 
     def listen() -> None:
@@ -358,7 +370,7 @@ def connect(redis_url: str | None, max_age_seconds: float | None = None) -> None
                 pubsub = redis.Redis.from_url(redis_url).pubsub(  # type: ignore[no-untyped-call]
                     ignore_subscribe_messages=True
                 )
-                pubsub.subscribe(CHANNEL)
+                pubsub.subscribe(channel)
                 # Whatever was published while disconnected is lost: start afresh.
                 apply([ALL])
                 for message in pubsub.listen():

@@ -334,3 +334,14 @@ def test_usage_changes_reach_other_processes() -> None:
     message = json.dumps([["usage", "customer-row"]])
     entitlements_cache.apply(entitlements_cache._parse(message))
     assert entitlements_cache.usage.get(key) is None
+
+
+def test_each_redis_database_has_a_channel_of_its_own() -> None:
+    """Deployments (or test runs) on one Redis server, kept apart by database number, do
+    not drop each other's cached states."""
+    assert entitlements_cache.channel_of("redis://127.0.0.1:6379/9") != (
+        entitlements_cache.channel_of("redis://127.0.0.1:6379/10")
+    )
+    assert entitlements_cache.channel_of("redis://h:6379") == (
+        entitlements_cache.channel_of("redis://h:6379/0")
+    )

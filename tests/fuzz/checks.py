@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import dramatiq
+from dramatiq.brokers.stub import StubBroker
 from sqlalchemy import Engine, text
 from sqlmodel import SQLModel
 from starlette.testclient import TestClient
@@ -88,6 +90,15 @@ def _timed() -> Iterator[Callable[[], float]]:
     yield lambda: time.monotonic() - started
 
 
+def _settled() -> None:
+    """Wait until the in-process worker has run every job enqueued so far: what an earlier
+    request left to do (an import's chunks) must not land between two fingerprints."""
+    broker = dramatiq.get_broker()
+    if isinstance(broker, StubBroker):
+        for queue in broker.get_declared_queues():
+            broker.join(queue, timeout=10_000)
+
+
 def check(
     engine: Engine,
     secrets: tuple[str, ...],
@@ -95,6 +106,7 @@ def check(
     label: str,
 ) -> Sent:
     """Send a request and assert everything every answer must be; the answer."""
+    _settled()
     before = fingerprint(engine)
     with _timed() as elapsed:
         response = send()
