@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import datetime
@@ -324,13 +325,15 @@ def _after_rollback(session: Session, _previous: SessionTransaction) -> None:
 
 _publisher: Any = None
 _channel = CHANNEL
+# Names this process in what it publishes, so that it skips its own messages.
+SENDER = uuid.uuid4().hex
 _listener: threading.Thread | None = None
 
 
 def publish(changes: Iterable[Change]) -> None:
     if _publisher is None:
         return
-    message = json.dumps(sorted(changes))
+    message = json.dumps({"sender": SENDER, "changes": sorted(changes)})
     try:
         _publisher.publish(_channel, message)
     except Exception:
@@ -338,12 +341,17 @@ def publish(changes: Iterable[Change]) -> None:
 
 
 def _parse(message: bytes | str) -> list[Change]:
+    """The changes another process announced; none for this process's own (applied at
+    its commit already), everything for a message that cannot be read."""
     try:
-        items = json.loads(message)
+        found = json.loads(message)
     except ValueError:
         return [ALL]
-    if not isinstance(items, list):
+    if not isinstance(found, dict) or not isinstance(found.get("changes"), list):
         return [ALL]
+    if found.get("sender") == SENDER:
+        return []
+    items = found["changes"]
     return [
         (str(item[0]), str(item[1]))
         for item in items

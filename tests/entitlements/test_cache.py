@@ -331,9 +331,14 @@ def test_usage_changes_reach_other_processes() -> None:
     key = ("customer-row", "", "feature-row", datetime(2026, 1, 1, tzinfo=UTC))
     entitlements_cache.usage.put(key, Decimal(3), entitlements_cache.usage.generation)
     assert entitlements_cache.usage.get(key) == Decimal(3)
-    message = json.dumps([["usage", "customer-row"]])
+    own = json.dumps({"sender": entitlements_cache.SENDER, "changes": [["usage", "customer-row"]]})
+    entitlements_cache.apply(entitlements_cache._parse(own))  # applied at commit already
+    assert entitlements_cache.usage.get(key) == Decimal(3)
+    message = json.dumps({"sender": "another process", "changes": [["usage", "customer-row"]]})
     entitlements_cache.apply(entitlements_cache._parse(message))
     assert entitlements_cache.usage.get(key) is None
+    # What cannot be read drops everything.
+    assert entitlements_cache._parse("not json") == [entitlements_cache.ALL]
 
 
 def test_each_redis_database_has_a_channel_of_its_own() -> None:
