@@ -144,28 +144,23 @@ def check_cached(environment: Environment, query: CheckQuery) -> Decision | None
         if value is None:
             return None
         if due:
-            refresher.due(("usage", key, grant.feature.ref_id), partial(_reload_usage, key, grant))
+            feature_ref = grant.feature.ref_id
+            refresher.due(("usage", key, feature_ref), partial(_reload_usage, key, feature_ref))
         used = value
     return _decision(current, feature, query, used, now)
 
 
 def _reload_state(key: cache.StateKey, session: Session) -> None:
-    generation = cache.states.generation
-    environment_id, customer_ref, resource_id = key
-    found = state.load(session, environment_id, customer_ref, resource_id, clock.now())
-    cache.states.put(key, found, generation)
+    # state_for reads past an aged entry (and not again if one fresh came meanwhile).
+    state_for(session, *key, clock.now())
 
 
-def _reload_usage(key: cache.StateKey, grant: Grant, session: Session) -> None:
+def _reload_usage(key: cache.StateKey, feature_ref: str, session: Session) -> None:
     now = clock.now()
-    environment_id, customer_ref, resource_id = key
-    current = state_for(session, environment_id, customer_ref, resource_id, now)
-    fresh = current.grants.get(grant.feature.ref_id)
-    if current.customer_id is None or fresh is None:
-        return
-    generation = cache.usage.generation
-    value = usage.current_usage(session, current, [fresh], now).get(fresh.feature.ref_id)
-    cache.usage.put(_usage_key(current, fresh, now), value or Decimal(0), generation)
+    current = state_for(session, *key, now)
+    grant = current.grants.get(feature_ref)
+    if grant is not None:
+        usage_of(session, current, [grant], now)
 
 
 def check(session: Session, environment: Environment, query: CheckQuery) -> Decision:
