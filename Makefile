@@ -17,7 +17,7 @@ UPGRADE  ?=
 LOCK_OPTIONS := --universal --python-version 3.11 --generate-hashes --quiet \
 	--custom-compile-command "make lock" $(UPGRADE)
 
-.PHONY: install lock run test lint typecheck unit bench clean
+.PHONY: install lock run test lint typecheck unit bench bench-tools clean
 
 $(STAMP): pyproject.toml $(LOCK) $(DEV_LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -63,7 +63,15 @@ test: install
 BENCHMARKS := bench/graphql_customers.py bench/estimates.py bench/stripe_provisioning.py \
 	bench/events.py bench/entitlements.py bench/reads.py
 
-bench: install
+# wrk (Debian's package) drives the load when present: a Python load generator shares
+# the two cores with the server it measures. Installed here when running as root.
+bench-tools:
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		{ apt-get install -y -qq wrk >/dev/null 2>&1 || \
+		  { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }; }; } || \
+		echo "wrk not found: the benchmarks use their Python load generator"
+
+bench: install bench-tools
 	@for b in $(BENCHMARKS); do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:

@@ -22,6 +22,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bench import wrk
+
 try:
     import uvloop
 except ImportError:  # pragma: no cover - uvicorn[standard] brings it
@@ -176,7 +178,22 @@ def run(
     """Keep ``connections`` requests in flight for ``warmup`` + ``seconds``; measure the
     last ``seconds``. Requests are taken in turn from ``requests``; ``server_pid`` names
     a process whose CPU time over the window is measured too; ``during(seconds)`` is
-    called when the window opens (it must return when the window closes)."""
+    called when the window opens (it must return when the window closes). wrk drives the
+    load when it is installed (``bench/wrk.py``), this module's generator otherwise."""
+    if wrk.available():
+        completed, failed, elapsed, latencies, client, failure, server = wrk.run(
+            host,
+            port,
+            requests,
+            connections=connections,
+            seconds=seconds,
+            warmup=warmup,
+            processes=processes,
+            check_body=check_body,
+            cpu_seconds=lambda: cpu_seconds(server_pid) if server_pid else 0.0,
+            during=during,
+        )
+        return Result(completed, failed, elapsed, latencies, client, failure, server)
     processes = max(1, min(processes, connections))
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
