@@ -17,6 +17,7 @@ A state loaded while an invalidation happened is not stored: it may predate the 
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import time
@@ -61,6 +62,9 @@ def channel_of(redis_url: str) -> str:
 
 
 _CHANGED = "entitlements.changed"
+# Usage values written by reports, and changes only other processes are told of.
+_WRITTEN = "entitlements.usage_written"
+_PUBLISHED = "entitlements.published"
 ALL = ("all", "")
 
 # The clock entries age by (a seam for tests, which move it instead of sleeping).
@@ -174,14 +178,19 @@ UsageKey = tuple[str, str, str, datetime]
 
 
 class UsageCache:
-    """Current usage as last read, dropped by the commits of reports and events.
+    """Current usage as last read or written, dropped by the commits of events and of
+    other processes' reports.
 
-    Like states, a value read while an invalidation happened is not stored.
+    A report's new value is stored at its commit (``written``), so the next check needs
+    no read. Like states, a value read while an invalidation happened is not stored, nor
+    one read while a report wrote the same entry: readers store only over the entry they
+    saw before reading.
     """
 
     def __init__(self, max_entries: int = 200_000) -> None:
         self.max_entries = max_entries
-        self._values: dict[UsageKey, tuple[Decimal, float]] = {}
+        # value, when stored, and the sequence of the report that wrote it (0: read).
+        self._values: dict[UsageKey, tuple[Decimal, float, int]] = {}
         self._by_customer: dict[str, set[UsageKey]] = {}
         self._lock = threading.Lock()
         self._generation = 0
@@ -202,15 +211,37 @@ class UsageCache:
             return None, False
         return _aged(entry[0], monotonic() - entry[1], self.max_age_seconds)
 
-    def put(self, key: UsageKey, value: Decimal, generation: int) -> None:
+    def entry(self, key: UsageKey) -> object:
+        """What ``key`` holds now, to hand back to ``put`` after reading."""
+        return self._values.get(key)
+
+    def put(self, key: UsageKey, value: Decimal, generation: int, seen: object = None) -> None:
+        """Store a value read from the database, unless anything was invalidated since
+        ``generation`` was taken or ``key`` holds another entry than ``seen``."""
         with self._lock:
-            if generation != self._generation:
+            if generation != self._generation or self._values.get(key) is not seen:
                 return
-            if len(self._values) >= self.max_entries:
-                self._values.clear()
-                self._by_customer.clear()
-            self._values[key] = (value, monotonic())
-            self._by_customer.setdefault(key[0], set()).add(key)
+            self._store(key, (value, monotonic(), 0))
+
+    def written(self, writes: Iterable[tuple[UsageKey, Decimal, int, int]]) -> None:
+        """Store the values committed reports gave their rows: (key, value, sequence,
+        generation when the row was written). A value older than the one held is
+        skipped; one written before an invalidation drops the entry instead."""
+        with self._lock:
+            for key, value, sequence, generation in writes:
+                held = self._values.get(key)
+                if generation != self._generation:
+                    self._generation += 1
+                    self._values.pop(key, None)
+                elif held is None or held[2] < sequence:
+                    self._store(key, (value, monotonic(), sequence))
+
+    def _store(self, key: UsageKey, entry: tuple[Decimal, float, int]) -> None:
+        if key not in self._values and len(self._values) >= self.max_entries:
+            self._values.clear()
+            self._by_customer.clear()
+        self._values[key] = entry
+        self._by_customer.setdefault(key[0], set()).add(key)
 
     def invalidate(self, customer_ids: Iterable[str] | None) -> None:
         """Drop the customers' usage (every customer's with None)."""
@@ -248,6 +279,19 @@ def apply(changes: Iterable[Change]) -> None:
 def usage_reported(session: Session, customer_ids: Iterable[str]) -> None:
     """Mark the customers' usage as changed by this transaction (dropped at its commit)."""
     session.info.setdefault(_CHANGED, set()).update(("usage", c) for c in customer_ids)
+
+
+# Orders the values reports write in this process. Reports on one row hold its lock
+# until they commit, so their statements return in the order they commit in: a number
+# taken right after the statement tells which of two values is the later.
+_sequence = itertools.count(1)
+
+
+def usage_written(session: Session, key: UsageKey, value: Decimal) -> None:
+    """A report of this transaction gave ``key`` the value ``value``: stored in this
+    process's cache at the commit; other processes are told to drop the customer's."""
+    session.info.setdefault(_WRITTEN, []).append((key, value, next(_sequence), usage.generation))
+    session.info.setdefault(_PUBLISHED, set()).add(("usage", key[0]))
 
 
 # -- change tracking ------------------------------------------------------------------
@@ -310,15 +354,21 @@ def _entitlement_fields_changed(row: Customer) -> bool:
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
     changes = session.info.pop(_CHANGED, None)
+    written = session.info.pop(_WRITTEN, None)
+    published = session.info.pop(_PUBLISHED, None)
     if changes:
         apply(changes)
-        publish(changes)
+    if written:
+        usage.written(written)
+    if changes or published:
+        publish((changes or set()) | (published or set()))
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _after_rollback(session: Session, _previous: SessionTransaction) -> None:
     if not session.in_transaction():
-        session.info.pop(_CHANGED, None)
+        for name in (_CHANGED, _WRITTEN, _PUBLISHED):
+            session.info.pop(name, None)
 
 
 # -- other processes ------------------------------------------------------------------

@@ -91,19 +91,21 @@ def usage_of(
     if current.customer_id is None or not metered:
         return {}
     found: dict[str, Decimal] = {}
-    missing: list[Grant] = []
+    missing: list[tuple[Grant, cache.UsageKey, object]] = []
     for grant in metered:
-        value = cache.usage.get(_usage_key(current, grant, now))
+        key = _usage_key(current, grant, now)
+        seen = cache.usage.entry(key)
+        value = cache.usage.get(key)
         if value is None:
-            missing.append(grant)
+            missing.append((grant, key, seen))
         else:
             found[grant.feature.ref_id] = value
     if missing:
         generation = cache.usage.generation
-        read = usage.current_usage(session, current, missing, now)
-        for grant in missing:
+        read = usage.current_usage(session, current, [grant for grant, *_ in missing], now)
+        for grant, key, seen in missing:
             value = read.get(grant.feature.ref_id, Decimal(0))
-            cache.usage.put(_usage_key(current, grant, now), value, generation)
+            cache.usage.put(key, value, generation, seen)
             found[grant.feature.ref_id] = value
     return found
 

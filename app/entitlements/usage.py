@@ -183,7 +183,6 @@ def record(
             raise
         return Measured(earlier, state.customer_ref, grant.feature.ref_id, period)
     key = grant.usage_key(now)
-    cache.usage_reported(session, [state.customer_id])
     if grant.usage_key(moment) == key:
         measurement.current_usage = _upsert(
             session,
@@ -199,6 +198,8 @@ def record(
             },
             report.behavior,
         )
+        cached = (state.customer_id, state.resource_key, grant.feature.id, key)
+        cache.usage_written(session, cached, measurement.current_usage)
     else:
         measurement.current_usage = current_usage(session, state, [grant], now).get(
             grant.feature.ref_id, Decimal(0)

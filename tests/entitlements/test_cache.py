@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import Engine
+from sqlalchemy import event as sqlalchemy_event
 from sqlmodel import Session
 
 from app.catalog.schemas import parse_catalog
@@ -163,6 +165,59 @@ def test_usage_is_seen(gql: GraphQL, subscribed: str) -> None:
     answer = _check(gql, "feature-01-templates", options={"requestedUsage": 1})
     assert answer["currentUsage"] == 3
     assert answer["accessDeniedReason"] == "RequestedUsageExceedingLimit"
+
+
+def test_a_report_leaves_its_value_cached_so_the_next_check_reads_nothing(
+    gql: GraphQL, subscribed: str, engine: Engine
+) -> None:
+    report = {"customerId": subscribed, "featureId": "feature-01-templates", "value": 2}
+    assert _check(gql, "feature-01-templates")["currentUsage"] == 0  # state and usage cached
+    gql(REPORT, {"input": report})
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    sqlalchemy_event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert _check(gql, "feature-01-templates")["currentUsage"] == 2
+    finally:
+        sqlalchemy_event.remove(engine, "before_cursor_execute", seen)
+    assert statements == []
+
+
+USAGE_KEY = ("customer-row", "", "feature-row", datetime(2026, 1, 1, tzinfo=UTC))
+
+
+def test_a_value_written_by_an_earlier_report_never_replaces_a_later_one() -> None:
+    """Two reports' commit hooks may run in either order: the later value stays."""
+    usage = entitlements_cache.UsageCache()
+    generation = usage.generation
+    usage.written([(USAGE_KEY, Decimal(6), 2, generation)])
+    usage.written([(USAGE_KEY, Decimal(5), 1, generation)])
+    assert usage.get(USAGE_KEY) == Decimal(6)
+    usage.written([(USAGE_KEY, Decimal(7), 3, generation)])
+    assert usage.get(USAGE_KEY) == Decimal(7)
+
+
+def test_a_value_read_before_a_report_committed_is_not_stored_over_its_value() -> None:
+    usage = entitlements_cache.UsageCache()
+    generation, seen = usage.generation, usage.entry(USAGE_KEY)  # a reader starts
+    usage.written([(USAGE_KEY, Decimal(5), 1, usage.generation)])  # a report commits
+    usage.put(USAGE_KEY, Decimal(4), generation, seen)  # the reader read the old row
+    assert usage.get(USAGE_KEY) == Decimal(5)
+
+
+def test_a_report_written_before_an_invalidation_drops_the_value_and_stale_reads() -> None:
+    usage = entitlements_cache.UsageCache()
+    usage.put(USAGE_KEY, Decimal(4), usage.generation)
+    written_at = usage.generation  # the report's statement runs
+    usage.invalidate(["another-customer"])  # something else commits meanwhile
+    generation, seen = usage.generation, usage.entry(USAGE_KEY)  # a reader starts
+    usage.written([(USAGE_KEY, Decimal(5), 1, written_at)])  # the report commits
+    assert usage.get(USAGE_KEY) is None
+    usage.put(USAGE_KEY, Decimal(4), generation, seen)  # the reader read the old row
+    assert usage.get(USAGE_KEY) is None
 
 
 def test_a_promotion_granted_and_revoked_is_seen(gql: GraphQL, subscribed: str) -> None:
