@@ -17,7 +17,7 @@ UPGRADE  ?=
 LOCK_OPTIONS := --universal --python-version 3.11 --generate-hashes --quiet \
 	--custom-compile-command "make lock" $(UPGRADE)
 
-.PHONY: install lock run test lint typecheck unit bench bench-tools clean
+.PHONY: install lock run test lint typecheck unit durations bench bench-tools clean
 
 $(STAMP): pyproject.toml $(LOCK) $(DEV_LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,9 +53,14 @@ typecheck: install
 unit: install
 	$(BIN)/pytest -n $(TEST_PROCESSES) --dist worksteal
 
+# Records how long the long tests take in tests/durations.json, which deals them to the
+# parallel workers of a fresh clone (a checkout keeps its own record in .pytest_cache).
+durations: install
+	$(BIN)/pytest -n $(TEST_PROCESSES) --dist worksteal --write-durations
+
 test: install
 	@started=$$(date +%s); status=0; \
-	$(MAKE) --no-print-directory lint typecheck unit || status=$$?; \
+	$(MAKE) --no-print-directory -j3 lint typecheck unit || status=$$?; \
 	elapsed=$$(( $$(date +%s) - started )); \
 	echo "make test: $$( [ $$status -eq 0 ] && echo passed || echo FAILED ) in $$(( elapsed / 60 ))m$$(( elapsed % 60 ))s wall time"; \
 	exit $$status

@@ -32,8 +32,9 @@ from app.environments import service as environments
 from app.main import create_app
 from app.models import Environment
 
-# The fuzz suite's count of requests, in the summary of every run.
-pytest_plugins = ["tests.fuzz.report"]
+# The fuzz suite's count of requests, in the summary of every run; the order tests are
+# dealt to parallel workers in.
+pytest_plugins = ["tests.fuzz.report", "tests.scheduling"]
 
 IN_CI = os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
 # Every run gets a PostgreSQL database and a Redis database of its own, and under

@@ -8,6 +8,7 @@ stop a private Redis, while it runs.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import signal
@@ -90,6 +91,18 @@ class PrivateRedis:
             self.process = None
 
 
+# Every process a stack started: whatever a test left running is killed when the test
+# process exits, so that it never takes later runs' jobs or CPU.
+_spawned: list[subprocess.Popen[bytes]] = []
+
+
+@atexit.register
+def _kill_leftovers() -> None:
+    for process in _spawned:
+        if process.poll() is None:
+            process.kill()
+
+
 class Stack:
     def __init__(
         self,
@@ -135,15 +148,23 @@ class Stack:
 
     def _spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:
         log = (self.logs / f"{name}.log").open("ab")
-        return subprocess.Popen(
+        process = subprocess.Popen(
             [str(CLI), *args], env=self.env, stdout=log, stderr=subprocess.STDOUT
         )
+        _spawned.append(process)
+        return process
 
     def start(self) -> Stack:
-        self.api = self._spawn("api", "serve")
-        for _ in range(self.worker_count):
-            self.start_worker()
-        wait_until(self._ready, 60, f"the API (logs in {self.logs})")
+        """Starts the API and the workers; stops them again when the API does not come up
+        (left running, they would take the next tests' jobs from the shared Redis)."""
+        try:
+            self.api = self._spawn("api", "serve")
+            for _ in range(self.worker_count):
+                self.start_worker()
+            wait_until(self._ready, 90, f"the API (logs in {self.logs})")
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def _ready(self) -> bool:
