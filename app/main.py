@@ -6,6 +6,7 @@ import gc
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 import structlog
@@ -15,6 +16,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import HTTPConnection
@@ -28,6 +30,7 @@ from strawberry.types import ExecutionResult
 from app import db
 from app.config import Settings, get_settings, set_settings
 from app.entitlements import cache as entitlements_cache
+from app.entitlements import refresher
 from app.environments import key_cache
 from app.environments import service as environments
 from app.errors import AppError, BadRequest
@@ -80,6 +83,18 @@ def _authenticate(raw_key: str | None) -> Any:
     return environment
 
 
+def _recheck(raw_key: str, session: Session) -> None:
+    """Check a cached key again (in the background): kept while valid, else forgotten, so
+    the next request with it is refused."""
+    try:
+        environment = environments.authenticate(session, raw_key)
+    except AppError:
+        key_cache.forget(raw_key)
+        return
+    session.expunge(environment)
+    key_cache.remember(raw_key, environment)
+
+
 async def graphql_context(connection: HTTPConnection) -> Context:
     """The caller's environment, from the ``X-API-KEY`` header or the ``apiKey`` query
     parameter (a key recently seen is trusted for a second without a database read)."""
@@ -90,7 +105,9 @@ async def graphql_context(connection: HTTPConnection) -> Context:
     opening_ide = method == "GET" and "query" not in connection.query_params
     if opening_ide and raw_key is None:
         return Context()
-    environment = key_cache.recall(raw_key) if raw_key else None
+    environment, due = key_cache.lookup(raw_key) if raw_key else (None, False)
+    if due and raw_key:
+        refresher.due(("api-key", key_cache.digest(raw_key)), partial(_recheck, raw_key))
     if environment is None:
         environment = await run_in_threadpool(_authenticate, raw_key)
     assert environment is not None

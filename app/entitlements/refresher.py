@@ -1,4 +1,5 @@
-"""One background thread that reloads cached entitlement states and usage past their age.
+"""One background thread that reloads cached entitlement states and usage past their age
+(and checks cached API keys again).
 
 A check that finds its state or usage past ``ENTITLEMENTS_CACHE_SECONDS`` is answered
 from it and asks for a reload here; the request never waits for the database. Reloads

@@ -104,3 +104,49 @@ def test_a_key_revoked_after_use_is_refused_once_the_cache_bound_passes(
     now[0] += key_cache.KEY_CACHE_SECONDS + 0.01
     response = client.post("/graphql", json={"query": QUERY}, headers=headers)
     assert_unauthenticated(response, "revoked")
+
+
+def test_a_key_in_use_is_checked_again_in_the_background_and_never_expires_on_a_request(
+    client: TestClient,
+    api_key: str,
+    engine,
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    from sqlalchemy import event
+    from sqlmodel import Session, select
+
+    from app.entitlements import refresher
+    from app.environments import key_cache, service
+    from app.models import ApiKey
+
+    now = [1000.0]
+    monkeypatch.setattr(key_cache, "monotonic", lambda: now[0])
+    headers = {"X-API-KEY": api_key}
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    assert client.post("/graphql", json={"query": QUERY}, headers=headers).status_code == 200
+    # Past half its age: answered from the cache, and checked again behind the request.
+    for _ in range(3):
+        now[0] += key_cache.KEY_CACHE_SECONDS * 0.6
+        assert client.post("/graphql", json={"query": QUERY}, headers=headers).status_code == 200
+        refresher.wait()
+    # Well past the bound since the first request, the key is still fresh: the request
+    # itself reads no API key.
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert client.post("/graphql", json={"query": QUERY}, headers=headers).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert [s for s in statements if "api_key" in s] == []
+    # Revoked: the next background check forgets it, within the bound.
+    with Session(engine) as s:
+        service.revoke_api_key(s, s.exec(select(ApiKey)).one().id)
+        s.commit()
+    now[0] += key_cache.KEY_CACHE_SECONDS * 0.6
+    assert client.post("/graphql", json={"query": QUERY}, headers=headers).status_code == 200
+    refresher.wait()
+    response = client.post("/graphql", json={"query": QUERY}, headers=headers)
+    assert_unauthenticated(response, "revoked")
