@@ -102,7 +102,9 @@ def apply(
                     "name": row.name,
                     "email": row.email,
                     "billing_id": row.billingId,
-                    "has_payment_method": False,
+                    # Without billing integration there is no Stripe to take the card: the
+                    # derived fact is all there is to keep.
+                    "has_payment_method": card is not None and not integrated,
                     "sync_generation": 0,
                     "synced_generation": 0,
                     "additional_metadata": row.additionalMetaData,
@@ -131,6 +133,8 @@ def apply(
                 "after the row's updatedAt",
             )
             continue
+        if wants_card and not integrated:
+            customer.has_payment_method = True
         for attr, value in changes.items():
             setattr(customer, attr, value)
         if changes:
