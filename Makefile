@@ -61,7 +61,7 @@ test: install
 	exit $$status
 
 BENCHMARKS := bench/graphql_customers.py bench/estimates.py bench/stripe_provisioning.py \
-	bench/events.py bench/entitlements.py bench/reads.py
+	bench/events.py bench/entitlements.py bench/reads.py bench/import.py
 
 bench: install
 	@for b in $(BENCHMARKS); do echo "== $$b"; $(BIN)/python $$b || exit 1; done
