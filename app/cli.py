@@ -1,4 +1,5 @@
-"""``billing-sync``: serve, worker, migrate, environments, keys, catalog, usage and jobs."""
+"""``billing-sync``: serve, worker, migrate, environments, keys, catalog, usage, jobs and
+import."""
 
 from __future__ import annotations
 
@@ -515,6 +516,55 @@ def reconcile(
     out.print(f"{verb} {len(report.differences)} difference(s), {report.failures} failure(s)")
     if report.failures:
         raise typer.Exit(1)
+
+
+FileOption = Annotated[Path | None, typer.Option(dir_okay=False, help="A JSON5 import file.")]
+
+
+@app.command("import")
+def import_files(
+    customers_file: FileOption = None,
+    subscriptions_file: FileOption = None,
+    usage_file: FileOption = None,
+    api_key: Annotated[
+        str | None,
+        typer.Option(envvar="BILLING_SYNC_API_KEY", help="Server API key (BILLING_SYNC_API_KEY)."),
+    ] = None,
+    api_url: Annotated[str, typer.Option(help="The service.")] = "http://127.0.0.1:8000",
+    skip_invalid: Annotated[
+        bool, typer.Option("--skip-invalid", help="Import the valid rows; report the others.")
+    ] = False,
+    report: Annotated[
+        Path | None, typer.Option(dir_okay=False, help="Write one JSON line per row's outcome.")
+    ] = None,
+) -> None:
+    """Import customers, subscriptions and usage from the platform's bulk import files."""
+    from app.imports import client  # noqa: PLC0415
+
+    files = {"customers": customers_file, "subscriptions": subscriptions_file, "usage": usage_file}
+    if not any(files.values()):
+        err.print("give at least one of --customers-file, --subscriptions-file, --usage-file")
+        raise typer.Exit(2)
+    if not api_key:
+        err.print("no API key: set BILLING_SYNC_API_KEY or give --api-key")
+        raise typer.Exit(2)
+    api = client.Api(api_url, api_key)
+    try:
+        kinds = client.load(files, skip_invalid)
+        client.run(api, kinds, skip_invalid=skip_invalid, console=out)
+        out.print(client.summary(kinds))
+        for line in client.failures(api, kinds):
+            out.print(f"  {line}", markup=False, highlight=False)
+        if report is not None:
+            client.write_report(api, kinds, report)
+            out.print(f"report written to {report}")
+    except client.ImportRefused as exc:
+        err.print(f"[red]error[/red] {exc}", markup=True, highlight=False)
+        for problem in exc.problems:
+            err.print(f"  - {problem}", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    except AppError as exc:
+        _fail(exc)
 
 
 def _read(file: Path) -> str:

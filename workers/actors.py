@@ -14,7 +14,7 @@ import structlog
 
 from app.db import get_engine
 from app.subscriptions import transitions
-from workers import billing, webhook_jobs
+from workers import billing, imports, webhook_jobs
 
 log = structlog.get_logger(__name__)
 
@@ -39,6 +39,7 @@ def run_due_transitions() -> None:
 
 ACTORS: list[tuple[Callable[..., Any], dict[str, Any]]] = [
     *billing.ACTORS,
+    *imports.ACTORS,
     *webhook_jobs.ACTORS,
     (ping, {"actor_name": "system.ping", "store_results": True, "max_retries": 0}),
     (

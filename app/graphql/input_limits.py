@@ -54,11 +54,16 @@ from app.entitlements.errors import TooManyItems
 from app.entitlements.events import MAX_EVENTS
 from app.entitlements.service import MAX_BULK_REPORTS
 from app.errors import ValidationFailed
+from app.imports.schemas import MAX_ROWS_PER_CALL
 from app.subscriptions.schemas import MAX_ENTITLEMENT_VALUES
 from app.validation import check_id, text_problem
 
-# Lists whose bound is the domain's own, with the domain's error, by field name.
+# Lists whose bound is the domain's own, with the domain's error, by field name (or by
+# "InputType.field" where one name has two bounds).
 _LISTS: dict[str, tuple[int, type[ValidationFailed]]] = {
+    "ImportUsageBulkInput.usages": (MAX_ROWS_PER_CALL, ValidationFailed),
+    "customers": (MAX_ROWS_PER_CALL, ValidationFailed),
+    "subscriptions": (MAX_ROWS_PER_CALL, ValidationFailed),
     "usages": (MAX_BULK_REPORTS, TooManyItems),
     "usageEvents": (MAX_EVENTS, TooManyItems),
     "subscriptionEntitlements": (MAX_ENTITLEMENT_VALUES, ValidationFailed),
@@ -205,7 +210,8 @@ class _Checker:
             for name, item in value.items():
                 definition = kind.fields.get(name)
                 if definition is not None:
-                    self.value(item, definition.type, f"{path}.{name}", depth + 1, name)
+                    where = f"{kind.name}.{name}" if f"{kind.name}.{name}" in _LISTS else name
+                    self.value(item, definition.type, f"{path}.{name}", depth + 1, where)
         elif isinstance(kind, GraphQLScalarType) and kind.name == "JSON":
             self.json(value, path)
         elif isinstance(value, str) and not isinstance(kind, GraphQLEnumType):

@@ -16,13 +16,15 @@ from app.graphql.entitlements import EntitlementMutations, EntitlementQueries
 from app.graphql.estimates import EstimateMutations
 from app.graphql.events import EventMutations
 from app.graphql.execution import ExecutionContext as PlainFieldExecution
+from app.graphql.imports import ImportMutations, ImportQueries
 from app.graphql.input_limits import InputBounds, InputLimits
 from app.graphql.limits import document_limits
 from app.graphql.promotions import PromotionalEntitlementMutations
 from app.graphql.subscriptions import SubscriptionMutations, SubscriptionQueries
 
 Query = merge_types(
-    "Query", (CustomerQueries, SubscriptionQueries, CouponQueries, EntitlementQueries)
+    "Query",
+    (CustomerQueries, SubscriptionQueries, CouponQueries, EntitlementQueries, ImportQueries),
 )
 Mutation = merge_types(
     "Mutation",
@@ -33,6 +35,7 @@ Mutation = merge_types(
         EntitlementMutations,
         PromotionalEntitlementMutations,
         EventMutations,
+        ImportMutations,
     ),
 )
 

@@ -21,6 +21,7 @@ from app.models.entitlements import (
     UsageMeasurement,
 )
 from app.models.environments import ApiKey, Environment
+from app.models.imports import ImportChunk, ImportTask
 from app.models.outbox import OutboxMessage
 from app.models.subscriptions import (
     Subscription,
@@ -37,6 +38,8 @@ __all__ = [
     "Environment",
     "Feature",
     "FeatureUsage",
+    "ImportChunk",
+    "ImportTask",
     "MeterUniqueValue",
     "MeterUsage",
     "OutboxMessage",
