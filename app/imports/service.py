@@ -22,7 +22,7 @@ from app.billing.crypto import seal, unseal
 from app.db import in_transaction, unit_of_work
 from app.entitlements import cache
 from app.environments.service import billing_integrated
-from app.errors import NotFound
+from app.errors import NotFound, NotSupported
 from app.imports import checks, customers, repository, subscriptions, usage
 from app.imports.outcomes import ChunkResult, Outcome
 from app.imports.schemas import (
@@ -68,6 +68,17 @@ class Prepared:
 def prepare(environment: Environment, kind: ImportKind, items: list[Any]) -> Prepared:
     """Parse every row and check what needs Stripe (no transaction is open here)."""
     where = FIELDS[kind]
+    if kind is not ImportKind.USAGE:
+        with unit_of_work(write=False) as session:
+            integrated = billing_integrated(session, environment.id)
+        if integrated:
+            # Linking Stripe customers, attaching cards and creating paid subscriptions
+            # from files is not proven against Stripe yet: refused rather than risked.
+            raise NotSupported(
+                f"importing {kind.value.lower()} into an environment billed in Stripe is "
+                "not supported yet; import them into an environment without billing "
+                "integration, or provision them through the API"
+            )
     rows, problems = parse_rows(_ROW_TYPES[kind], items, where, environment.id)
     if kind is ImportKind.CUSTOMERS:
         with unit_of_work(write=False) as session:
