@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 ENVIRONMENT ?= development
 CATALOG ?= examples/catalog.yaml
 # Test processes (pytest-xdist); each has a database and a Redis database of its own.
-TEST_PROCESSES ?= 2
+TEST_PROCESSES ?= 3
 # Exact versions with hashes: the service's (the Dockerfile installs it) and the service's
 # with the dev extra (make installs it). pyproject.toml keeps the compatible ranges.
 LOCK     := requirements.lock
