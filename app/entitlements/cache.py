@@ -17,7 +17,6 @@ A state loaded while an invalidation happened is not stored: it may predate the 
 
 from __future__ import annotations
 
-import itertools
 import json
 import threading
 import time
@@ -178,18 +177,20 @@ UsageKey = tuple[str, str, str, datetime]
 
 
 class UsageCache:
-    """Current usage as last read or written, dropped by the commits of events and of
-    other processes' reports.
+    """Current usage as last read or written, dropped by the commits of events and kept
+    up to date by the commits of reports, in this process and in others.
 
-    A report's new value is stored at its commit (``written``), so the next check needs
-    no read. Like states, a value read while an invalidation happened is not stored, nor
-    one read while a report wrote the same entry: readers store only over the entry they
-    saw before reading.
+    A report's new value is stored at its commit (``written``) with its row's version,
+    here and, through Redis, in every other process, so the next check needs no read
+    wherever it lands. Of two values for one entry the higher version stays, whatever
+    order they arrive in. Like states, a value read while an invalidation happened is
+    not stored, nor one read while a report wrote the same entry: readers store only over
+    the entry they saw before reading.
     """
 
     def __init__(self, max_entries: int = 200_000) -> None:
         self.max_entries = max_entries
-        # value, when stored, and the sequence of the report that wrote it (0: read).
+        # value, when stored, and the version of the row it came from (0: read).
         self._values: dict[UsageKey, tuple[Decimal, float, int]] = {}
         self._by_customer: dict[str, set[UsageKey]] = {}
         self._lock = threading.Lock()
@@ -223,18 +224,14 @@ class UsageCache:
                 return
             self._store(key, (value, monotonic(), 0))
 
-    def written(self, writes: Iterable[tuple[UsageKey, Decimal, int, int]]) -> None:
-        """Store the values committed reports gave their rows: (key, value, sequence,
-        generation when the row was written). A value older than the one held is
-        skipped; one written before an invalidation drops the entry instead."""
+    def written(self, writes: Iterable[tuple[UsageKey, Decimal, int]]) -> None:
+        """Store the values committed reports gave their rows: (key, value, the row's
+        version). A value of a lower version than the one held is skipped."""
         with self._lock:
-            for key, value, sequence, generation in writes:
+            for key, value, version in writes:
                 held = self._values.get(key)
-                if generation != self._generation:
-                    self._generation += 1
-                    self._values.pop(key, None)
-                elif held is None or held[2] < sequence:
-                    self._store(key, (value, monotonic(), sequence))
+                if held is None or held[2] < version:
+                    self._store(key, (value, monotonic(), version))
 
     def _store(self, key: UsageKey, entry: tuple[Decimal, float, int]) -> None:
         if key not in self._values and len(self._values) >= self.max_entries:
@@ -281,16 +278,11 @@ def usage_reported(session: Session, customer_ids: Iterable[str]) -> None:
     session.info.setdefault(_CHANGED, set()).update(("usage", c) for c in customer_ids)
 
 
-# Orders the values reports write in this process. Reports on one row hold its lock
-# until they commit, so their statements return in the order they commit in: a number
-# taken right after the statement tells which of two values is the later.
-_sequence = itertools.count(1)
-
-
-def usage_written(session: Session, key: UsageKey, value: Decimal) -> None:
-    """A report of this transaction gave ``key`` the value ``value``: stored in this
-    process's cache at the commit; other processes are told to drop the customer's."""
-    session.info.setdefault(_WRITTEN, []).append((key, value, next(_sequence), usage.generation))
+def usage_written(session: Session, key: UsageKey, value: Decimal, version: int) -> None:
+    """A report of this transaction gave ``key``'s row the value ``value`` at
+    ``version``: stored in this process's cache and sent to the others at the commit."""
+    session.info.setdefault(_WRITTEN, []).append((key, value, version))
+    # For processes that read only the changes of a message: they drop the customer's.
     session.info.setdefault(_PUBLISHED, set()).add(("usage", key[0]))
 
 
@@ -361,7 +353,7 @@ def _after_commit(session: Session) -> None:
     if written:
         usage.written(written)
     if changes or published:
-        publish((changes or set()) | (published or set()))
+        publish((changes or set()) | (published or set()), written or [])
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -380,10 +372,15 @@ SENDER = uuid.uuid4().hex
 _listener: threading.Thread | None = None
 
 
-def publish(changes: Iterable[Change]) -> None:
+def publish(
+    changes: Iterable[Change], written: Iterable[tuple[UsageKey, Decimal, int]] = ()
+) -> None:
     if _publisher is None:
         return
-    message = json.dumps({"sender": SENDER, "changes": sorted(changes)})
+    values = [
+        [*key[:3], key[3].isoformat(), str(value), version] for key, value, version in written
+    ]
+    message = json.dumps({"sender": SENDER, "changes": sorted(changes), "usage": values})
     try:
         _publisher.publish(_channel, message)
     except Exception:
@@ -392,7 +389,8 @@ def publish(changes: Iterable[Change]) -> None:
 
 def _parse(message: bytes | str) -> list[Change]:
     """The changes another process announced; none for this process's own (applied at
-    its commit already), everything for a message that cannot be read."""
+    its commit already), everything for a message that cannot be read. A customer's
+    usage whose new values the message carries is not dropped: ``_values`` has them."""
     try:
         found = json.loads(message)
     except ValueError:
@@ -401,6 +399,10 @@ def _parse(message: bytes | str) -> list[Change]:
         return [ALL]
     if found.get("sender") == SENDER:
         return []
+    try:
+        carried = {key[0] for key, _, _ in _values(found)}
+    except (TypeError, ValueError, IndexError, ArithmeticError):
+        return [ALL]
     items = found["changes"]
     return [
         (str(item[0]), str(item[1]))
@@ -408,7 +410,34 @@ def _parse(message: bytes | str) -> list[Change]:
         if isinstance(item, list)
         and len(item) == 2
         and item[0] in ("customer", "ref", "usage", "environment", "all")
+        and not (item[0] == "usage" and item[1] in carried)
     ]
+
+
+def _values(found: dict[str, Any]) -> list[tuple[UsageKey, Decimal, int]]:
+    """The usage values a message carries (raises on a malformed one)."""
+    items = found.get("usage") or []
+    if not isinstance(items, list):
+        raise TypeError("usage is not a list")
+    return [
+        (
+            (str(c), str(r), str(f), datetime.fromisoformat(str(start))),
+            Decimal(str(value)),
+            int(version),
+        )
+        for c, r, f, start, value, version in items
+    ]
+
+
+def receive(message: bytes | str) -> None:
+    """Apply what another process announced."""
+    changes = _parse(message)
+    apply(changes)
+    if changes == [ALL]:
+        return
+    found = json.loads(message)
+    if found.get("sender") != SENDER:
+        usage.written(_values(found))
 
 
 def connect(redis_url: str | None, max_age_seconds: float | None = None) -> None:
@@ -432,7 +461,7 @@ def connect(redis_url: str | None, max_age_seconds: float | None = None) -> None
                 # Whatever was published while disconnected is lost: start afresh.
                 apply([ALL])
                 for message in pubsub.listen():
-                    apply(_parse(message["data"]))
+                    receive(message["data"])
             except Exception:
                 log.warning("entitlements.invalidation.listen_failed", exc_info=True)
                 time.sleep(1.0)

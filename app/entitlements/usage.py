@@ -107,7 +107,10 @@ def current_usage(
     return result
 
 
-def _upsert(session: Session, values: dict[str, Any], behavior: UsageUpdateBehavior) -> Decimal:
+def _upsert(
+    session: Session, values: dict[str, Any], behavior: UsageUpdateBehavior
+) -> tuple[Decimal, int]:
+    """The row's new usage and version."""
     table: Table = FeatureUsage.__table__  # type: ignore[attr-defined]
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
@@ -125,9 +128,11 @@ def _upsert(session: Session, values: dict[str, Any], behavior: UsageUpdateBehav
             "usage": usage,
             "period_start": excluded.period_start,
             "updated_at": excluded.updated_at,
+            "version": table.c.version + 1,
         },
-    ).returning(table.c.usage)
-    return Decimal(session.execute(upsert).scalar_one())
+    ).returning(table.c.usage, table.c.version)
+    usage_now, version = session.execute(upsert).one()
+    return Decimal(usage_now), int(version)
 
 
 def _earlier(
@@ -184,7 +189,7 @@ def record(
         return Measured(earlier, state.customer_ref, grant.feature.ref_id, period)
     key = grant.usage_key(now)
     if grant.usage_key(moment) == key:
-        measurement.current_usage = _upsert(
+        measurement.current_usage, version = _upsert(
             session,
             {
                 "id": new_id(),
@@ -199,7 +204,7 @@ def record(
             report.behavior,
         )
         cached = (state.customer_id, state.resource_key, grant.feature.id, key)
-        cache.usage_written(session, cached, measurement.current_usage)
+        cache.usage_written(session, cached, measurement.current_usage, version)
     else:
         measurement.current_usage = current_usage(session, state, [grant], now).get(
             grant.feature.ref_id, Decimal(0)

@@ -53,6 +53,7 @@ def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
             "usage": excluded.usage,
             "period_start": excluded.period_start,
             "updated_at": excluded.updated_at,
+            "version": table.c.version + 1,
         },
     )
     session.execute(statement, bulk.parameters(dialect, rows))

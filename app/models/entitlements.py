@@ -107,6 +107,11 @@ class FeatureUsage(SQLModel, table=True):
     period_start: datetime = Field(sa_type=UTCDateTime)
     usage: Decimal = Field(default=Decimal(0), sa_type=Counter)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    # Counts the statements that changed the row: of two values read or sent anywhere,
+    # the one of the higher version is the later.
+    version: int = Field(
+        default=1, sa_column=Column(BigInteger, nullable=False, server_default="1")
+    )
 
 
 class UsageMeasurement(SQLModel, table=True):

@@ -190,34 +190,44 @@ USAGE_KEY = ("customer-row", "", "feature-row", datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def test_a_value_written_by_an_earlier_report_never_replaces_a_later_one() -> None:
-    """Two reports' commit hooks may run in either order: the later value stays."""
+    """Two reports' values may arrive in either order: the higher row version stays."""
     usage = entitlements_cache.UsageCache()
-    generation = usage.generation
-    usage.written([(USAGE_KEY, Decimal(6), 2, generation)])
-    usage.written([(USAGE_KEY, Decimal(5), 1, generation)])
+    usage.written([(USAGE_KEY, Decimal(6), 6)])
+    usage.written([(USAGE_KEY, Decimal(5), 5)])
     assert usage.get(USAGE_KEY) == Decimal(6)
-    usage.written([(USAGE_KEY, Decimal(7), 3, generation)])
+    usage.written([(USAGE_KEY, Decimal(7), 7)])
     assert usage.get(USAGE_KEY) == Decimal(7)
 
 
 def test_a_value_read_before_a_report_committed_is_not_stored_over_its_value() -> None:
     usage = entitlements_cache.UsageCache()
     generation, seen = usage.generation, usage.entry(USAGE_KEY)  # a reader starts
-    usage.written([(USAGE_KEY, Decimal(5), 1, usage.generation)])  # a report commits
+    usage.written([(USAGE_KEY, Decimal(5), 5)])  # a report commits
     usage.put(USAGE_KEY, Decimal(4), generation, seen)  # the reader read the old row
     assert usage.get(USAGE_KEY) == Decimal(5)
 
 
-def test_a_report_written_before_an_invalidation_drops_the_value_and_stale_reads() -> None:
-    usage = entitlements_cache.UsageCache()
-    usage.put(USAGE_KEY, Decimal(4), usage.generation)
-    written_at = usage.generation  # the report's statement runs
-    usage.invalidate(["another-customer"])  # something else commits meanwhile
-    generation, seen = usage.generation, usage.entry(USAGE_KEY)  # a reader starts
-    usage.written([(USAGE_KEY, Decimal(5), 1, written_at)])  # the report commits
-    assert usage.get(USAGE_KEY) is None
-    usage.put(USAGE_KEY, Decimal(4), generation, seen)  # the reader read the old row
-    assert usage.get(USAGE_KEY) is None
+def test_usage_another_process_reported_arrives_with_its_value() -> None:
+    """Its new value replaces the entry (no read needed); the customer's other usage
+    stays cached; an older value arriving late changes nothing."""
+    other = ("customer-row", "", "another-feature", USAGE_KEY[3])
+    entitlements_cache.usage.put(USAGE_KEY, Decimal(3), entitlements_cache.usage.generation)
+    entitlements_cache.usage.put(other, Decimal(9), entitlements_cache.usage.generation)
+
+    def message(value: int, version: int) -> str:
+        sent = [*USAGE_KEY[:3], USAGE_KEY[3].isoformat(), str(value), version]
+        changes = [["usage", "customer-row"]]
+        return json.dumps({"sender": "another process", "changes": changes, "usage": [sent]})
+
+    entitlements_cache.receive(message(12, 8))
+    assert entitlements_cache.usage.get(USAGE_KEY) == Decimal(12)
+    assert entitlements_cache.usage.get(other) == Decimal(9)
+    entitlements_cache.receive(message(11, 7))
+    assert entitlements_cache.usage.get(USAGE_KEY) == Decimal(12)
+    # A message whose values cannot be read drops everything.
+    broken = json.dumps({"sender": "x", "changes": [], "usage": [["too", "short"]]})
+    entitlements_cache.receive(broken)
+    assert entitlements_cache.usage.get(other) is None
 
 
 def test_a_promotion_granted_and_revoked_is_seen(gql: GraphQL, subscribed: str) -> None:

@@ -136,7 +136,7 @@ def test_changes_made_through_one_process_reach_the_other(two_processes: Any) ->
     provision = {"customerId": "two-1", "subscriptionParams": {"planId": "plan-revvenu-basic"}}
     writer(PROVISION, {"input": provision})
     _eventually(lambda: check("feature-02-campaigns"), (True, 0, None))
-    # Usage reported on the writer: the reader's cached usage is dropped.
+    # Usage reported on the writer: its new value reaches the reader's cache.
     report = {"customerId": "two-1", "featureId": "feature-02-campaigns", "value": 1}
     writer(REPORT, {"input": report})
     _eventually(lambda: check("feature-02-campaigns"), (True, 1, None))
