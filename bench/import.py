@@ -28,6 +28,7 @@ from app import db, migrations
 from app.config import Settings, set_settings
 from app.imports import service
 from app.imports.schemas import MAX_ROWS_PER_CALL
+from app.logging import configure_logging
 from app.models import Environment, ImportChunk
 from app.models.imports import ImportKind
 from tests.imports.conftest import import_catalog
@@ -65,6 +66,7 @@ def main() -> None:
             admin.execute(f'CREATE DATABASE "{NAME}"')
         url = f"{SERVER}/{NAME}"
     set_settings(Settings(database_url=url, log_level="WARNING", _env_file=None))  # type: ignore[call-arg]
+    configure_logging("WARNING")
     broker = StubBroker()
     broker.declare_queue("default")
     set_broker(broker)
