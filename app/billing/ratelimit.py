@@ -2,13 +2,15 @@
 
 With Redis, all processes count in the same one-second windows (INCR on a key per
 second), so bulk work spread over many workers stays under Stripe's limit and never
-trips a 429. Without Redis (one process) a token bucket in memory does the same.
+trips a 429. Without Redis (one process) a sliding one-second window in memory does the
+same.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from typing import Protocol
 
 import redis
@@ -19,25 +21,26 @@ class RateLimiter(Protocol):
 
 
 class LocalRateLimiter:
-    """Requests evenly spaced at ``per_second``: the bucket holds one token, so no burst
-    can push a one-second window past the limit."""
+    """At most ``per_second`` requests in any one-second window, and no wait before then:
+    an idle limiter lets a burst up to the limit through at once (a backend's user waits
+    on the calls of a checkout), and the request past the limit waits until the oldest of
+    the last ``per_second`` is a second old."""
 
     def __init__(self, per_second: int) -> None:
-        self.rate = float(per_second)
-        self.tokens = 1.0
-        self.updated = time.monotonic()
+        self.limit = per_second
+        self.sent: deque[float] = deque()
         self.lock = threading.Lock()
 
     def acquire(self) -> None:
         while True:
             with self.lock:
                 now = time.monotonic()
-                self.tokens = min(1.0, self.tokens + (now - self.updated) * self.rate)
-                self.updated = now
-                if self.tokens >= 1:
-                    self.tokens -= 1
+                while self.sent and now - self.sent[0] >= 1.0:
+                    self.sent.popleft()
+                if len(self.sent) < self.limit:
+                    self.sent.append(now)
                     return
-                wait = (1 - self.tokens) / self.rate
+                wait = self.sent[0] + 1.0 - now
             time.sleep(wait)
 
 

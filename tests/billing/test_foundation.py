@@ -97,16 +97,23 @@ class FakeTime:
         self.now += seconds
 
 
-def test_local_limiter_spaces_requests_evenly(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_idle_local_limiter_lets_a_burst_through_and_never_more_than_the_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     fake = FakeTime()
     monkeypatch.setattr(ratelimit, "time", fake)
     limiter = ratelimit.LocalRateLimiter(5)
-    limiter.acquire()
-    assert fake.slept == []
+    sent = []
     for _ in range(5):
         limiter.acquire()
-    # Six requests take a full second at five a second: never more than five in a second.
-    assert sum(fake.slept) == pytest.approx(1.0)
+        sent.append(fake.now)
+    assert fake.slept == []  # five at once: no spacing while under the limit
+    for _ in range(7):
+        limiter.acquire()
+        sent.append(fake.now)
+    # The sixth waits until the first is a second old; no window holds more than five.
+    assert sent[5] == pytest.approx(sent[0] + 1.0)
+    assert max(sum(1 for t in sent if start <= t < start + 1.0) for start in sent) == 5
 
 
 @pytest.mark.redis
