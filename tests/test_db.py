@@ -36,3 +36,47 @@ def test_persistent_conflict_gives_up(engine) -> None:  # type: ignore[no-untype
 
     with pytest.raises(OperationalError):
         in_transaction(work, attempts=2)
+
+
+def test_sqlite_writers_of_one_process_wait_for_each_other_not_for_sqlite(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A second writer waits on the process's own queue while the first holds SQLite's
+    write lock: with SQLite's busy timeout taken away it still gets through, right after
+    the first commits, and nothing is lost."""
+    import threading
+
+    from sqlalchemy import event, text
+
+    from app.db import make_engine, unit_of_work
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'writers.db'}")
+
+    @event.listens_for(engine, "connect")
+    def no_busy_timeout(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_connection.execute("PRAGMA busy_timeout=0")
+
+    with unit_of_work(engine) as session:
+        session.execute(text("CREATE TABLE counter (n INTEGER)"))
+        session.execute(text("INSERT INTO counter VALUES (0)"))
+    errors: list[BaseException] = []
+
+    def add_one() -> None:
+        try:
+            with unit_of_work(engine) as session:
+                session.execute(text("UPDATE counter SET n = n + 1"))
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    with unit_of_work(engine) as session:
+        session.execute(text("UPDATE counter SET n = n + 1"))
+        others = [threading.Thread(target=add_one) for _ in range(4)]
+        for thread in others:
+            thread.start()
+        for thread in others:
+            thread.join(timeout=0.2)  # they wait while this writer holds the lock
+        assert all(thread.is_alive() for thread in others)
+    for thread in others:
+        thread.join(timeout=10)
+    assert errors == []
+    with unit_of_work(engine, write=False) as session:
+        assert session.execute(text("SELECT n FROM counter")).scalar_one() == 5
+    engine.dispose()
