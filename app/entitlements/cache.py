@@ -353,7 +353,7 @@ def _after_commit(session: Session) -> None:
     if written:
         usage.written(written)
     if changes or published:
-        publish((changes or set()) | (published or set()), written or [])
+        publish((changes or set()) | (published or set()), written or [], changes or set())
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -373,14 +373,25 @@ _listener: threading.Thread | None = None
 
 
 def publish(
-    changes: Iterable[Change], written: Iterable[tuple[UsageKey, Decimal, int]] = ()
+    changes: Iterable[Change],
+    written: Iterable[tuple[UsageKey, Decimal, int]] = (),
+    dropped: Iterable[Change] = (),
 ) -> None:
+    """Tell other processes of ``changes``, with the usage values reports ``written``.
+    A customer whose usage changed only by those values is named as ``carried``: its
+    cached usage need not be dropped. One whose usage also changed otherwise (a change
+    of kind "usage" in ``dropped``, events say) is dropped as before."""
     if _publisher is None:
         return
+    written = list(written)
     values = [
         [*key[:3], key[3].isoformat(), str(value), version] for key, value, version in written
     ]
-    message = json.dumps({"sender": SENDER, "changes": sorted(changes), "usage": values})
+    otherwise = {value for kind, value in dropped if kind == "usage"}
+    carried = sorted({key[0] for key, _, _ in written} - otherwise)
+    message = json.dumps(
+        {"sender": SENDER, "changes": sorted(changes), "usage": values, "carried": carried}
+    )
     try:
         _publisher.publish(_channel, message)
     except Exception:
@@ -390,7 +401,7 @@ def publish(
 def _parse(message: bytes | str) -> list[Change]:
     """The changes another process announced; none for this process's own (applied at
     its commit already), everything for a message that cannot be read. A customer's
-    usage whose new values the message carries is not dropped: ``_values`` has them."""
+    usage the message says it carries in full is not dropped: ``_values`` has it."""
     try:
         found = json.loads(message)
     except ValueError:
@@ -400,7 +411,8 @@ def _parse(message: bytes | str) -> list[Change]:
     if found.get("sender") == SENDER:
         return []
     try:
-        carried = {key[0] for key, _, _ in _values(found)}
+        _values(found)
+        carried = {str(customer) for customer in found.get("carried") or []}
     except (TypeError, ValueError, IndexError, ArithmeticError):
         return [ALL]
     items = found["changes"]

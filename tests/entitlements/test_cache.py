@@ -217,17 +217,25 @@ def test_usage_another_process_reported_arrives_with_its_value() -> None:
     def message(value: int, version: int) -> str:
         sent = [*USAGE_KEY[:3], USAGE_KEY[3].isoformat(), str(value), version]
         changes = [["usage", "customer-row"]]
-        return json.dumps({"sender": "another process", "changes": changes, "usage": [sent]})
+        found = {"changes": changes, "usage": [sent], "carried": ["customer-row"]}
+        return json.dumps({"sender": "another process", **found})
 
     entitlements_cache.receive(message(12, 8))
     assert entitlements_cache.usage.get(USAGE_KEY) == Decimal(12)
     assert entitlements_cache.usage.get(other) == Decimal(9)
     entitlements_cache.receive(message(11, 7))
     assert entitlements_cache.usage.get(USAGE_KEY) == Decimal(12)
+    # Usage that also changed otherwise (events, say) is not carried: it is dropped.
+    sent = [*USAGE_KEY[:3], USAGE_KEY[3].isoformat(), "13", 9]
+    changes = [["usage", "customer-row"]]
+    mixed = {"sender": "another process", "changes": changes, "usage": [sent], "carried": []}
+    entitlements_cache.receive(json.dumps(mixed))
+    assert entitlements_cache.usage.get(other) is None
+    assert entitlements_cache.usage.get(USAGE_KEY) == Decimal(13)
     # A message whose values cannot be read drops everything.
     broken = json.dumps({"sender": "x", "changes": [], "usage": [["too", "short"]]})
     entitlements_cache.receive(broken)
-    assert entitlements_cache.usage.get(other) is None
+    assert entitlements_cache.usage.get(USAGE_KEY) is None
 
 
 def test_a_promotion_granted_and_revoked_is_seen(gql: GraphQL, subscribed: str) -> None:
