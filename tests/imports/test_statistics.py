@@ -3,12 +3,26 @@ planner looks each chunk's ids up by index rather than reading the whole environ
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
+from app import db
 from app.imports import service
 from app.models import Customer, Environment
+from tests.conftest import _clear
+
+
+@pytest.fixture
+def pg(postgresql_engine: Engine) -> Iterator[Engine]:
+    db.set_engine(postgresql_engine)
+    try:
+        yield postgresql_engine
+    finally:
+        db.set_engine(None)
+        _clear(postgresql_engine)
 
 
 def last_analyzed(engine: Engine) -> object:
@@ -18,27 +32,26 @@ def last_analyzed(engine: Engine) -> object:
         ).scalar_one()
 
 
-def test_a_table_that_more_than_doubled_is_analyzed_after_a_chunk(
-    engine: Engine, environment: Environment
-) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("statistics for the planner are PostgreSQL's")
-    postgresql_engine = engine
-    with Session(postgresql_engine) as session:
+def test_a_table_that_more_than_doubled_is_analyzed_after_a_chunk(pg: Engine) -> None:
+    with Session(pg) as session:
+        environment = Environment(name="statistics")
+        session.add(environment)
+        session.commit()
+        environment_id = environment.id
         session.execute(text("ANALYZE customer"))
         session.commit()
-    before = last_analyzed(postgresql_engine)
-    with Session(postgresql_engine) as session:
+    before = last_analyzed(pg)
+    with Session(pg) as session:
         session.add_all(
-            Customer(environment_id=environment.id, customer_id=f"c-{n}") for n in range(1500)
+            Customer(environment_id=environment_id, customer_id=f"c-{n}") for n in range(1500)
         )
         session.flush()
         # This backend's counters reach pg_stat_user_tables at its commit.
         session.execute(text("SELECT pg_stat_force_next_flush()"))
         session.commit()
     service._analyze_grown_tables()
-    assert last_analyzed(postgresql_engine) != before
+    assert last_analyzed(pg) != before
     # Analyzed now: the next chunk does not analyze again.
-    after = last_analyzed(postgresql_engine)
+    after = last_analyzed(pg)
     service._analyze_grown_tables()
-    assert last_analyzed(postgresql_engine) == after
+    assert last_analyzed(pg) == after
