@@ -209,6 +209,18 @@ def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
 
 
 @pytest.fixture
+def pg(postgresql_engine: Engine) -> Iterator[Engine]:
+    """PostgreSQL alone as the process's engine (a test of PostgreSQL's own behaviour);
+    the test leaves nothing behind."""
+    db.set_engine(postgresql_engine)
+    try:
+        yield postgresql_engine
+    finally:
+        db.set_engine(None)
+        _clear(postgresql_engine)
+
+
+@pytest.fixture
 def session(engine: Engine) -> Iterator[Session]:
     """A session for arranging and inspecting state; tests commit it themselves."""
     with Session(engine, expire_on_commit=False) as s:

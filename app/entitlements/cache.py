@@ -401,29 +401,34 @@ def publish(
 def _parse(message: bytes | str) -> list[Change]:
     """The changes another process announced; none for this process's own (applied at
     its commit already), everything for a message that cannot be read. A customer's
-    usage the message says it carries in full is not dropped: ``_values`` has it."""
+    usage the message says it carries in full is not dropped: its values replace it."""
+    return _read(message)[0]
+
+
+def _read(message: bytes | str) -> tuple[list[Change], list[tuple[UsageKey, Decimal, int]]]:
+    """The changes and usage values of a message (see ``_parse``)."""
     try:
         found = json.loads(message)
     except ValueError:
-        return [ALL]
+        return [ALL], []
     if not isinstance(found, dict) or not isinstance(found.get("changes"), list):
-        return [ALL]
+        return [ALL], []
     if found.get("sender") == SENDER:
-        return []
+        return [], []
     try:
-        _values(found)
+        values = _values(found)
         carried = {str(customer) for customer in found.get("carried") or []}
     except (TypeError, ValueError, IndexError, ArithmeticError):
-        return [ALL]
-    items = found["changes"]
-    return [
+        return [ALL], []
+    changes = [
         (str(item[0]), str(item[1]))
-        for item in items
+        for item in found["changes"]
         if isinstance(item, list)
         and len(item) == 2
         and item[0] in ("customer", "ref", "usage", "environment", "all")
         and not (item[0] == "usage" and item[1] in carried)
     ]
+    return changes, values
 
 
 def _values(found: dict[str, Any]) -> list[tuple[UsageKey, Decimal, int]]:
@@ -443,13 +448,9 @@ def _values(found: dict[str, Any]) -> list[tuple[UsageKey, Decimal, int]]:
 
 def receive(message: bytes | str) -> None:
     """Apply what another process announced."""
-    changes = _parse(message)
+    changes, values = _read(message)
     apply(changes)
-    if changes == [ALL]:
-        return
-    found = json.loads(message)
-    if found.get("sender") != SENDER:
-        usage.written(_values(found))
+    usage.written(values)
 
 
 def connect(redis_url: str | None, max_age_seconds: float | None = None) -> None:

@@ -29,10 +29,6 @@ def digest(raw_key: str) -> str:
     return hashlib.sha256(raw_key.encode()).hexdigest()
 
 
-def recall(raw_key: str) -> Environment | None:
-    return lookup(raw_key)[0]
-
-
 def lookup(raw_key: str) -> tuple[Environment | None, bool]:
     """The key's environment if it was seen valid within ``KEY_CACHE_SECONDS``, and
     whether it is past half that age (due to be checked again)."""

@@ -11,7 +11,6 @@ from decimal import Decimal
 from sqlmodel import Session
 
 from app import clock
-from app.billing import customers as billing_customers
 from app.catalog import repository as catalog
 from app.errors import AppError
 from app.imports import repository
@@ -26,36 +25,6 @@ Rows = Sequence[tuple[int, object]]
 
 def _at(where: str, index: int, name: str) -> str:
     return f"{where}[{index}].{name}"
-
-
-def stripe_billing_ids(
-    environment: Environment, rows: Sequence[tuple[int, CustomerRow]], where: str
-) -> list[RowProblem]:
-    """In integrated mode, each billingId must be a customer of the environment's Stripe
-    account that billing-sync has not tagged as another customer's. Asks Stripe, so it
-    runs with no transaction open."""
-    problems = []
-    for index, row in rows:
-        if row.billingId is None:
-            continue
-        owner = billing_customers.stripe_owner(environment.id, row.billingId)
-        if owner is None:
-            problems.append(
-                RowProblem(
-                    index,
-                    _at(where, index, "billingId"),
-                    f"{row.billingId!r} is not a customer of this environment's Stripe account",
-                )
-            )
-        elif owner not in (("", ""), (environment.id, row.customerId)):
-            problems.append(
-                RowProblem(
-                    index,
-                    _at(where, index, "billingId"),
-                    f"{row.billingId!r} belongs to another customer or environment",
-                )
-            )
-    return problems
 
 
 def customers(

@@ -1,12 +1,11 @@
 """Bulk imports: validate every row, store the import in chunks, let workers apply them.
 
-``prepare`` parses and checks the rows (Stripe is asked about billing ids with no
-transaction open); ``start`` refuses the whole import when a row is bad (every problem
-listed by index and field), or, with ``skip_invalid``, keeps the refused rows on the
-task and stores the rest. Each chunk is one job; ``run_chunk`` applies a chunk and
-marks it done in the same transaction, so a chunk whose worker died is applied again
-and a done one never twice. Entitlement caches drop the affected customers once the
-chunk has committed.
+``prepare`` parses the rows; ``start`` checks them against the database and refuses
+the whole import when a row is bad (every problem listed by index and field), or, with
+``skip_invalid``, keeps the refused rows on the task and stores the rest. Each chunk is
+one job; ``run_chunk`` applies a chunk and marks it done in the same transaction, so a
+chunk whose worker died is applied again and a done one never twice. Entitlement caches
+drop the affected customers once the chunk has committed.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from app import clock
 from app.billing.crypto import seal, unseal
-from app.db import in_transaction, unit_of_work
+from app.db import get_engine, in_transaction, unit_of_work
 from app.entitlements import cache
 from app.environments.service import billing_integrated
 from app.errors import NotFound, NotSupported
@@ -68,7 +67,8 @@ class Prepared:
 
 
 def prepare(environment: Environment, kind: ImportKind, items: list[Any]) -> Prepared:
-    """Parse every row and check what needs Stripe (no transaction is open here)."""
+    """Parse every row; refuse customers and subscriptions for an environment billed
+    in Stripe."""
     where = FIELDS[kind]
     if kind is not ImportKind.USAGE:
         with unit_of_work(write=False) as session:
@@ -82,12 +82,6 @@ def prepare(environment: Environment, kind: ImportKind, items: list[Any]) -> Pre
                 "integration, or provision them through the API"
             )
     rows, problems = parse_rows(_ROW_TYPES[kind], items, where, environment.id)
-    if kind is ImportKind.CUSTOMERS:
-        with unit_of_work(write=False) as session:
-            integrated = billing_integrated(session, environment.id)
-        if integrated:
-            typed = [(i, r) for i, r in rows if isinstance(r, CustomerRow)]
-            problems.extend(checks.stripe_billing_ids(environment, typed, where))
     return Prepared(kind, rows, problems, len(items))
 
 
@@ -175,12 +169,10 @@ def _analyze_grown_tables() -> None:
     """ANALYZE each of those tables changed by more than 1,000 rows and more than half
     the rows it holds since it was last analyzed (a few times over an import of any
     size); one at a time in a process."""
-    if not _analyzing.acquire(blocking=False):
+    if get_engine().dialect.name != "postgresql" or not _analyzing.acquire(blocking=False):
         return
     try:
         with unit_of_work(write=False) as session:
-            if session.get_bind().dialect.name != "postgresql":
-                return
             grown = session.execute(
                 text(
                     "SELECT relname FROM pg_stat_user_tables WHERE relname = ANY(:names) "

@@ -3,26 +3,11 @@ planner looks each chunk's ids up by index rather than reading the whole environ
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
-from app import db
 from app.imports import service
 from app.models import Customer, Environment
-from tests.conftest import _clear
-
-
-@pytest.fixture
-def pg(postgresql_engine: Engine) -> Iterator[Engine]:
-    db.set_engine(postgresql_engine)
-    try:
-        yield postgresql_engine
-    finally:
-        db.set_engine(None)
-        _clear(postgresql_engine)
 
 
 def last_analyzed(engine: Engine) -> object:
