@@ -33,6 +33,7 @@ from sqlalchemy import event, inspect, update
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 from sqlalchemy.orm.util import identity_key
 
+from app.catalog import reads as catalog_reads
 from app.entitlements.state import EntitlementState
 from app.models import (
     Customer,
@@ -268,8 +269,10 @@ def apply(changes: Iterable[Change]) -> None:
     for kind, value in changes:
         if kind == "environment":
             features.pop(value, None)
+            catalog_reads.drop(value)
         elif kind == "all":
             features.clear()
+            catalog_reads.clear()
             usage.invalidate(None)
 
 

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from strawberry.fastapi import BaseContext
 from strawberry.types import Info as StrawberryInfo
 
+from app.catalog import reads as catalog_reads
 from app.db import in_transaction
 from app.errors import Unauthenticated
 from app.models import Environment
@@ -47,7 +48,12 @@ Info = StrawberryInfo[Context, None]
 
 
 def _call(fn: Callable[[Session, Environment], T], environment: Environment, write: bool) -> T:
-    return in_transaction(lambda session: fn(session, environment), write=write)
+    def work(session: Session) -> T:
+        if not write:
+            catalog_reads.use(session, environment)
+        return fn(session, environment)
+
+    return in_transaction(work, write=write)
 
 
 async def run(

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import Session
 
 from app import clock
+from app.catalog import reads as catalog_reads
 from app.catalog import repository as catalog
 from app.config import get_settings
 from app.customers import repository as customers
@@ -167,7 +168,7 @@ def estimate_subscription(
         raise CustomerNotFound(
             f"customer {request.customerId!r} not found", field="input.customerId"
         )
-    plan = catalog.latest_package(session, environment.id, PackageKind.PLAN, request.planId)
+    plan = catalog_reads.latest_package(session, environment.id, PackageKind.PLAN, request.planId)
     if plan is None:
         raise PlanNotFound(f"unknown plan {request.planId!r}", field="input.planId")
     resolved = resolve_items(
@@ -245,7 +246,7 @@ def estimate_subscription_update(
         raise SubscriptionNotFound(
             f"subscription {request.subscriptionId!r} not found", field="input.subscriptionId"
         )
-    plan = session.get(Package, subscription.plan_id)
+    plan = catalog_reads.package(session, subscription.plan_id)
     assert plan is not None
     billable, addons, versions = migration.current_request(session, subscription)
     current_period = (

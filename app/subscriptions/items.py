@@ -15,7 +15,7 @@ from decimal import Decimal
 from sqlmodel import Session
 
 from app.billing.limits import SUBSCRIPTION_ITEMS
-from app.catalog import repository as catalog
+from app.catalog import reads as catalog_reads
 from app.models import Feature, Package, PackagePrice
 from app.models.catalog import BillingModel, BillingPeriod, PackageKind
 from app.subscriptions.errors import (
@@ -45,7 +45,7 @@ def prices_for(
     """The prices of ``package`` for a period: the country's own if it has any, else the default."""
     if period is None:
         return []
-    rows = [p for p in catalog.prices_of(session, package.id) if p.billing_period == period]
+    rows = [p for p in catalog_reads.prices_of(session, package.id) if p.billing_period == period]
     local = [p for p in rows if country is not None and p.billing_country_code == country]
     return local or [p for p in rows if p.billing_country_code is None]
 
@@ -98,7 +98,7 @@ def _feature_quantities(
     quantities: dict[str, int] = {}
     for index, (ref, raw) in enumerate(billable_features):
         where = f"{prefix}.billableFeatures[{index}]"
-        feature: Feature | None = catalog.feature_by_ref(session, environment_id, ref)
+        feature: Feature | None = catalog_reads.feature_by_ref(session, environment_id, ref)
         if feature is None:
             raise FeatureNotFound(f"{where}.featureId: unknown feature {ref!r}", field=where)
         if feature.id not in priced:
@@ -119,7 +119,8 @@ def _feature_quantities(
         missing = []
     if missing:
         names = sorted(
-            f.ref_id for f in catalog.features_by_ids(session, environment_id, missing).values()
+            f.ref_id
+            for f in catalog_reads.features_by_ids(session, environment_id, missing).values()
         )
         raise BillableFeatureRequired(
             f"{prefix}.billableFeatures: plan {plan.ref_id!r} prices {', '.join(names)} per "
@@ -155,7 +156,7 @@ def _addons(
         if ref in seen:
             raise InvalidQuantity(f"{where}.addonId: {ref!r} is listed twice", field=where)
         seen.add(ref)
-        addon = versions.get(ref) or catalog.latest_package(
+        addon = versions.get(ref) or catalog_reads.latest_package(
             session, environment_id, PackageKind.ADDON, ref
         )
         if addon is None:
@@ -170,7 +171,7 @@ def _addons(
             raise InvalidQuantity(
                 f"{where}.quantity: {quantity} is outside {limit} for addon {ref!r}", field=where
             )
-        if catalog.prices_of(session, addon.id):
+        if catalog_reads.prices_of(session, addon.id):
             if period is None:
                 raise BillingPeriodRequired(
                     f"{prefix}.billingPeriod: addon {ref!r} is paid; a billing period is required",
@@ -220,7 +221,7 @@ def resolve_items(
     addon_versions: Mapping[str, Package] | None = None,
     prefix: str = "input",
 ) -> ResolvedItems:
-    has_prices = bool(catalog.prices_of(session, plan.id))
+    has_prices = bool(catalog_reads.prices_of(session, plan.id))
     if has_prices and billing_period is None:
         raise BillingPeriodRequired(
             f"{prefix}.billingPeriod: plan {plan.ref_id!r} is paid; MONTHLY or ANNUALLY required",

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
-from app.catalog import repository as catalog
+from app.catalog import reads as catalog_reads
 from app.errors import AppError
 from app.models import Package, Subscription
 from app.models.catalog import BillingPeriod, PackageKind
@@ -22,7 +22,7 @@ def current_request(
     session: Session, subscription: Subscription
 ) -> tuple[list[tuple[str, Decimal]], list[tuple[str, int]], dict[str, Package]]:
     """The subscription's items as a request: (feature ref, qty), (addon ref, qty), versions."""
-    features = catalog.features_by_ids(
+    features = catalog_reads.features_by_ids(
         session,
         subscription.environment_id,
         list(repository.feature_quantities_of(session, subscription.id)),
@@ -34,7 +34,7 @@ def current_request(
     addons: list[tuple[str, int]] = []
     versions: dict[str, Package] = {}
     for row in repository.addons_of(session, subscription.id):
-        addon = session.get(Package, row.addon_id)
+        addon = catalog_reads.package(session, row.addon_id)
         if addon is not None:
             addons.append((addon.ref_id, row.quantity))
             versions[addon.ref_id] = addon
@@ -70,19 +70,21 @@ def _addons(
 
 
 def is_latest(session: Session, subscription: Subscription) -> bool:
-    plan = session.get(Package, subscription.plan_id)
+    plan = catalog_reads.package(session, subscription.plan_id)
     if plan is None or not plan.is_latest:
         return False
     return all(
-        (addon := session.get(Package, row.addon_id)) is not None and addon.is_latest
+        (addon := catalog_reads.package(session, row.addon_id)) is not None and addon.is_latest
         for row in repository.addons_of(session, subscription.id)
     )
 
 
 def latest_items(session: Session, subscription: Subscription) -> tuple[Package, ResolvedItems]:
-    plan = session.get(Package, subscription.plan_id)
+    plan = catalog_reads.package(session, subscription.plan_id)
     latest = (
-        catalog.latest_package(session, subscription.environment_id, PackageKind.PLAN, plan.ref_id)
+        catalog_reads.latest_package(
+            session, subscription.environment_id, PackageKind.PLAN, plan.ref_id
+        )
         if plan is not None
         else None
     )

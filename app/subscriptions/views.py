@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
-from app.catalog import repository as catalog
+from app.catalog import reads as catalog_reads
 from app.models import (
     Coupon,
     Customer,
@@ -68,17 +68,17 @@ def load(session: Session, subscription: Subscription) -> SubscriptionView:
     from app.subscriptions.items import priced  # noqa: PLC0415
 
     customer = session.get(Customer, subscription.customer_id)
-    product = session.get(Product, subscription.product_id)
-    plan = session.get(Package, subscription.plan_id)
+    product = catalog_reads.product(session, subscription.product_id)
+    plan = catalog_reads.package(session, subscription.plan_id)
     if customer is None or product is None or plan is None:  # pragma: no cover - FKs
         raise LookupError(f"subscription {subscription.id} has dangling references")
     period = BillingPeriod(subscription.billing_period) if subscription.billing_period else None
     country = subscription.billing_country_code
     quantities = repository.feature_quantities_of(session, subscription.id)
-    features = catalog.features_by_ids(
+    features = catalog_reads.features_by_ids(
         session,
         subscription.environment_id,
-        [p.feature_id for p in catalog.prices_of(session, plan.id) if p.feature_id],
+        [p.feature_id for p in catalog_reads.prices_of(session, plan.id) if p.feature_id],
     )
 
     def lines(package: Package, addon_quantity: int | None) -> list[PriceLine]:
@@ -103,7 +103,7 @@ def load(session: Session, subscription: Subscription) -> SubscriptionView:
     addons = []
     addon_lines: list[PriceLine] = []
     for item in repository.addons_of(session, subscription.id):
-        addon = session.get(Package, item.addon_id)
+        addon = catalog_reads.package(session, item.addon_id)
         if addon is not None:
             addons.append(AddonView(item=item, addon=addon))
             addon_lines.extend(lines(addon, item.quantity))
