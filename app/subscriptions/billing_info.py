@@ -89,6 +89,8 @@ def tax_rates(
 ) -> list[TaxRate]:
     """The catalog's active tax rates named by ``ref_ids``, in that order, each once."""
     wanted = list(dict.fromkeys(ref_ids))
+    if not wanted:
+        return []
     found = catalog.tax_rates_by_ref(session, environment_id, wanted)
     missing = [ref for ref in wanted if ref not in found]
     if missing:
