@@ -31,6 +31,7 @@ from app.environments import key_cache
 from app.environments import service as environments
 from app.main import create_app
 from app.models import Environment
+from webhooks import endpoint as webhook_endpoint
 
 # The fuzz suite's count of requests, in the summary of every run; the order tests are
 # dealt to parallel workers in.
@@ -122,6 +123,7 @@ def require_service(name: str, error: Exception) -> None:
 def _clear(engine: Engine) -> None:
     entitlements_cache.apply([entitlements_cache.ALL])
     key_cache.forget_all()
+    webhook_endpoint.forget_accounts()
     # DELETE, children first: on PostgreSQL, TRUNCATE of every table cost 100 ms or more
     # a test (new files for each table), DELETE of a test's few rows a few milliseconds.
     with engine.begin() as connection:

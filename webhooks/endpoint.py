@@ -1,4 +1,4 @@
-"""``POST /webhooks/stripe``: verify, store once, queue, answer at once.
+"""``POST /webhooks/stripe``: verify, store once (``webhooks.intake``), queue, answer.
 
 The body is read in chunks and the read stops at ``MAX_BODY``: a request that declares
 or sends more is answered 413 without holding the rest in memory. Every refusal is a
@@ -6,6 +6,9 @@ JSON ``{"error": {"code", "message"}}`` with a 4xx status.
 """
 
 from __future__ import annotations
+
+import time
+from collections.abc import Callable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -15,7 +18,6 @@ from starlette.concurrency import run_in_threadpool
 from app.billing.webhooks import (
     InvalidWebhook,
     MalformedEvent,
-    ReceivedEvent,
     verify_for_accounts,
 )
 from app.config import get_settings
@@ -23,6 +25,7 @@ from app.db import in_transaction
 from app.environments.service import webhook_secrets
 from app.models import Environment
 from webhooks import store
+from webhooks.intake import intake
 
 router = APIRouter()
 
@@ -32,6 +35,26 @@ MAX_BODY = 1024 * 1024
 class BodyTooLarge(InvalidWebhook):
     code = "PAYLOAD_TOO_LARGE"
     http_status = 413
+
+
+# Signing secrets are read again at most this often: a secret added or rotated through
+# the CLI is used within it, and a burst of deliveries costs one read, not one each.
+ACCOUNTS_SECONDS = 1.0
+monotonic: Callable[[], float] = time.monotonic
+_accounts_read: tuple[float, list[tuple[str | None, list[str]]]] | None = None
+
+
+def _cached_accounts() -> list[tuple[str | None, list[str]]]:
+    global _accounts_read  # noqa: PLW0603 - one process-wide copy, replaced whole
+    now = monotonic()
+    if _accounts_read is None or now - _accounts_read[0] > ACCOUNTS_SECONDS:
+        _accounts_read = (now, _accounts())
+    return _accounts_read[1]
+
+
+def forget_accounts() -> None:
+    global _accounts_read  # noqa: PLW0603
+    _accounts_read = None
 
 
 def _accounts() -> list[tuple[str | None, list[str]]]:
@@ -45,10 +68,6 @@ def _accounts() -> list[tuple[str | None, list[str]]]:
 
     default: list[tuple[str | None, list[str]]] = [(None, get_settings().webhook_secrets)]
     return default + in_transaction(read, write=False)
-
-
-def _store(event: ReceivedEvent) -> bool:
-    return in_transaction(lambda session: store.record(session, event)[1])
 
 
 def _store_malformed(refused: MalformedEvent) -> None:
@@ -78,12 +97,12 @@ def _refusal(exc: InvalidWebhook) -> JSONResponse:
 async def stripe_webhook(request: Request) -> JSONResponse:
     try:
         payload = await _read_body(request)
-        accounts = await run_in_threadpool(_accounts)
+        accounts = await run_in_threadpool(_cached_accounts)
         event = verify_for_accounts(payload, request.headers.get("Stripe-Signature"), accounts)
     except MalformedEvent as exc:
         await run_in_threadpool(_store_malformed, exc)
         return _refusal(exc)
     except InvalidWebhook as exc:
         return _refusal(exc)
-    new = await run_in_threadpool(_store, event)
+    new = await intake().store(event)
     return JSONResponse({"received": True, "duplicate": not new})

@@ -7,6 +7,10 @@ an id already stored is left as it is.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -19,13 +23,9 @@ from webhooks.handlers import HANDLED_TYPES
 PROCESS_ACTOR = "webhooks.process_event"
 
 
-def record(session: Session, event: ReceivedEvent) -> tuple[WebhookEvent, bool]:
-    """Store ``event`` unless it is known; returns (row, whether it was new)."""
-    existing = by_stripe_id(session, event.id)
-    if existing is not None:
-        return existing, False
+def _row(event: ReceivedEvent) -> WebhookEvent:
     handled = event.type in HANDLED_TYPES
-    row = WebhookEvent(
+    return WebhookEvent(
         stripe_event_id=event.id,
         type=event.type,
         object_id=event.object_id,
@@ -35,12 +35,59 @@ def record(session: Session, event: ReceivedEvent) -> tuple[WebhookEvent, bool]:
         state=EventState.PENDING if handled else EventState.IGNORED,
         processed_at=None if handled else utcnow(),
     )
+
+
+def record(session: Session, event: ReceivedEvent) -> tuple[WebhookEvent, bool]:
+    """Store ``event`` unless it is known; returns (row, whether it was new)."""
+    existing = by_stripe_id(session, event.id)
+    if existing is not None:
+        return existing, False
+    handled = event.type in HANDLED_TYPES
+    row = _row(event)
     stored = _insert(session, row)
     if stored is not row:
         return stored, False
     if handled:
         enqueue(session, PROCESS_ACTOR, event_id=row.id)
     return row, True
+
+
+def record_batch(session: Session, events: Sequence[ReceivedEvent]) -> list[bool]:
+    """Store each of ``events`` unless it is known, in one statement; for each, whether it
+    was new. An event that appears twice is new at most at its first place, and one that
+    another transaction stores at the same moment is that transaction's."""
+    first: dict[str, int] = {}
+    for index, event in enumerate(events):
+        first.setdefault(event.id, index)
+    known = set(
+        session.exec(
+            select(WebhookEvent.stripe_event_id).where(
+                col(WebhookEvent.stripe_event_id).in_(list(first))
+            )
+        )
+    )
+    rows = [_row(events[index]) for event_id, index in first.items() if event_id not in known]
+    stored = _insert_new(session, rows)
+    for row in rows:
+        if row.stripe_event_id in stored and row.state == EventState.PENDING:
+            enqueue(session, PROCESS_ACTOR, event_id=row.id)
+    return [first[event.id] == index and event.id in stored for index, event in enumerate(events)]
+
+
+def _insert_new(session: Session, rows: list[WebhookEvent]) -> set[str]:
+    """Insert ``rows``, skipping any whose event id is stored by now; the event ids inserted."""
+    if not rows:
+        return set()
+    table: Any = WebhookEvent.__table__  # type: ignore[attr-defined]
+    values = [{column.key: getattr(row, column.key) for column in table.columns} for row in rows]
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(table)
+        .on_conflict_do_nothing(index_elements=["stripe_event_id"])
+        .returning(table.c.stripe_event_id)
+    )
+    # Executed with many parameter sets: one compiled statement whatever the batch's size.
+    return set(session.connection().execute(statement, values).scalars())
 
 
 def record_malformed(session: Session, refused: MalformedEvent) -> WebhookEvent | None:
