@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
+from strawberry.types.nodes import FragmentSpread, InlineFragment, Selection
 
 from app.catalog.repository import SortDirection
 from app.customers.service import SubscriptionDecisionStrategy
@@ -116,3 +118,17 @@ class SubscriptionInvoiceStatus(enum.Enum):
     CANCELED = "CANCELED"
     OPEN = "OPEN"
     PAID = "PAID"
+
+
+def selects(selections: Sequence[Selection], *path: str) -> bool:
+    """Whether ``selections`` (a field's, from ``info.selected_fields``) select the field
+    at ``path`` (GraphQL names, through fragments), so a resolver computes what is costly
+    only when it is asked for."""
+    name, rest = path[0], path[1:]
+    for selection in selections:
+        if isinstance(selection, FragmentSpread | InlineFragment):
+            if selects(selection.selections, *path):
+                return True
+        elif selection.name == name and (not rest or selects(selection.selections, *rest)):
+            return True
+    return False

@@ -9,10 +9,10 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.customers import service
-from app.entitlements import promotions
 from app.entitlements import service as entitlements
+from app.entitlements.promotions import promotional_entitlements_of
 from app.graphql.catalog import Coupon
-from app.graphql.common import JSON, SubscriptionDecisionStrategy, iso, json_value
+from app.graphql.common import JSON, SubscriptionDecisionStrategy, iso, json_value, selects
 from app.graphql.context import Info, as_dict, run
 from app.graphql.entitlement_types import Entitlement
 from app.graphql.promotions import PromotionalEntitlement
@@ -126,7 +126,9 @@ class Customer:
     promotional_entitlements: list[PromotionalEntitlement] | None
 
     @classmethod
-    def of(cls, session: Session, row: CustomerRow) -> Customer:
+    def of(cls, session: Session, row: CustomerRow, *, promotions: bool = True) -> Customer:
+        """The customer as the API shows it; ``promotions=False`` when the query does not
+        ask for ``promotionalEntitlements`` (left null, unread)."""
         coupon = session.get(CouponRow, row.coupon_id) if row.coupon_id else None
         return cls(
             id=row.id,
@@ -147,8 +149,10 @@ class Customer:
             coupon=Coupon.of(coupon) if coupon is not None else None,
             promotional_entitlements=[
                 PromotionalEntitlement.of(granted)
-                for granted in promotions.promotional_entitlements_of(session, row)
-            ],
+                for granted in promotional_entitlements_of(session, row)
+            ]
+            if promotions
+            else None,
         )
 
 
@@ -179,9 +183,11 @@ def _customer_data(raw: dict[str, Any]) -> dict[str, Any]:
 class CustomerQueries:
     @strawberry.field
     async def get_customer_by_ref_id(self, info: Info, input: GetCustomerByRefIdInput) -> Customer:
+        promotions = selects(info.selected_fields[0].selections, "promotionalEntitlements")
+
         def call(session: Session, environment: Environment) -> Customer:
             row = service.get_customer(session, environment, input.customer_id)
-            return Customer.of(session, row)
+            return Customer.of(session, row, promotions=promotions)
 
         return await run(info, call)
 
@@ -201,16 +207,25 @@ class CustomerMutations:
     ) -> ProvisionedCustomer:
         data = _customer_data(as_dict(input))
         await _check_billing_id(info, data)
+        asked = info.selected_fields[0].selections
+        promotions = selects(asked, "customer", "promotionalEntitlements") or selects(
+            asked, "subscription", "customer", "promotionalEntitlements"
+        )
+        with_entitlements = selects(asked, "entitlements")
 
         def call(session: Session, environment: Environment) -> ProvisionedCustomer:
             result = service.provision_customer(session, environment, data)
-            customer = Customer.of(session, result.customer)
+            customer = Customer.of(session, result.customer, promotions=promotions)
             subscription = None
             if result.subscription is not None:
                 view = subscriptions.view(session, result.subscription)
                 subscription = CustomerSubscription.of(view, customer)
-            decisions = entitlements.checks(
-                session, environment, result.customer.customer_id, None, fresh=True
+            decisions = (
+                entitlements.checks(
+                    session, environment, result.customer.customer_id, None, fresh=True
+                )
+                if with_entitlements
+                else None
             )
             return ProvisionedCustomer(
                 customer=customer,
@@ -218,7 +233,9 @@ class CustomerMutations:
                     result.subscription_decision_strategy
                 ),
                 subscription=subscription,
-                entitlements=[Entitlement.of(decision) for decision in decisions],
+                entitlements=None
+                if decisions is None
+                else [Entitlement.of(decision) for decision in decisions],
             )
 
         return await run(info, call)

@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from app import jobs
 from app.config import get_settings
 from app.entitlements import service as entitlements
+from app.graphql.common import selects
 from app.graphql.context import Info, as_dict, run
 from app.graphql.customers import Customer
 from app.graphql.entitlement_types import Entitlement
@@ -38,9 +39,17 @@ from app.subscriptions import service
 log = structlog.get_logger(__name__)
 
 
-def rendered(session: Session, row: Subscription) -> CustomerSubscription:
+def rendered(
+    session: Session, row: Subscription, *, promotions: bool = True
+) -> CustomerSubscription:
+    """The subscription as the API shows it; ``promotions=False`` leaves its customer's
+    ``promotionalEntitlements`` unread (a query that does not ask for them)."""
     view = service.view(session, row)
-    return CustomerSubscription.of(view, Customer.of(session, view.customer))
+    return CustomerSubscription.of(view, Customer.of(session, view.customer, promotions=promotions))
+
+
+def _asks_for_promotions(info: Info) -> bool:
+    return selects(info.selected_fields[0].selections, "customer", "promotionalEntitlements")
 
 
 async def _provision(info: Info, input: ProvisionSubscriptionInput) -> ProvisionSubscriptionResult:
@@ -117,11 +126,13 @@ class SubscriptionQueries:
     async def get_active_subscriptions(
         self, info: Info, input: GetActiveSubscriptionsInput
     ) -> list[CustomerSubscription]:
+        promotions = _asks_for_promotions(info)
+
         def call(session: Session, environment: Environment) -> list[CustomerSubscription]:
             rows = service.active_subscriptions(
                 session, environment, input.customer_id, input.resource_id
             )
-            return [rendered(session, row) for row in rows]
+            return [rendered(session, row, promotions=promotions) for row in rows]
 
         return await run(info, call)
 
@@ -129,9 +140,11 @@ class SubscriptionQueries:
     async def get_subscription(
         self, info: Info, input: GetSubscriptionInput
     ) -> CustomerSubscription:
+        promotions = _asks_for_promotions(info)
+
         def call(session: Session, environment: Environment) -> CustomerSubscription:
             row = service.get_subscription(session, environment, input.subscription_id)
-            return rendered(session, row)
+            return rendered(session, row, promotions=promotions)
 
         return await run(info, call)
 
