@@ -6,6 +6,11 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 ENVIRONMENT ?= development
 CATALOG ?= examples/catalog.yaml
+# The Python SDK (its own distribution) and the generator of its typed client, which
+# lives in a virtual environment of its own: ariadne-codegen pins graphql-core and ruff
+# to other versions than the service's.
+SDK     := sdk/python
+CODEGEN := $(VENV)/codegen
 # Test processes (pytest-xdist); each has a database and a Redis database of its own.
 TEST_PROCESSES ?= 3
 # Exact versions with hashes: the service's (the Dockerfile installs it) and the service's
@@ -17,12 +22,13 @@ UPGRADE  ?=
 LOCK_OPTIONS := --universal --python-version 3.11 --generate-hashes --quiet \
 	--custom-compile-command "make lock" $(UPGRADE)
 
-.PHONY: install lock run test lint typecheck unit durations bench bench-tools clean
+.PHONY: install lock run test lint typecheck unit durations bench bench-tools clean sdk-client
 
-$(STAMP): pyproject.toml $(LOCK) $(DEV_LOCK)
+$(STAMP): pyproject.toml $(LOCK) $(DEV_LOCK) $(SDK)/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --require-hashes -r $(DEV_LOCK)
 	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip install --quiet --no-deps -e $(SDK)
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -43,9 +49,19 @@ run: install
 	@echo
 	$(BIN)/billing-sync serve
 
+$(CODEGEN)/.installed-stamp: $(SDK)/codegen/requirements.lock
+	test -x $(CODEGEN)/bin/python || $(PYTHON) -m venv $(CODEGEN)
+	$(CODEGEN)/bin/python -m pip install --quiet --require-hashes -r $<
+	touch $@
+
+# Regenerates the SDK's typed client from the service's schema and sdk/python/operations
+# (tests/sdk/test_generated_client.py fails while it is out of date).
+sdk-client: install $(CODEGEN)/.installed-stamp
+	$(BIN)/python $(SDK)/codegen/generate.py $(abspath $(CODEGEN))/bin/ariadne-codegen
+
 lint: install
-	$(BIN)/ruff check app workers webhooks tests bench
-	$(BIN)/ruff format --check app workers webhooks tests bench
+	$(BIN)/ruff check app workers webhooks tests bench sdk
+	$(BIN)/ruff format --check app workers webhooks tests bench sdk
 
 typecheck: install
 	$(BIN)/mypy
@@ -66,7 +82,8 @@ test: install
 	exit $$status
 
 BENCHMARKS := bench/graphql_customers.py bench/estimates.py bench/stripe_provisioning.py \
-	bench/events.py bench/entitlements.py bench/reads.py bench/webhooks.py bench/import.py
+	bench/events.py bench/entitlements.py bench/reads.py bench/webhooks.py bench/import.py \
+	bench/sdk.py
 
 # wrk (Debian's package) drives the load when present: a Python load generator shares
 # the two cores with the server it measures. Installed here when running as root.

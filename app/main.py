@@ -7,7 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from cross_web import AsyncHTTPRequestAdapter
@@ -24,8 +24,11 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET, UnsetType
 
 from app import db
 from app.config import Settings, get_settings, set_settings
@@ -98,9 +101,11 @@ def _recheck(raw_key: str, session: Session) -> None:
 async def graphql_context(connection: HTTPConnection) -> Context:
     """The caller's environment, from the ``X-API-KEY`` header or the ``apiKey`` query
     parameter (a key recently seen is trusted for a second without a database read)."""
-    if connection.scope["type"] == "websocket":
-        return Context()  # refused by the endpoint: it serves no subscriptions
     raw_key = connection.headers.get("x-api-key") or connection.query_params.get("apiKey")
+    if connection.scope["type"] == "websocket":
+        # A subscription's key may also come in its connection_init payload: checked,
+        # with this one, when the connection is acknowledged (GraphQLEndpoint).
+        return Context(api_key=raw_key)
     method = connection.scope.get("method")
     opening_ide = method == "GET" and "query" not in connection.query_params
     if opening_ide and raw_key is None:
@@ -164,6 +169,23 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             raise BadRequest(
                 f"the request body holds a number too long to read ({exc})"[:200]
             ) from None
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Acknowledge a websocket only with a valid key: the upgrade's ``X-API-KEY``
+        header or ``apiKey`` parameter, or ``X-API-KEY`` / ``apiKey`` in the
+        connection_init payload (browsers cannot set headers on a websocket)."""
+        params = context.connection_params if isinstance(context.connection_params, dict) else {}
+        raw_key = context.api_key or params.get("X-API-KEY") or params.get("apiKey")
+        if not isinstance(raw_key, str) or not raw_key:
+            raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
+        try:
+            environment, _ = key_cache.lookup(raw_key)
+            if environment is None:
+                environment = await run_in_threadpool(_authenticate, raw_key)
+        except AppError as exc:
+            raise ConnectionRejectionError({"code": exc.code}) from None
+        context.environment_or_none = environment
+        return cast("UnsetType", UNSET)
 
     def parse_json(self, data: str | bytes) -> Any:
         parsed = super().parse_json(data)
@@ -254,8 +276,10 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
             status_code=200 if ready else 503,
         )
 
-    # No subscriptions: a websocket upgrade is refused with a clean close.
-    graphql = GraphQLEndpoint(build_schema(settings), subscription_protocols=())
+    # Subscriptions (the SDKs' push channel) speak graphql-transport-ws only.
+    graphql = GraphQLEndpoint(
+        build_schema(settings), subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,)
+    )
     app.router.routes += [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),

@@ -22,7 +22,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -256,6 +256,27 @@ class UsageCache:
 
 states = StateCache()
 usage = UsageCache()
+
+# Called after this process applied changes, its own or another process's: (the changes,
+# the row ids of customers whose usage values were written). The push channel to SDKs
+# (``app.entitlements.push``) listens here, so it hears exactly what the caches hear.
+Watcher = Callable[[list[Change], set[str]], None]
+watchers: list[Watcher] = []
+
+
+def _tell_watchers(
+    changes: Iterable[Change], written: Iterable[tuple[UsageKey, Decimal, int]]
+) -> None:
+    if not watchers:
+        return
+    found, customers = list(changes), {key[0] for key, _, _ in written}
+    for watcher in watchers:
+        try:
+            watcher(found, customers)
+        except Exception:
+            log.warning("entitlements.watcher_failed", exc_info=True)
+
+
 # Features by environment: (feature refId -> FeatureInfo), dropped with the catalog.
 features: dict[str, Any] = {}
 
@@ -357,6 +378,7 @@ def _after_commit(session: Session) -> None:
         usage.written(written)
     if changes or published:
         publish((changes or set()) | (published or set()), written or [], changes or set())
+        _tell_watchers(changes or (), written or ())
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -454,6 +476,7 @@ def receive(message: bytes | str) -> None:
     changes, values = _read(message)
     apply(changes)
     usage.written(values)
+    _tell_watchers(changes, values)
 
 
 def connect(redis_url: str | None, max_age_seconds: float | None = None) -> None:
@@ -476,6 +499,7 @@ def connect(redis_url: str | None, max_age_seconds: float | None = None) -> None
                 pubsub.subscribe(channel)
                 # Whatever was published while disconnected is lost: start afresh.
                 apply([ALL])
+                _tell_watchers([ALL], ())
                 for message in pubsub.listen():
                     receive(message["data"])
             except Exception:

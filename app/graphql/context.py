@@ -31,6 +31,9 @@ T = TypeVar("T")
 class Context(BaseContext):
     environment_or_none: Environment | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # A websocket's: the key its upgrade request carried, and its connection_init payload.
+    api_key: str | None = None
+    connection_params: object = None
 
     def __post_init__(self) -> None:
         super().__init__()

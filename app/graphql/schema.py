@@ -12,6 +12,7 @@ from app.config import Settings, get_settings
 from app.graphql.coupons import CouponQueries
 from app.graphql.customers import CustomerMutations, CustomerQueries
 from app.graphql.documents import ValidationCache
+from app.graphql.entitlement_updates import EntitlementSubscriptions
 from app.graphql.entitlements import EntitlementMutations, EntitlementQueries
 from app.graphql.estimates import EstimateMutations
 from app.graphql.events import EventMutations
@@ -38,6 +39,10 @@ Mutation = merge_types(
         ImportMutations,
     ),
 )
+
+
+# The push channel's one root field; a type of its own so the root is called Subscription.
+Subscription = merge_types("Subscription", (EntitlementSubscriptions,))
 
 
 class Schema(strawberry.Schema):
@@ -71,6 +76,7 @@ def new_schema(settings: Settings | None = None) -> strawberry.Schema:
     return Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         execution_context_class=PlainFieldExecution,
         extensions=[
             *document_limits(bounds.settings),

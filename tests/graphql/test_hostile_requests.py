@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 from starlette.testclient import TestClient
-from starlette.websockets import WebSocketDisconnect
 
 from tests.conftest import GraphQL
 
@@ -51,14 +50,6 @@ def test_nul_in_an_id_is_refused_not_an_internal_error(client: TestClient, api_k
     )
     status, answer = _post(client, api_key, body)
     assert status == 400, answer
-
-
-def test_websocket_upgrade_is_refused_cleanly(client: TestClient) -> None:
-    with (
-        pytest.raises(WebSocketDisconnect),
-        client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws,
-    ):
-        ws.receive_text()
 
 
 PROVISION = """

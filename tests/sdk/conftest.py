@@ -1,0 +1,140 @@
+"""A live ``billing-sync serve`` for the SDK's tests: the example catalog applied to
+``development``, as ``make run`` serves it. One per test module (starting one takes a
+few seconds); tests keep apart by the customer ids they use."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.billing.stack import CLI, _spawned, free_port, wait_until
+from tests.conftest import EXAMPLE_CATALOG
+
+
+class LiveService:
+    def __init__(self, folder: Path, database_url: str, redis_url: str | None = None) -> None:
+        self.folder = folder
+        self.env = {
+            **os.environ,
+            "APP_ENV": "test",
+            "DATABASE_URL": database_url,
+            "LOG_FORMAT": "json",
+            "LOG_LEVEL": "WARNING",
+        }
+        for name in ("REDIS_URL", "STRIPE_API_KEY", "HOST"):
+            self.env.pop(name, None)
+        if redis_url is not None:
+            self.env["REDIS_URL"] = redis_url
+        self.servers: list[subprocess.Popen[bytes]] = []
+        self.urls: list[str] = []
+        self.cli("migrate")
+        self.cli("environments", "create", "development")
+        self.cli("catalog", "apply", str(EXAMPLE_CATALOG), "--environment", "development")
+        self.key = self.cli("keys", "create", "--environment", "development").split()[-1]
+
+    @property
+    def url(self) -> str:
+        return self.urls[0]
+
+    def cli(self, *args: str) -> str:
+        done = subprocess.run(
+            [str(CLI), *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stdout.strip()
+
+    def start(self) -> str:
+        """One more API process, on a port of its own; its address."""
+        port = free_port()
+        log = (self.folder / f"api-{port}.log").open("ab")
+        server = subprocess.Popen(
+            [str(CLI), "serve"],
+            env={**self.env, "PORT": str(port)},
+            cwd=self.folder,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        _spawned.append(server)
+        self.servers.append(server)
+        url = f"http://127.0.0.1:{port}"
+        wait_until(lambda: _healthy(url), 60, f"billing-sync serve (logs in {self.folder})")
+        self.urls.append(url)
+        return url
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.terminate()
+        for server in self.servers:
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        self.servers = []
+
+    def graphql(self, query: str, variables: dict[str, Any] | None = None, url: str = "") -> Any:
+        """A call by "another client": plain HTTP, not the SDK under test."""
+        response = httpx.post(
+            f"{url or self.url}/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers={"X-API-KEY": self.key},
+            timeout=30,
+        )
+        body = response.json()
+        assert "errors" not in body, body
+        return body["data"]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/healthz", timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveService]:
+    folder = tmp_path_factory.mktemp("sdk-live")
+    service = LiveService(folder, f"sqlite:///{folder / 'billing-sync.db'}")
+    try:
+        service.start()
+        yield service
+    finally:
+        service.stop()
+
+
+PROVISION = """
+mutation($input: ProvisionCustomerInput!) { provisionCustomer(input: $input) { customer { id } } }
+"""
+
+
+def new_customer(live: LiveService, resource: str | None = None, url: str = "") -> str:
+    """A customer of its own on plan-revvenu-basic (for ``resource``, if given)."""
+    customer = f"sdk-{uuid.uuid4().hex[:10]}"
+    subscription = {"planId": "plan-revvenu-basic", "resourceId": resource}
+    live.graphql(
+        PROVISION, {"input": {"customerId": customer, "subscriptionParams": subscription}}, url
+    )
+    return customer
+
+
+def eventually(check: Any, within: float, what: str) -> float:
+    """Seconds until ``check()`` is true; fails past ``within``."""
+    started = time.monotonic()
+    while not check():
+        if time.monotonic() - started > within:
+            raise AssertionError(f"{what}: not within {within:g}s")
+        time.sleep(0.01)
+    return time.monotonic() - started
