@@ -28,14 +28,41 @@ def _at(where: str, index: int, name: str) -> str:
 
 
 def customers(
-    session: Session, environment: Environment, rows: Sequence[tuple[int, CustomerRow]], where: str
+    session: Session,
+    environment: Environment,
+    rows: Sequence[tuple[int, CustomerRow]],
+    where: str,
+    *,
+    integrated: bool,
 ) -> list[RowProblem]:
     existing = repository.customers_by_ref(session, environment.id, {r.customerId for _, r in rows})
     holders = repository.holders_of_billing_ids(
         session, {r.billingId for _, r in rows if r.billingId}
     )
+    # The first customer each billingId is given to in this call.
+    claims: dict[str, str] = {}
     problems = []
     for index, row in rows:
+        if row.billingId is not None:
+            claimant = claims.setdefault(row.billingId, row.customerId)
+            if claimant != row.customerId:
+                problems.append(
+                    RowProblem(
+                        index,
+                        _at(where, index, "billingId"),
+                        f"{row.billingId!r} is given to customer {claimant!r} too",
+                    )
+                )
+        linked = existing[row.customerId].billing_id if row.customerId in existing else None
+        if integrated and row.billingId is not None and linked not in (None, row.billingId):
+            problems.append(
+                RowProblem(
+                    index,
+                    _at(where, index, "billingId"),
+                    f"customer {row.customerId!r} is billed to Stripe customer {linked!r} "
+                    "already; it cannot be linked to another",
+                )
+            )
         found = existing.get(row.customerId)
         if found is not None and found.archived_at is not None:
             problems.append(
@@ -132,9 +159,31 @@ def subscriptions(
     existing = repository.customers_by_ref(session, environment.id, {r.customerId for _, r in rows})
     known = Catalog(session, environment)
     now = clock.now()
+    linked = repository.subscriptions_linked_to(
+        session, {r.billingId for _, r in rows if r.billingId}
+    )
+    claims: dict[str, str] = {}
     problems = []
     for index, row in rows:
         problems.extend(_subscription(known, existing, index, row, where, now, integrated))
+        if row.billingId is None:
+            continue
+        holder = linked.get(row.billingId)
+        claimant = claims.setdefault(row.billingId, row.key)
+        customer = existing.get(row.customerId)
+        theirs = holder is not None and (
+            customer is None
+            or holder.customer_id != customer.id
+            or row.subscriptionId not in (None, holder.ref_id)
+        )
+        if claimant != row.key or theirs:
+            problems.append(
+                RowProblem(
+                    index,
+                    _at(where, index, "billingId"),
+                    f"{row.billingId!r} is linked to another subscription",
+                )
+            )
     return problems
 
 
