@@ -85,6 +85,11 @@ def _link_refused(
     another customer's, or this customer is billed to another one already (its
     subscriptions and card are there)."""
     if row.billingId is None:
+        if "billingId" in row.model_fields_set and customer is not None and customer.billing_id:
+            return (
+                f"customer {row.customerId!r} is billed to Stripe customer "
+                f"{customer.billing_id!r}; billingId cannot be cleared"
+            )
         return None
     if owners.get(row.billingId, (environment.id, row.customerId)) != (
         environment.id,

@@ -122,8 +122,13 @@ def start(
             import_id=task.id,
             position=position,
             first_index=chunk_rows[0][0],
+            # Only the fields the row gave: a field left out leaves the stored value alone
+            # (a billingId left out must not unlink a Stripe customer).
             rows=[
-                {"index": i, **r.model_dump(mode="json", exclude={"paymentMethodId"})}
+                {
+                    "index": i,
+                    **r.model_dump(mode="json", exclude={"paymentMethodId"}, exclude_unset=True),
+                }
                 for i, r in chunk_rows
             ],
             sealed=seal(cards) if cards else None,

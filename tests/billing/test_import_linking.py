@@ -27,6 +27,7 @@ from tests.stripe_server.server import StripeTestServer
 from tests.subscriptions.factories import apply
 
 PAST = "2026-09-10T00:00:00Z"
+PAID_ROW = {"planId": "plan-basic", "billingPeriod": "MONTHLY", "startDate": PAST}
 
 
 @pytest.fixture
@@ -302,3 +303,40 @@ def test_a_paid_row_replacing_a_held_plan_is_sent_to_stripe_only_after_its_chunk
     assert [s.pricing_type for s in paid] == ["PAID"]
     assert paid[0].billing_id is not None
     assert stripe_client.v1.subscriptions.retrieve(paid[0].billing_id).status == "active"
+
+
+def test_the_same_files_imported_again_change_nothing_locally_or_in_stripe(
+    api: GraphQL, stripe_client: stripe.StripeClient
+) -> None:
+    existing = stripe_client.v1.customers.create({})
+    customers = [
+        {"customerId": "c-1", "paymentMethodId": "pm_card_visa"},
+        {"customerId": "c-2", "billingId": existing.id, "paymentMethodId": "pm_card_visa"},
+    ]
+    subscriptions = [{"customerId": c, **PAID_ROW} for c in ("c-1", "c-2")]
+    imported(api, "customers", customers)
+    imported(api, "subscriptions", subscriptions)
+    before = stripe_server_counts(stripe_client)
+    again = [imported(api, "customers", customers), imported(api, "subscriptions", subscriptions)]
+    assert [(s["created"], s["updated"], s["unchanged"]) for s in again] == [(0, 0, 2), (0, 0, 2)]
+    assert stripe_server_counts(stripe_client) == before
+
+
+def stripe_server_counts(client: stripe.StripeClient) -> tuple[int, int, int]:
+    return (
+        len(client.v1.customers.list().data),
+        len(client.v1.subscriptions.list({"status": "all"}).data),
+        len(client.v1.invoices.list().data),
+    )
+
+
+def test_a_row_clearing_the_billing_id_of_a_linked_customer_fails_and_keeps_the_link(
+    api: GraphQL, stripe_client: stripe.StripeClient
+) -> None:
+    existing = stripe_client.v1.customers.create({})
+    imported(api, "customers", [{"customerId": "c-1", "billingId": existing.id}])
+    summary = imported(api, "customers", [{"customerId": "c-1", "billingId": None}])
+    assert reasons(summary) == [
+        f"customer 'c-1' is billed to Stripe customer {existing.id!r}; billingId cannot be cleared"
+    ]
+    assert customer("c-1").billing_id == existing.id
