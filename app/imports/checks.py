@@ -15,7 +15,7 @@ from app.catalog import repository as catalog
 from app.errors import AppError
 from app.imports import repository
 from app.imports.schemas import CustomerRow, RowProblem, SubscriptionRow, UsageRow
-from app.models import Customer, Environment, Package, Product
+from app.models import Customer, Environment, Package, Product, Subscription
 from app.models.catalog import MeterType, PackageKind, PricingType
 from app.subscriptions.errors import BillableFeatureRequired
 from app.subscriptions.items import ResolvedItems, resolve_items
@@ -25,6 +25,44 @@ Rows = Sequence[tuple[int, object]]
 
 def _at(where: str, index: int, name: str) -> str:
     return f"{where}[{index}].{name}"
+
+
+def relinked(customer: Customer | None, row: CustomerRow) -> str | None:
+    """Why the row cannot link its Stripe customer to a customer billed to another one
+    already (its subscriptions and card are there), if so."""
+    if customer is None or customer.billing_id in (None, row.billingId) or not row.billingId:
+        return None
+    return (
+        f"customer {row.customerId!r} is billed to Stripe customer {customer.billing_id!r} "
+        "already; it cannot be linked to another"
+    )
+
+
+def linked_elsewhere(
+    holder: Subscription | None, customer: Customer | None, row: SubscriptionRow
+) -> bool:
+    """Whether the Stripe subscription the row names is linked to another subscription
+    than the one the row describes."""
+    return holder is not None and (
+        customer is None
+        or holder.customer_id != customer.id
+        or row.subscriptionId not in (None, holder.ref_id)
+    )
+
+
+def without_card(
+    customer: Customer, plan: Package, row: SubscriptionRow, now: datetime
+) -> str | None:
+    """Why the row cannot be billed in Stripe, if so: a live paid subscription is charged to
+    the customer's card, never sent to a checkout."""
+    ended = row.endDate is not None and row.endDate <= now
+    has_card = customer.has_payment_method or customer.payment_method_pending
+    if plan.pricing_type != PricingType.PAID or ended or row.billingId is not None or has_card:
+        return None
+    return (
+        f"plan {plan.ref_id!r} is paid and customer {row.customerId!r} has no payment "
+        "method: import the customer with paymentMethodId first"
+    )
 
 
 def customers(
@@ -53,16 +91,9 @@ def customers(
                         f"{row.billingId!r} is given to customer {claimant!r} too",
                     )
                 )
-        linked = existing[row.customerId].billing_id if row.customerId in existing else None
-        if integrated and row.billingId is not None and linked not in (None, row.billingId):
-            problems.append(
-                RowProblem(
-                    index,
-                    _at(where, index, "billingId"),
-                    f"customer {row.customerId!r} is billed to Stripe customer {linked!r} "
-                    "already; it cannot be linked to another",
-                )
-            )
+        refusal = relinked(existing.get(row.customerId), row) if integrated else None
+        if refusal is not None:
+            problems.append(RowProblem(index, _at(where, index, "billingId"), refusal))
         found = existing.get(row.customerId)
         if found is not None and found.archived_at is not None:
             problems.append(
@@ -168,15 +199,10 @@ def subscriptions(
         problems.extend(_subscription(known, existing, index, row, where, now, integrated))
         if row.billingId is None:
             continue
-        holder = linked.get(row.billingId)
         claimant = claims.setdefault(row.billingId, row.key)
-        customer = existing.get(row.customerId)
-        theirs = holder is not None and (
-            customer is None
-            or holder.customer_id != customer.id
-            or row.subscriptionId not in (None, holder.ref_id)
-        )
-        if claimant != row.key or theirs:
+        if claimant != row.key or linked_elsewhere(
+            linked.get(row.billingId), existing.get(row.customerId), row
+        ):
             problems.append(
                 RowProblem(
                     index,
@@ -229,19 +255,9 @@ def _subscription(
         problems.append(
             RowProblem(index, _at(where, index, "endDate"), "must not be before the start date")
         )
-    paid = plan.pricing_type == PricingType.PAID
-    without_card = customer is not None and not (
-        customer.has_payment_method or customer.payment_method_pending
-    )
-    if integrated and paid and row.billingId is None and without_card:
-        problems.append(
-            RowProblem(
-                index,
-                _at(where, index, "customerId"),
-                f"plan {plan.ref_id!r} is paid and customer {row.customerId!r} has no "
-                "payment method: import the customer with paymentMethodId first",
-            )
-        )
+    refusal = without_card(customer, plan, row, now) if integrated and customer else None
+    if refusal is not None:
+        problems.append(RowProblem(index, _at(where, index, "customerId"), refusal))
     if not integrated and row.billingId is not None:
         problems.append(
             RowProblem(

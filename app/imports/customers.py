@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from app.billing import state as billing_state
 from app.customers.schemas import BillingInformation
 from app.entitlements import bulk
-from app.imports import repository
+from app.imports import checks, repository
 from app.imports.outcomes import ChunkResult, Outcome
 from app.imports.schemas import CustomerRow
 from app.models import Customer, Environment
@@ -96,12 +96,7 @@ def _link_refused(
         row.customerId,
     ):
         return f"billingId {row.billingId!r} is linked to another customer"
-    if customer is not None and customer.billing_id not in (None, row.billingId):
-        return (
-            f"customer {row.customerId!r} is billed to Stripe customer "
-            f"{customer.billing_id!r} already; it cannot be linked to another"
-        )
-    return None
+    return checks.relinked(customer, row)
 
 
 def _insert(session: Session, rows: list[dict[str, Any]]) -> set[str]:

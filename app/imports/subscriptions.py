@@ -324,27 +324,11 @@ def _refused(
     now: datetime,
     linked: dict[str, Subscription],
 ) -> str | None:
-    """Why a row cannot be billed in Stripe as it stands, if it cannot: a live paid
-    subscription is charged to the customer's card (never sent to a checkout), and a
-    Stripe subscription is linked to one subscription only."""
-    holder = linked.get(row.billingId or "")
-    if holder is not None and (
-        holder.customer_id != customer.id or row.subscriptionId not in (None, holder.ref_id)
-    ):
+    """The checks of the import's start that the chunk's state may have undone meanwhile,
+    made again under the chunk's locks."""
+    if checks.linked_elsewhere(linked.get(row.billingId or ""), customer, row):
         return f"billingId {row.billingId!r} is linked to another subscription"
-    ended = row.endDate is not None and row.endDate <= now
-    has_card = customer.has_payment_method or customer.payment_method_pending
-    if (
-        plan.pricing_type == PricingType.PAID
-        and not ended
-        and row.billingId is None
-        and not has_card
-    ):
-        return (
-            f"plan {plan.ref_id!r} is paid and customer {row.customerId!r} has no payment "
-            "method: import the customer with paymentMethodId first"
-        )
-    return None
+    return checks.without_card(customer, plan, row, now)
 
 
 def _ended(
