@@ -340,3 +340,13 @@ def test_a_row_clearing_the_billing_id_of_a_linked_customer_fails_and_keeps_the_
         f"customer 'c-1' is billed to Stripe customer {existing.id!r}; billingId cannot be cleared"
     ]
     assert customer("c-1").billing_id == existing.id
+
+
+def test_an_ended_paid_subscription_is_recorded_without_a_card_and_stays_out_of_stripe(
+    api: GraphQL, stripe_client: stripe.StripeClient
+) -> None:
+    imported(api, "customers", [{"customerId": "c-1"}])
+    ended = {**PAID_ROW, "endDate": "2026-10-10T00:00:00Z"}
+    assert imported(api, "subscriptions", [{"customerId": "c-1", **ended}])["created"] == 1
+    assert [s.status for s in subscriptions_of("c-1")] == ["CANCELED"]
+    assert stripe_client.v1.subscriptions.list({"status": "all"}).data == []
