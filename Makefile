@@ -95,6 +95,7 @@ bench-tools:
 
 bench: install bench-tools
 	@for b in $(BENCHMARKS); do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@echo "== bench/import.py --stripe"; $(BIN)/python bench/import.py --stripe
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -59,7 +59,9 @@ def enqueue(
         session.begin()
     session.add(row)
     message = _message(row)
-    session.info.setdefault(_PENDING, []).append((message, delay_ms))
+    # The innermost savepoint it was written in: rolling that back drops it.
+    owner = session.get_nested_transaction()
+    session.info.setdefault(_PENDING, []).append((message, delay_ms, owner))
     return message
 
 
@@ -75,7 +77,7 @@ def _message(row: OutboxMessage) -> dramatiq.Message[Any]:
 
 
 def pending_jobs(session: Session) -> list[dramatiq.Message[Any]]:
-    return [message for message, _ in session.info.get(_PENDING, [])]
+    return [message for message, _, _ in session.info.get(_PENDING, [])]
 
 
 def was_sent(message: dramatiq.Message[Any]) -> bool:
@@ -116,10 +118,14 @@ def _forget(engine: Engine, ids: list[str]) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _send_after_commit(session: Session) -> None:
+    # SQLAlchemy reports a released savepoint as a commit too: its jobs wait for the
+    # outermost transaction, whose commit is the only one other connections can see.
+    if session.in_nested_transaction():
+        return
     pending = session.info.pop(_PENDING, [])
     if not pending:
         return
-    sent = [message.message_id for message, delay_ms in pending if _send(message, delay_ms)]
+    sent = [message.message_id for message, delay_ms, _ in pending if _send(message, delay_ms)]
     # Deleted once the session has let go of its connection (``forget_sent``): asking
     # the pool for a second one here could wait on connections that wait on this one.
     session.info.setdefault(_SENT, []).extend(sent)
@@ -136,11 +142,26 @@ def forget_sent(session: Session, engine: Engine) -> None:
 def _drop_after_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
     # "soft" fires on every rollback() call, also when no SQL had run yet (a plain
     # after_rollback would miss that and the jobs would ride along on the next commit).
-    if previous_transaction.nested:
-        return
-    dropped = session.info.pop(_PENDING, [])
-    if dropped:
-        log.info("job.dropped", count=len(dropped), reason="rollback")
+    # A savepoint rolled back drops the jobs written inside it (and inside the savepoints
+    # it held), whose rows it rolled back; the transaction's other jobs stay.
+    pending = session.info.pop(_PENDING, [])
+    kept = (
+        [entry for entry in pending if not _inside(entry[2], previous_transaction)]
+        if previous_transaction.nested
+        else []
+    )
+    if kept:
+        session.info[_PENDING] = kept
+    if len(pending) > len(kept):
+        log.info("job.dropped", count=len(pending) - len(kept), reason="rollback")
+
+
+def _inside(owner: SessionTransaction | None, savepoint: SessionTransaction) -> bool:
+    while owner is not None:
+        if owner is savepoint:
+            return True
+        owner = owner.parent
+    return False
 
 
 def relay(engine: Engine, *, older_than_seconds: float = 5.0, limit: int = 500) -> int:

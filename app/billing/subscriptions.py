@@ -78,6 +78,9 @@ class DesiredSubscription:
     items_changed_at: datetime | None = None
     # A change of coupon not yet brought to Stripe.
     discount_pending: bool = False
+    # When Stripe starts charging (an imported subscription, paid for until then).
+    billed_from: datetime | None = None
+    synced_generation: int = 0
 
     @property
     def ended(self) -> bool:
@@ -120,6 +123,8 @@ def desired_of(session: Session, subscription: Subscription) -> DesiredSubscript
         items_changed_at=subscription.items_changed_at,
         discount_pending=subscription.discount_generation is not None
         and subscription.discount_generation > subscription.synced_generation,
+        billed_from=subscription.billed_from,
+        synced_generation=subscription.synced_generation,
     )
 
 
@@ -257,7 +262,12 @@ def _create(desired: DesiredSubscription, customer_id: str) -> stripe.Subscripti
     }
     if desired.is_trial and desired.trial_end_date and desired.trial_end_date > now:
         params["trial_end"] = _timestamp(desired.trial_end_date)
-    if desired.start_date < now:
+    if _paid_up(desired, now) and desired.billed_from is not None:
+        # Paid for until then where it came from: the first invoice is for nothing, and
+        # the card is first charged for the period that starts then.
+        params["billing_cycle_anchor"] = _timestamp(desired.billed_from)
+        params["proration_behavior"] = "none"
+    elif desired.start_date < now:
         params["backdate_start_date"] = _timestamp(desired.start_date)
     discounts = _discounts(desired)
     if discounts:
@@ -274,6 +284,11 @@ def _create(desired: DesiredSubscription, customer_id: str) -> stripe.Subscripti
         status=created.status,
     )
     return created
+
+
+def _paid_up(desired: DesiredSubscription, now: datetime) -> bool:
+    """Whether the time until now is paid for already (before ``billed_from``)."""
+    return desired.billed_from is not None and desired.billed_from > now and not desired.is_trial
 
 
 def _update_items(desired: DesiredSubscription, remote: stripe.Subscription) -> None:
@@ -295,7 +310,11 @@ def _update_items(desired: DesiredSubscription, remote: stripe.Subscription) -> 
         return
     params: SubscriptionUpdateParams = {"items": changes, "proration_behavior": "create_prorations"}
     moment = subscription_terms.proration_date(desired.items_changed_at, remote)
-    if moment is not None:
+    if _paid_up(desired, clock.now()) and desired.synced_generation == 0:
+        # A Stripe subscription linked by an import takes billing-sync's prices at no
+        # charge: its period was paid for at the prices it had. Later changes prorate.
+        params["proration_behavior"] = "none"
+    elif moment is not None:
         params["proration_date"] = moment
     gw = gateway(desired.environment_id)
     billing_id = remote.id

@@ -15,7 +15,7 @@ from app.catalog import repository as catalog
 from app.errors import AppError
 from app.imports import repository
 from app.imports.schemas import CustomerRow, RowProblem, SubscriptionRow, UsageRow
-from app.models import Customer, Environment, Package, Product
+from app.models import Customer, Environment, Package, Product, Subscription
 from app.models.catalog import MeterType, PackageKind, PricingType
 from app.subscriptions.errors import BillableFeatureRequired
 from app.subscriptions.items import ResolvedItems, resolve_items
@@ -27,15 +27,73 @@ def _at(where: str, index: int, name: str) -> str:
     return f"{where}[{index}].{name}"
 
 
+def relinked(customer: Customer | None, row: CustomerRow) -> str | None:
+    """Why the row cannot link its Stripe customer to a customer billed to another one
+    already (its subscriptions and card are there), if so."""
+    if customer is None or customer.billing_id in (None, row.billingId) or not row.billingId:
+        return None
+    return (
+        f"customer {row.customerId!r} is billed to Stripe customer {customer.billing_id!r} "
+        "already; it cannot be linked to another"
+    )
+
+
+def linked_elsewhere(
+    holder: Subscription | None, customer: Customer | None, row: SubscriptionRow
+) -> bool:
+    """Whether the Stripe subscription the row names is linked to another subscription
+    than the one the row describes."""
+    return holder is not None and (
+        customer is None
+        or holder.customer_id != customer.id
+        or row.subscriptionId not in (None, holder.ref_id)
+    )
+
+
+def without_card(
+    customer: Customer, plan: Package, row: SubscriptionRow, now: datetime
+) -> str | None:
+    """Why the row cannot be billed in Stripe, if so: a live paid subscription is charged to
+    the customer's card, never sent to a checkout."""
+    ended = row.endDate is not None and row.endDate <= now
+    has_card = customer.has_payment_method or customer.payment_method_pending
+    if plan.pricing_type != PricingType.PAID or ended or row.billingId is not None or has_card:
+        return None
+    return (
+        f"plan {plan.ref_id!r} is paid and customer {row.customerId!r} has no payment "
+        "method: import the customer with paymentMethodId first"
+    )
+
+
 def customers(
-    session: Session, environment: Environment, rows: Sequence[tuple[int, CustomerRow]], where: str
+    session: Session,
+    environment: Environment,
+    rows: Sequence[tuple[int, CustomerRow]],
+    where: str,
+    *,
+    integrated: bool,
 ) -> list[RowProblem]:
     existing = repository.customers_by_ref(session, environment.id, {r.customerId for _, r in rows})
     holders = repository.holders_of_billing_ids(
         session, {r.billingId for _, r in rows if r.billingId}
     )
+    # The first customer each billingId is given to in this call.
+    claims: dict[str, str] = {}
     problems = []
     for index, row in rows:
+        if row.billingId is not None:
+            claimant = claims.setdefault(row.billingId, row.customerId)
+            if claimant != row.customerId:
+                problems.append(
+                    RowProblem(
+                        index,
+                        _at(where, index, "billingId"),
+                        f"{row.billingId!r} is given to customer {claimant!r} too",
+                    )
+                )
+        refusal = relinked(existing.get(row.customerId), row) if integrated else None
+        if refusal is not None:
+            problems.append(RowProblem(index, _at(where, index, "billingId"), refusal))
         found = existing.get(row.customerId)
         if found is not None and found.archived_at is not None:
             problems.append(
@@ -132,9 +190,26 @@ def subscriptions(
     existing = repository.customers_by_ref(session, environment.id, {r.customerId for _, r in rows})
     known = Catalog(session, environment)
     now = clock.now()
+    linked = repository.subscriptions_linked_to(
+        session, {r.billingId for _, r in rows if r.billingId}
+    )
+    claims: dict[str, str] = {}
     problems = []
     for index, row in rows:
         problems.extend(_subscription(known, existing, index, row, where, now, integrated))
+        if row.billingId is None:
+            continue
+        claimant = claims.setdefault(row.billingId, row.key)
+        if claimant != row.key or linked_elsewhere(
+            linked.get(row.billingId), existing.get(row.customerId), row
+        ):
+            problems.append(
+                RowProblem(
+                    index,
+                    _at(where, index, "billingId"),
+                    f"{row.billingId!r} is linked to another subscription",
+                )
+            )
     return problems
 
 
@@ -180,19 +255,9 @@ def _subscription(
         problems.append(
             RowProblem(index, _at(where, index, "endDate"), "must not be before the start date")
         )
-    paid = plan.pricing_type == PricingType.PAID
-    without_card = customer is not None and not (
-        customer.has_payment_method or customer.payment_method_pending
-    )
-    if integrated and paid and row.billingId is None and without_card:
-        problems.append(
-            RowProblem(
-                index,
-                _at(where, index, "customerId"),
-                f"plan {plan.ref_id!r} is paid and customer {row.customerId!r} has no "
-                "payment method: import the customer with paymentMethodId first",
-            )
-        )
+    refusal = without_card(customer, plan, row, now) if integrated and customer else None
+    if refusal is not None:
+        problems.append(RowProblem(index, _at(where, index, "customerId"), refusal))
     if not integrated and row.billingId is not None:
         problems.append(
             RowProblem(

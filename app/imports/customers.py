@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from app.billing import state as billing_state
 from app.customers.schemas import BillingInformation
 from app.entitlements import bulk
-from app.imports import repository
+from app.imports import checks, repository
 from app.imports.outcomes import ChunkResult, Outcome
 from app.imports.schemas import CustomerRow
 from app.models import Customer, Environment
@@ -57,6 +57,48 @@ def _changes(customer: Customer, row: CustomerRow) -> dict[str, Any]:
     }
 
 
+def _owners(
+    session: Session, rows: Sequence[tuple[int, CustomerRow]], existing: dict[str, Customer]
+) -> dict[str, tuple[str, str]]:
+    """(environment id, customer id) of the customer each Stripe customer the rows name
+    is linked to, read under locks that keep other imports from linking them meanwhile."""
+    linking = {r.billingId for _, r in rows if r.billingId}
+    repository.lock_billing_ids(session, linking)
+    # A sync job may record a Stripe customer it made meanwhile: read them locked.
+    for customer_id in sorted({r.customerId for _, r in rows if r.billingId}):
+        if customer_id in existing:
+            session.refresh(existing[customer_id], with_for_update=True)
+    holders = repository.holders_of_billing_ids(session, linking)
+    return {
+        billing_id: (holder.environment_id, holder.customer_id)
+        for billing_id, holder in holders.items()
+    }
+
+
+def _link_refused(
+    environment: Environment,
+    row: CustomerRow,
+    customer: Customer | None,
+    owners: dict[str, tuple[str, str]],
+) -> str | None:
+    """Why the row cannot link its Stripe customer, if it cannot: the Stripe customer is
+    another customer's, or this customer is billed to another one already (its
+    subscriptions and card are there)."""
+    if row.billingId is None:
+        if "billingId" in row.model_fields_set and customer is not None and customer.billing_id:
+            return (
+                f"customer {row.customerId!r} is billed to Stripe customer "
+                f"{customer.billing_id!r}; billingId cannot be cleared"
+            )
+        return None
+    if owners.get(row.billingId, (environment.id, row.customerId)) != (
+        environment.id,
+        row.customerId,
+    ):
+        return f"billingId {row.billingId!r} is linked to another customer"
+    return checks.relinked(customer, row)
+
+
 def _insert(session: Session, rows: list[dict[str, Any]]) -> set[str]:
     """Insert ``rows``; the customer ids stored (one created meanwhile is left alone)."""
     if not rows:
@@ -83,11 +125,19 @@ def apply(
 ) -> ChunkResult:
     result = ChunkResult()
     existing = repository.customers_by_ref(session, environment.id, {r.customerId for _, r in rows})
+    owners = _owners(session, rows, existing) if integrated else {}
     new_rows: list[dict[str, Any]] = []
     synced: list[tuple[int, CustomerRow]] = []
     for index, row in rows:
         customer = existing.get(row.customerId)
         card = cards.get(index)
+        refusal = _link_refused(environment, row, customer, owners) if integrated else None
+        if refusal is not None:
+            result.set(index, Outcome.FAILED, refusal)
+            continue
+        if row.billingId is not None:
+            # A later row of this chunk naming it for another customer is refused.
+            owners.setdefault(row.billingId, (environment.id, row.customerId))
         # A card is sent when the customer has none on file: the card itself is never
         # stored, so a second import cannot tell the same card from another.
         wants_card = card is not None and (

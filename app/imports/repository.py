@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+from sqlalchemy import text
 from sqlmodel import Session, col, func, select
 
 from app.models import Customer, ImportChunk, ImportTask, Subscription
@@ -22,11 +23,34 @@ def customers_by_ref(
     return {row.customer_id: row for row in session.exec(query)}
 
 
+def lock_billing_ids(session: Session, billing_ids: Collection[str]) -> None:
+    """Serialize the transactions that link these Stripe ids (until they end), so two
+    imports cannot link one Stripe object to two customers. SQLite has one writer at a
+    time already."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for billing_id in sorted(billing_ids):
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))"),
+            {"name": f"billing-sync:billing-id:{billing_id}"},
+        )
+
+
 def holders_of_billing_ids(session: Session, billing_ids: Collection[str]) -> dict[str, Customer]:
     """The customers, of any environment, linked to these Stripe customers."""
     if not billing_ids:
         return {}
     query = select(Customer).where(col(Customer.billing_id).in_(sorted(billing_ids)))
+    return {row.billing_id: row for row in session.exec(query) if row.billing_id}
+
+
+def subscriptions_linked_to(
+    session: Session, billing_ids: Collection[str]
+) -> dict[str, Subscription]:
+    """The subscriptions, of any environment, linked to these Stripe subscriptions."""
+    if not billing_ids:
+        return {}
+    query = select(Subscription).where(col(Subscription.billing_id).in_(sorted(billing_ids)))
     return {row.billing_id: row for row in session.exec(query) if row.billing_id}
 
 

@@ -23,8 +23,8 @@ from app.billing.crypto import seal, unseal
 from app.db import get_engine, in_transaction, unit_of_work
 from app.entitlements import cache
 from app.environments.service import billing_integrated
-from app.errors import NotFound, NotSupported
-from app.imports import checks, customers, repository, subscriptions, usage
+from app.errors import NotFound
+from app.imports import checks, customers, links, repository, subscriptions, usage
 from app.imports.outcomes import ChunkResult, Outcome
 from app.imports.schemas import (
     CHUNK_ROWS,
@@ -67,20 +67,8 @@ class Prepared:
 
 
 def prepare(environment: Environment, kind: ImportKind, items: list[Any]) -> Prepared:
-    """Parse every row; refuse customers and subscriptions for an environment billed
-    in Stripe."""
+    """Parse every row."""
     where = FIELDS[kind]
-    if kind is not ImportKind.USAGE:
-        with unit_of_work(write=False) as session:
-            integrated = billing_integrated(session, environment.id)
-        if integrated:
-            # Linking Stripe customers, attaching cards and creating paid subscriptions
-            # from files is not proven against Stripe yet: refused rather than risked.
-            raise NotSupported(
-                f"importing {kind.value.lower()} into an environment billed in Stripe is "
-                "not supported yet; import them into an environment without billing "
-                "integration, or provision them through the API"
-            )
     rows, problems = parse_rows(_ROW_TYPES[kind], items, where, environment.id)
     return Prepared(kind, rows, problems, len(items))
 
@@ -89,10 +77,11 @@ def _checked(session: Session, environment: Environment, prepared: Prepared) -> 
     where = FIELDS[prepared.kind]
     refused = {p.index for p in prepared.problems}
     rows = [(i, r) for i, r in prepared.rows if i not in refused]
+    integrated = billing_integrated(session, environment.id)
     if prepared.kind is ImportKind.CUSTOMERS:
-        return checks.customers(session, environment, _only(rows, CustomerRow), where)
+        typed_c = _only(rows, CustomerRow)
+        return checks.customers(session, environment, typed_c, where, integrated=integrated)
     if prepared.kind is ImportKind.SUBSCRIPTIONS:
-        integrated = billing_integrated(session, environment.id)
         typed = _only(rows, SubscriptionRow)
         return checks.subscriptions(session, environment, typed, where, integrated=integrated)
     return checks.usage(session, environment, _only(rows, UsageRow), where)
@@ -133,8 +122,13 @@ def start(
             import_id=task.id,
             position=position,
             first_index=chunk_rows[0][0],
+            # Only the fields the row gave: a field left out leaves the stored value alone
+            # (a billingId left out must not unlink a Stripe customer).
             rows=[
-                {"index": i, **r.model_dump(mode="json", exclude={"paymentMethodId"})}
+                {
+                    "index": i,
+                    **r.model_dump(mode="json", exclude={"paymentMethodId"}, exclude_unset=True),
+                }
                 for i, r in chunk_rows
             ],
             sealed=seal(cards) if cards else None,
@@ -149,8 +143,11 @@ def start(
 
 
 def run_chunk(chunk_id: str) -> None:
-    """Apply one chunk (a no-op once it is done), then drop the stale entitlement states."""
-    changes = in_transaction(lambda session: _apply(session, chunk_id))
+    """Apply one chunk (a no-op once it is done), then drop the stale entitlement states.
+
+    The Stripe objects its rows link are read first, with no transaction open."""
+    refused = links.refused(chunk_id)
+    changes = in_transaction(lambda session: _apply(session, chunk_id, refused))
     if changes:
         cache.apply(changes)
         cache.publish(changes)
@@ -186,7 +183,7 @@ def _analyze_grown_tables() -> None:
         _analyzing.release()
 
 
-def _apply(session: Session, chunk_id: str) -> set[tuple[str, str]]:
+def _apply(session: Session, chunk_id: str, refused: dict[int, str]) -> set[tuple[str, str]]:
     chunk = repository.chunk_for_update(session, chunk_id)
     if chunk is None or chunk.done:
         return set()
@@ -196,13 +193,14 @@ def _apply(session: Session, chunk_id: str) -> set[tuple[str, str]]:
         return set()
     kind = ImportKind(task.kind)
     row_type = _ROW_TYPES[kind]
-    rows = [
+    every = [
         (
             int(data["index"]),
             row_type.model_validate({k: v for k, v in data.items() if k != "index"}),
         )
         for data in chunk.rows
     ]
+    rows = [(i, r) for i, r in every if i not in refused]
     now = clock.now()
     integrated = billing_integrated(session, environment.id)
     result: ChunkResult
@@ -215,7 +213,9 @@ def _apply(session: Session, chunk_id: str) -> set[tuple[str, str]]:
         result = subscriptions.apply(session, environment, typed_s, now, integrated=integrated)
     else:
         result = usage.apply(session, environment, _only(rows, UsageRow), now)
-    outcomes = [list(result.outcomes[i]) for i, _ in rows]
+    for index, reason in refused.items():
+        result.set(index, Outcome.FAILED, reason)
+    outcomes = [list(result.outcomes[i]) for i, _ in every]
     chunk.outcomes = outcomes
     chunk.counts = dict(Counter(str(o[0]) for o in outcomes))
     chunk.sealed = None

@@ -105,6 +105,8 @@ def _new_row(
         "additional_metadata": row.additionalMetaData,
         "payment_collection": PaymentCollection.NOT_REQUIRED.value,
         "billing_id": row.billingId,
+        # Paid for where it came from until this period ends: Stripe charges from then.
+        "billed_from": period_end if started and not ended else None,
         "sync_generation": 0,
         "synced_generation": 0,
         "created_at": now,
@@ -178,6 +180,7 @@ def _update(
     data["addons"] = [a.model_dump(mode="json") for a in row.addons or []]
     if row.billingId is not None and held.billing_id is None:
         held.billing_id = row.billingId
+        held.billed_from = held.current_billing_period_end
     subscription_service.update_subscription(session, environment, data)
     if "endDate" in row.model_fields_set and held.effective_end_date != row.endDate:
         held.effective_end_date = row.endDate
@@ -212,6 +215,11 @@ def _provision(session: Session, environment: Environment, row: SubscriptionRow)
         }
     )
     subscription = subscription_service.provision(session, environment, request).subscription
+    if subscription.status == SubscriptionStatus.ACTIVE:
+        # Paid for where it came from until this period ends: Stripe charges from then.
+        subscription.billed_from = subscription.current_billing_period_end
+        session.add(subscription)
+        session.flush()
     if row.endDate is not None or row.billingId is not None:
         if row.endDate is not None:
             subscription.effective_end_date = row.endDate
@@ -235,6 +243,9 @@ def apply(  # noqa: PLR0915 - one pass that sorts each row onto its path
     integrated: bool,
 ) -> ChunkResult:
     result = ChunkResult()
+    linking = {r.billingId for _, r in rows if r.billingId}
+    repository.lock_billing_ids(session, linking)
+    linked = repository.subscriptions_linked_to(session, linking)
     customers = repository.customers_by_ref(
         session, environment.id, {r.customerId for _, r in rows}
     )
@@ -257,6 +268,10 @@ def apply(  # noqa: PLR0915 - one pass that sorts each row onto its path
             result.set(index, Outcome.FAILED, "the customer or plan is gone")
             continue
         plan, product = found
+        refusal = _refused(customer, plan, row, now, linked) if integrated else None
+        if refusal is not None:
+            result.set(index, Outcome.FAILED, refusal)
+            continue
         try:
             items = known.resolved(plan, row, "subscription")
         except AppError as exc:
@@ -300,6 +315,20 @@ def apply(  # noqa: PLR0915 - one pass that sorts each row onto its path
     if integrated:
         _request_sync(session, new_rows, result)
     return result
+
+
+def _refused(
+    customer: Customer,
+    plan: Package,
+    row: SubscriptionRow,
+    now: datetime,
+    linked: dict[str, Subscription],
+) -> str | None:
+    """The checks of the import's start that the chunk's state may have undone meanwhile,
+    made again under the chunk's locks."""
+    if checks.linked_elsewhere(linked.get(row.billingId or ""), customer, row):
+        return f"billingId {row.billingId!r} is linked to another subscription"
+    return checks.without_card(customer, plan, row, now)
 
 
 def _ended(

@@ -101,6 +101,10 @@ class Subscription(SQLModel, table=True):
     # that has run its course, so the sync sets Stripe's discounts only while this change
     # is not yet synced, never merely because Stripe's differ.
     discount_generation: int | None = Field(default=None)
+    # When Stripe starts charging for it: an imported subscription was paid for, where it
+    # came from, until its current period ends. Stripe bills from then on, and nothing
+    # brought to Stripe before then is prorated.
+    billed_from: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # When the Stripe side was last read back (event or sweep): the sweep's staleness.
     billing_checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

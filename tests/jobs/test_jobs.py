@@ -173,3 +173,35 @@ def test_rollback_before_any_sql_still_drops_the_job(
         session.add(Environment(name="later"))
         session.commit()
     assert queued(stub_broker) == 0
+
+
+def test_a_released_savepoint_sends_nothing_before_the_commit(
+    engine: Engine, stub_broker: dramatiq.Broker
+) -> None:
+    with Session(engine) as session:
+        session.add(Environment(name="jobs"))
+        jobs.enqueue(session, "test.record", value=1)
+        with session.begin_nested():
+            jobs.enqueue(session, "test.record", value=2)
+        assert queued(stub_broker) == 0
+        session.commit()
+    assert queued(stub_broker) == 2
+
+
+def test_jobs_of_a_rolled_back_savepoint_are_dropped_and_the_others_kept(
+    engine: Engine, stub_broker: dramatiq.Broker
+) -> None:
+    with Session(engine) as session:
+        session.add(Environment(name="jobs"))
+        jobs.enqueue(session, "test.record", value=1)
+        savepoint = session.begin_nested()
+        jobs.enqueue(session, "test.record", value=2)
+        with session.begin_nested():
+            jobs.enqueue(session, "test.record", value=3)
+        savepoint.rollback()
+        with session.begin_nested():
+            jobs.enqueue(session, "test.record", value=4)
+        session.commit()
+    queue = stub_broker.queues["default"].queue
+    sent = [dramatiq.Message.decode(data).kwargs["value"] for data in queue]
+    assert sent == [1, 4]
