@@ -369,6 +369,11 @@ def _entitlement_fields_changed(row: Customer) -> bool:
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
+    # A released savepoint is reported as a commit too, but other connections see its
+    # changes only at the outermost commit: a state read in between would be stored as
+    # fresh and outlive the change.
+    if session.in_nested_transaction():
+        return
     changes = session.info.pop(_CHANGED, None)
     written = session.info.pop(_WRITTEN, None)
     published = session.info.pop(_PUBLISHED, None)

@@ -423,3 +423,20 @@ def test_each_redis_database_has_a_channel_of_its_own() -> None:
     assert entitlements_cache.channel_of("redis://h:6379") == (
         entitlements_cache.channel_of("redis://h:6379/0")
     )
+
+
+def test_a_change_in_a_released_savepoint_is_dropped_only_at_the_commit(
+    session: Session, environment: Environment
+) -> None:
+    from app.models import Customer
+
+    customer = Customer(environment_id=environment.id, customer_id="savepoint-01")
+    session.add(customer)
+    session.commit()
+    before = entitlements_cache.states.generation
+    with session.begin_nested():
+        customer.archived_at = datetime(2026, 11, 1, tzinfo=UTC)
+    # Readers still see the old row: a state they load now must not be thought fresh.
+    assert entitlements_cache.states.generation == before
+    session.commit()
+    assert entitlements_cache.states.generation > before
