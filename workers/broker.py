@@ -17,10 +17,11 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import Middleware
 from dramatiq.results import Results
-from dramatiq.results.backends import RedisBackend, StubBackend
+from dramatiq.results.backends import RedisBackend
 
 from app.config import Settings
 from workers.actors import ACTORS
+from workers.results import InProcessResults
 
 RESULT_TTL_MS = 10 * 60 * 1000
 
@@ -58,7 +59,7 @@ def build_broker(settings: Settings) -> dramatiq.Broker:
         backend: Any = RedisBackend(url=settings.redis_url)
     else:
         broker = StubBroker()
-        backend = StubBackend()
+        backend = InProcessResults()
     broker.add_middleware(
         Results(backend=backend, result_ttl=RESULT_TTL_MS)  # type: ignore[no-untyped-call]
     )
