@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -17,7 +15,7 @@ from app.catalog.schemas import load_catalog
 from app.catalog.service import apply_catalog
 from app.environments import key_cache
 from app.models import Environment, Package
-from tests.conftest import EXAMPLE_CATALOG, GraphQL
+from tests.conftest import EXAMPLE_CATALOG, GraphQL, statements
 
 CATALOG_TABLES = re.compile(r"\bFROM (package|package_price|product|feature)\b")
 SUBSCRIPTION = """
@@ -40,20 +38,6 @@ ESTIMATE_INPUT = {
     "billingPeriod": "MONTHLY",
     "billableFeatures": [{"featureId": "feature-01-templates", "quantity": 3}],
 }
-
-
-@contextmanager
-def statements(engine: Engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def subscribed(gql: GraphQL) -> str:

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from tests.conftest import GraphQL
+from tests.conftest import GraphQL, statements
 
 PROMOTIONS = re.compile(r"\bFROM promotional_entitlement\b")
 ENTITLEMENT_READS = re.compile(r"\bFROM (subscription|promotional_entitlement)\b")
@@ -24,20 +21,6 @@ GET = """
 query($input: GetCustomerByRefIdInput!) { getCustomerByRefId(input: $input) { %s } }
 """
 GRANTED = "\nfragment Granted on Customer { promotionalEntitlements { status } }"
-
-
-@contextmanager
-def statements(engine: Engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def provision(gql: GraphQL, ref: str, selection: str) -> dict[str, Any]:
