@@ -60,7 +60,7 @@ def _read(chunk_id: str) -> _Links | None:
         )
         customers: dict[str, str | None] = {}
         if kind is ImportKind.SUBSCRIPTIONS and rows:
-            found = repository.customers_by_ref(
+            found = repository.customer_facts_by_ref(
                 session, task.environment_id, {customer for _, customer, _ in rows}
             )
             customers = {ref: c.billing_id for ref, c in found.items()}
