@@ -168,6 +168,16 @@ def task(session: Session, environment_id: str, import_id: str) -> ImportTask | 
     return found if found is not None and found.environment_id == environment_id else None
 
 
+def task_of_pending_chunk(session: Session, chunk_id: str) -> ImportTask | None:
+    """The import of the chunk, unless the chunk is done (its rows are not read)."""
+    query = (
+        select(ImportTask)
+        .join(ImportChunk, col(ImportChunk.import_id) == ImportTask.id)
+        .where(ImportChunk.id == chunk_id, col(ImportChunk.done).is_(False))
+    )
+    return session.exec(query).first()
+
+
 def chunk_for_update(session: Session, chunk_id: str) -> ImportChunk | None:
     query = select(ImportChunk).where(ImportChunk.id == chunk_id).with_for_update()
     return session.exec(query).first()

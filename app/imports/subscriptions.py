@@ -15,6 +15,7 @@ is imported as the cancelled one it is, for the record, and holds nothing.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
@@ -54,6 +55,9 @@ HELD = (
     SubscriptionStatus.PAYMENT_PENDING.value,
 )
 _ENDED = tuple(s.value for s in ENDED_STATUSES)
+# The rows of a chunk mostly start at one moment (the import's, or a shared startDate):
+# each start's billing period is worked out once.
+_period_at = functools.lru_cache(maxsize=1024)(period_at)
 _CANCELLED = "cancelled"
 
 
@@ -73,7 +77,7 @@ def _new_row(
     started = start <= now
     ended = row.endDate is not None and row.endDate <= now
     cadence = BillingPeriod(items.billing_period or BillingPeriod.MONTHLY)
-    period_start, period_end = period_at(start, cadence, max(now, start))
+    period_start, period_end = _period_at(start, cadence, max(now, start))
     slot = ":".join((customer.id, plan.product_id, row.resourceId or "", "paid"))
     return {
         "id": new_id(),
