@@ -10,9 +10,8 @@ the database.
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import String, any_, bindparam, text
 from sqlalchemy import select as sa_select
@@ -31,10 +30,10 @@ def one_of(session: Session, column: Any, values: Collection[str]) -> ColumnElem
     return column == any_(bindparam(None, ordered, type_=ARRAY(String())))  # type: ignore[no-any-return]
 
 
-@dataclass(frozen=True, slots=True)
-class CustomerFacts:
+class CustomerFacts(NamedTuple):
     """What the checks and chunks of subscriptions and usage read of a customer: its
-    columns, not an ORM row (building a thousand of those cost more than the query)."""
+    columns, not an ORM row (building a thousand of those cost more than the query; a
+    tuple is also built faster than a frozen dataclass)."""
 
     id: str
     customer_id: str
