@@ -14,8 +14,9 @@ from app import clock
 from app.catalog import repository as catalog
 from app.errors import AppError
 from app.imports import repository
+from app.imports.repository import CustomerFacts
 from app.imports.schemas import CustomerRow, RowProblem, SubscriptionRow, UsageRow
-from app.models import Customer, Environment, Package, Product, Subscription
+from app.models import Environment, Package, Product, Subscription
 from app.models.catalog import MeterType, PackageKind, PricingType
 from app.subscriptions.errors import BillableFeatureRequired
 from app.subscriptions.items import ResolvedItems, resolve_items
@@ -27,19 +28,19 @@ def _at(where: str, index: int, name: str) -> str:
     return f"{where}[{index}].{name}"
 
 
-def relinked(customer: Customer | None, row: CustomerRow) -> str | None:
+def relinked(billed_to: str | None, row: CustomerRow) -> str | None:
     """Why the row cannot link its Stripe customer to a customer billed to another one
-    already (its subscriptions and card are there), if so."""
-    if customer is None or customer.billing_id in (None, row.billingId) or not row.billingId:
+    (``billed_to``) already (its subscriptions and card are there), if so."""
+    if billed_to in (None, row.billingId) or not row.billingId:
         return None
     return (
-        f"customer {row.customerId!r} is billed to Stripe customer {customer.billing_id!r} "
+        f"customer {row.customerId!r} is billed to Stripe customer {billed_to!r} "
         "already; it cannot be linked to another"
     )
 
 
 def linked_elsewhere(
-    holder: Subscription | None, customer: Customer | None, row: SubscriptionRow
+    holder: Subscription | None, customer: CustomerFacts | None, row: SubscriptionRow
 ) -> bool:
     """Whether the Stripe subscription the row names is linked to another subscription
     than the one the row describes."""
@@ -51,12 +52,12 @@ def linked_elsewhere(
 
 
 def without_card(
-    customer: Customer, plan: Package, row: SubscriptionRow, now: datetime
+    customer: CustomerFacts, plan: Package, row: SubscriptionRow, now: datetime
 ) -> str | None:
     """Why the row cannot be billed in Stripe, if so: a live paid subscription is charged to
     the customer's card, never sent to a checkout."""
     ended = row.endDate is not None and row.endDate <= now
-    has_card = customer.has_payment_method or customer.payment_method_pending
+    has_card = customer.has_card
     if plan.pricing_type != PricingType.PAID or ended or row.billingId is not None or has_card:
         return None
     return (
@@ -73,7 +74,9 @@ def customers(
     *,
     integrated: bool,
 ) -> list[RowProblem]:
-    existing = repository.customers_by_ref(session, environment.id, {r.customerId for _, r in rows})
+    existing = repository.customer_facts_by_ref(
+        session, environment.id, {r.customerId for _, r in rows}
+    )
     holders = repository.holders_of_billing_ids(
         session, {r.billingId for _, r in rows if r.billingId}
     )
@@ -91,10 +94,10 @@ def customers(
                         f"{row.billingId!r} is given to customer {claimant!r} too",
                     )
                 )
-        refusal = relinked(existing.get(row.customerId), row) if integrated else None
+        found = existing.get(row.customerId)
+        refusal = relinked(found.billing_id if found else None, row) if integrated else None
         if refusal is not None:
             problems.append(RowProblem(index, _at(where, index, "billingId"), refusal))
-        found = existing.get(row.customerId)
         if found is not None and found.archived_at is not None:
             problems.append(
                 RowProblem(
@@ -187,7 +190,9 @@ def subscriptions(
     *,
     integrated: bool,
 ) -> list[RowProblem]:
-    existing = repository.customers_by_ref(session, environment.id, {r.customerId for _, r in rows})
+    existing = repository.customer_facts_by_ref(
+        session, environment.id, {r.customerId for _, r in rows}
+    )
     known = Catalog(session, environment)
     now = clock.now()
     linked = repository.subscriptions_linked_to(
@@ -215,7 +220,7 @@ def subscriptions(
 
 def _subscription(
     known: Catalog,
-    existing: dict[str, Customer],
+    existing: dict[str, CustomerFacts],
     index: int,
     row: SubscriptionRow,
     where: str,
@@ -272,7 +277,9 @@ def _subscription(
 def usage(
     session: Session, environment: Environment, rows: Sequence[tuple[int, UsageRow]], where: str
 ) -> list[RowProblem]:
-    existing = repository.customers_by_ref(session, environment.id, {r.customerId for _, r in rows})
+    existing = repository.customer_facts_by_ref(
+        session, environment.id, {r.customerId for _, r in rows}
+    )
     features = catalog.features_by_refs(session, environment.id, {r.featureId for _, r in rows})
     resources = repository.resources_of(session, [c.id for c in existing.values()])
     problems = []

@@ -96,7 +96,7 @@ def _link_refused(
         row.customerId,
     ):
         return f"billingId {row.billingId!r} is linked to another customer"
-    return checks.relinked(customer, row)
+    return checks.relinked(customer.billing_id if customer else None, row)
 
 
 def _insert(session: Session, rows: list[dict[str, Any]]) -> set[str]:

@@ -22,7 +22,7 @@ from app.billing.customers import stripe_owner
 from app.db import in_transaction
 from app.environments.service import billing_integrated
 from app.imports import repository
-from app.models import ImportChunk, ImportTask
+from app.models import ImportChunk
 from app.models.imports import ImportKind
 
 
@@ -40,12 +40,15 @@ class _Links:
 
 def _read(chunk_id: str) -> _Links | None:
     def work(session: Session) -> _Links | None:
-        chunk = session.get(ImportChunk, chunk_id)
-        task = session.get(ImportTask, chunk.import_id) if chunk is not None else None
-        if chunk is None or chunk.done or task is None:
+        # The chunk's rows are read only where Stripe has something to say about them.
+        task = repository.task_of_pending_chunk(session, chunk_id)
+        if task is None:
             return None
         kind = ImportKind(task.kind)
         if kind is ImportKind.USAGE or not billing_integrated(session, task.environment_id):
+            return None
+        chunk = session.get(ImportChunk, chunk_id)
+        if chunk is None:
             return None
         rows = tuple(
             (int(data["index"]), str(data["customerId"]), str(data["billingId"]))
@@ -60,7 +63,7 @@ def _read(chunk_id: str) -> _Links | None:
         )
         customers: dict[str, str | None] = {}
         if kind is ImportKind.SUBSCRIPTIONS and rows:
-            found = repository.customers_by_ref(
+            found = repository.customer_facts_by_ref(
                 session, task.environment_id, {customer for _, customer, _ in rows}
             )
             customers = {ref: c.billing_id for ref, c in found.items()}

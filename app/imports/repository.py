@@ -1,13 +1,46 @@
-"""Queries of the import tasks and of the rows an import touches, many at once."""
+"""Queries of the import tasks and of the rows an import touches, many at once.
+
+A chunk looks up hundreds of ids at a time. On PostgreSQL they travel as one array
+parameter (``= ANY(:ids)``): as an ``IN`` list each id is a placeholder of its own, which
+SQLAlchemy renders and psycopg parses back on the client for every statement (the
+statement is too long for psycopg's cache), and that took longer than the lookup took
+the database.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import text
+from sqlalchemy import String, any_, bindparam, text
+from sqlalchemy import select as sa_select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, func, select
 
-from app.models import Customer, ImportChunk, ImportTask, Subscription
+from app.models import Customer, FeatureUsage, ImportChunk, ImportTask, Subscription
+
+
+def one_of(session: Session, column: Any, values: Collection[str]) -> ColumnElement[bool]:
+    """``column IN values``, as one array parameter on PostgreSQL."""
+    ordered = sorted(values)
+    if session.get_bind().dialect.name != "postgresql":
+        return col(column).in_(ordered)
+    return column == any_(bindparam(None, ordered, type_=ARRAY(String())))  # type: ignore[no-any-return]
+
+
+class CustomerFacts(NamedTuple):
+    """What the checks and chunks of subscriptions and usage read of a customer: its
+    columns, not an ORM row (building a thousand of those cost more than the query; a
+    tuple is also built faster than a frozen dataclass)."""
+
+    id: str
+    customer_id: str
+    billing_id: str | None
+    # A card on file, or one on its way to Stripe (paid subscriptions wait for it).
+    has_card: bool
+    archived_at: datetime | None
 
 
 def customers_by_ref(
@@ -18,9 +51,31 @@ def customers_by_ref(
         return {}
     query = select(Customer).where(
         Customer.environment_id == environment_id,
-        col(Customer.customer_id).in_(sorted(customer_ids)),
+        one_of(session, Customer.customer_id, customer_ids),
     )
     return {row.customer_id: row for row in session.exec(query)}
+
+
+def customer_facts_by_ref(
+    session: Session, environment_id: str, customer_ids: Collection[str]
+) -> dict[str, CustomerFacts]:
+    """``customers_by_ref``, as the facts a subscription or usage row needs."""
+    if not customer_ids:
+        return {}
+    query = sa_select(
+        col(Customer.id),
+        col(Customer.customer_id),
+        col(Customer.billing_id),
+        col(Customer.has_payment_method) | col(Customer.payment_method_generation).is_not(None),
+        col(Customer.archived_at),
+    ).where(
+        col(Customer.environment_id) == environment_id,
+        one_of(session, Customer.customer_id, customer_ids),
+    )
+    return {
+        ref: CustomerFacts(pk, ref, billing_id, bool(has_card), archived_at)
+        for pk, ref, billing_id, has_card, archived_at in session.execute(query)
+    }
 
 
 def lock_billing_ids(session: Session, billing_ids: Collection[str]) -> None:
@@ -40,7 +95,7 @@ def holders_of_billing_ids(session: Session, billing_ids: Collection[str]) -> di
     """The customers, of any environment, linked to these Stripe customers."""
     if not billing_ids:
         return {}
-    query = select(Customer).where(col(Customer.billing_id).in_(sorted(billing_ids)))
+    query = select(Customer).where(one_of(session, Customer.billing_id, billing_ids))
     return {row.billing_id: row for row in session.exec(query) if row.billing_id}
 
 
@@ -50,7 +105,7 @@ def subscriptions_linked_to(
     """The subscriptions, of any environment, linked to these Stripe subscriptions."""
     if not billing_ids:
         return {}
-    query = select(Subscription).where(col(Subscription.billing_id).in_(sorted(billing_ids)))
+    query = select(Subscription).where(one_of(session, Subscription.billing_id, billing_ids))
     return {row.billing_id: row for row in session.exec(query) if row.billing_id}
 
 
@@ -60,8 +115,8 @@ def subscriptions_of(
     if not customer_pks:
         return []
     query = select(Subscription).where(
-        col(Subscription.customer_id).in_(sorted(customer_pks)),
-        col(Subscription.status).in_(sorted(statuses)),
+        one_of(session, Subscription.customer_id, customer_pks),
+        one_of(session, Subscription.status, statuses),
     )
     return list(session.exec(query))
 
@@ -73,9 +128,23 @@ def subscriptions_by_ref(
         return {}
     query = select(Subscription).where(
         Subscription.environment_id == environment_id,
-        col(Subscription.ref_id).in_(sorted(ref_ids)),
+        one_of(session, Subscription.ref_id, ref_ids),
     )
     return {row.ref_id: row for row in session.exec(query)}
+
+
+def usage_of(
+    session: Session, customer_pks: Collection[str], feature_ids: Collection[str]
+) -> dict[tuple[str, str, str], FeatureUsage]:
+    """The stored usage of these customers' features, by (customer row id, resource id,
+    feature row id)."""
+    if not customer_pks or not feature_ids:
+        return {}
+    query = select(FeatureUsage).where(
+        one_of(session, FeatureUsage.customer_id, customer_pks),
+        one_of(session, FeatureUsage.feature_id, feature_ids),
+    )
+    return {(u.customer_id, u.resource_id, u.feature_id): u for u in session.exec(query)}
 
 
 def resources_of(session: Session, customer_pks: Collection[str]) -> set[tuple[str, str]]:
@@ -85,7 +154,7 @@ def resources_of(session: Session, customer_pks: Collection[str]) -> set[tuple[s
     query = (
         select(Subscription.customer_id, Subscription.resource_id)
         .where(
-            col(Subscription.customer_id).in_(sorted(customer_pks)),
+            one_of(session, Subscription.customer_id, customer_pks),
             col(Subscription.resource_id).is_not(None),
         )
         .distinct()
@@ -96,6 +165,16 @@ def resources_of(session: Session, customer_pks: Collection[str]) -> set[tuple[s
 def task(session: Session, environment_id: str, import_id: str) -> ImportTask | None:
     found = session.get(ImportTask, import_id)
     return found if found is not None and found.environment_id == environment_id else None
+
+
+def task_of_pending_chunk(session: Session, chunk_id: str) -> ImportTask | None:
+    """The import of the chunk, unless the chunk is done (its rows are not read)."""
+    query = (
+        select(ImportTask)
+        .join(ImportChunk, col(ImportChunk.import_id) == ImportTask.id)
+        .where(ImportChunk.id == chunk_id, col(ImportChunk.done).is_(False))
+    )
+    return session.exec(query).first()
 
 
 def chunk_for_update(session: Session, chunk_id: str) -> ImportChunk | None:

@@ -15,19 +15,21 @@ is imported as the cancelled one it is, for the record, and holds nothing.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, update
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from app.billing import state as billing_state
 from app.entitlements import bulk
 from app.errors import AppError
 from app.imports import checks, repository
 from app.imports.outcomes import ChunkResult, Outcome
+from app.imports.repository import CustomerFacts
 from app.imports.schemas import SubscriptionRow
 from app.models import (
     Customer,
@@ -52,6 +54,10 @@ HELD = (
     SubscriptionStatus.NOT_STARTED.value,
     SubscriptionStatus.PAYMENT_PENDING.value,
 )
+_ENDED = tuple(s.value for s in ENDED_STATUSES)
+# The rows of a chunk mostly start at one moment (the import's, or a shared startDate):
+# each start's billing period is worked out once.
+_period_at = functools.lru_cache(maxsize=1024)(period_at)
 _CANCELLED = "cancelled"
 
 
@@ -60,7 +66,8 @@ def _slot(customer_pk: str, product_id: str, resource_id: str | None) -> tuple[s
 
 
 def _new_row(
-    customer: Customer,
+    environment: Environment,
+    customer: CustomerFacts,
     plan: Package,
     items: ResolvedItems,
     row: SubscriptionRow,
@@ -70,11 +77,11 @@ def _new_row(
     started = start <= now
     ended = row.endDate is not None and row.endDate <= now
     cadence = BillingPeriod(items.billing_period or BillingPeriod.MONTHLY)
-    period_start, period_end = period_at(start, cadence, max(now, start))
+    period_start, period_end = _period_at(start, cadence, max(now, start))
     slot = ":".join((customer.id, plan.product_id, row.resourceId or "", "paid"))
     return {
         "id": new_id(),
-        "environment_id": customer.environment_id,
+        "environment_id": environment.id,
         "ref_id": row.subscriptionId or f"subscription-{plan.ref_id}-{secrets.token_hex(6)}",
         "customer_id": customer.id,
         "product_id": plan.product_id,
@@ -246,17 +253,14 @@ def apply(  # noqa: PLR0915 - one pass that sorts each row onto its path
     linking = {r.billingId for _, r in rows if r.billingId}
     repository.lock_billing_ids(session, linking)
     linked = repository.subscriptions_linked_to(session, linking)
-    customers = repository.customers_by_ref(
+    customers = repository.customer_facts_by_ref(
         session, environment.id, {r.customerId for _, r in rows}
     )
     known = checks.Catalog(session, environment)
     by_ref = repository.subscriptions_by_ref(
         session, environment.id, {r.subscriptionId for _, r in rows if r.subscriptionId}
     )
-    held = _held(session, customers)
-    ended = repository.subscriptions_of(
-        session, [c.id for c in customers.values()], [s.value for s in ENDED_STATUSES]
-    )
+    held, ended = _held_and_ended(session, customers)
     new_rows: dict[int, dict[str, Any]] = {}
     new_items: dict[int, ResolvedItems] = {}
     one_by_one: list[tuple[int, SubscriptionRow]] = []
@@ -286,7 +290,7 @@ def apply(  # noqa: PLR0915 - one pass that sorts each row onto its path
         if row.endDate is not None and row.endDate <= now:
             _ended(session, customer, plan, items, row, now, target, ended, result, index)
             if result.outcomes.get(index) is None:
-                new_rows[index] = _new_row(customer, plan, items, row, now)
+                new_rows[index] = _new_row(environment, customer, plan, items, row, now)
                 new_items[index] = items
             continue
         if target is None and row.subscriptionId is None:
@@ -307,7 +311,7 @@ def apply(  # noqa: PLR0915 - one pass that sorts each row onto its path
             one_by_one.append((index, row))
             continue
         claimed.add(slot)
-        new_rows[index] = _new_row(customer, plan, items, row, now)
+        new_rows[index] = _new_row(environment, customer, plan, items, row, now)
         new_items[index] = items
     _insert_new(session, environment, new_rows, new_items, result)
     for index, row in one_by_one:
@@ -318,7 +322,7 @@ def apply(  # noqa: PLR0915 - one pass that sorts each row onto its path
 
 
 def _refused(
-    customer: Customer,
+    customer: CustomerFacts,
     plan: Package,
     row: SubscriptionRow,
     now: datetime,
@@ -333,7 +337,7 @@ def _refused(
 
 def _ended(
     session: Session,
-    customer: Customer,
+    customer: CustomerFacts,
     plan: Package,
     items: ResolvedItems,
     row: SubscriptionRow,
@@ -369,17 +373,21 @@ def _ended(
         result.set(index, Outcome.SKIPPED, "an ended subscription is not changed")
 
 
-def _held(
-    session: Session, customers: dict[str, Customer]
-) -> dict[tuple[str, str, str], list[Subscription]]:
-    """What the customers hold, by slot."""
+def _held_and_ended(
+    session: Session, customers: dict[str, CustomerFacts]
+) -> tuple[dict[tuple[str, str, str], list[Subscription]], list[Subscription]]:
+    """What the customers hold, by slot, and the subscriptions they had (one query)."""
     held: dict[tuple[str, str, str], list[Subscription]] = {}
+    ended: list[Subscription] = []
     for subscription in repository.subscriptions_of(
-        session, [c.id for c in customers.values()], HELD
+        session, [c.id for c in customers.values()], HELD + _ENDED
     ):
+        if subscription.status in _ENDED:
+            ended.append(subscription)
+            continue
         key = _slot(subscription.customer_id, subscription.product_id, subscription.resource_id)
         held.setdefault(key, []).append(subscription)
-    return held
+    return held, ended
 
 
 def _later(held: Subscription) -> str:
@@ -425,7 +433,7 @@ def _plan_ref(session: Session, subscription: Subscription) -> str | None:
 def _held_with_plan(
     session: Session, environment: Environment, row: SubscriptionRow
 ) -> Subscription | None:
-    customer = repository.customers_by_ref(session, environment.id, {row.customerId})[
+    customer = repository.customer_facts_by_ref(session, environment.id, {row.customerId})[
         row.customerId
     ]
     for held in repository.subscriptions_of(session, [customer.id], HELD):
@@ -474,7 +482,7 @@ def _insert_new(
         # What the customers are entitled to changed: the version caches compare.
         session.execute(
             update(Customer)
-            .where(col(Customer.id).in_(sorted(customers)))
+            .where(repository.one_of(session, Customer.id, customers))
             .values(entitlements_version=Customer.entitlements_version + 1)
             .execution_options(synchronize_session=False)
         )
@@ -494,5 +502,6 @@ def _request_sync(
     ]
     if not ids:
         return
-    for subscription in session.exec(select(Subscription).where(col(Subscription.id).in_(ids))):
+    query = select(Subscription).where(repository.one_of(session, Subscription.id, ids))
+    for subscription in session.exec(query):
         billing_state.request_subscription_sync(session, subscription)

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Table
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from app.catalog import repository as catalog
 from app.entitlements import bulk, cache
@@ -59,27 +59,17 @@ def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
     session.execute(statement, bulk.parameters(dialect, rows))
 
 
-def _stored(
-    session: Session, customer_pks: Sequence[str], feature_ids: Sequence[str]
-) -> dict[tuple[str, str, str], FeatureUsage]:
-    if not customer_pks:
-        return {}
-    query = select(FeatureUsage).where(
-        col(FeatureUsage.customer_id).in_(sorted(set(customer_pks))),
-        col(FeatureUsage.feature_id).in_(sorted(set(feature_ids))),
-    )
-    return {(u.customer_id, u.resource_id, u.feature_id): u for u in session.exec(query)}
-
-
 def apply(
     session: Session, environment: Environment, rows: Sequence[tuple[int, UsageRow]], now: datetime
 ) -> ChunkResult:
     result = ChunkResult()
-    customers = repository.customers_by_ref(
+    customers = repository.customer_facts_by_ref(
         session, environment.id, {r.customerId for _, r in rows}
     )
     features = catalog.features_by_refs(session, environment.id, {r.featureId for _, r in rows})
-    stored = _stored(session, [c.id for c in customers.values()], [f.id for f in features.values()])
+    stored = repository.usage_of(
+        session, {c.id for c in customers.values()}, {f.id for f in features.values()}
+    )
     states: dict[tuple[str, str | None], entitlement_state.EntitlementState] = {}
     upserts: list[dict[str, Any]] = []
     for index, row in rows:
