@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Collection
-from typing import TypeVar
+from collections.abc import Callable, Collection, Hashable
+from typing import Any, TypeVar
 
 from sqlmodel import Session, SQLModel
 
@@ -34,34 +34,22 @@ from app.models import Environment, Feature, Package, PackagePrice, Product
 from app.models.catalog import PackageKind
 
 _ENTRIES = "catalog_reads"
-# Rows kept per environment before its entries start afresh (a bound, not a tuning knob:
-# a catalog holds far fewer).
-MAX_ROWS = 20_000
+# Lookups kept per environment before its entries start afresh (a bound, not a tuning
+# knob: a catalog needs far fewer).
+MAX_ENTRIES = 20_000
 
 R = TypeVar("R", bound=SQLModel)
+T = TypeVar("T")
 
 
 class _Entries:
-    __slots__ = (
-        "features",
-        "features_by_ref",
-        "latest",
-        "packages",
-        "prices",
-        "products",
-        "rows",
-        "version",
-    )
+    """What one environment's catalog version answered, by (kind of lookup, key)."""
+
+    __slots__ = ("found", "version")
 
     def __init__(self, version: int) -> None:
         self.version = version
-        self.packages: dict[str, Package | None] = {}
-        self.latest: dict[tuple[str, str, bool], Package | None] = {}
-        self.prices: dict[str, list[PackagePrice]] = {}
-        self.products: dict[str, Product | None] = {}
-        self.features: dict[str, Feature] = {}
-        self.features_by_ref: dict[str, Feature | None] = {}
-        self.rows = 0
+        self.found: dict[tuple[str, Hashable], Any] = {}
 
 
 _current: dict[str, _Entries] = {}
@@ -88,14 +76,30 @@ def _entries(environment_id: str, version: int) -> _Entries:
     with _lock:
         found = _current.get(environment_id)
         # A lagging environment (read before an apply) is served the newer entries.
-        if found is None or found.version < version or found.rows > MAX_ROWS:
+        if found is None or found.version < version or len(found.found) > MAX_ENTRIES:
             found = _current[environment_id] = _Entries(version)
         return found
 
 
-def _of(session: Session) -> tuple[str, _Entries] | None:
-    found: tuple[str, _Entries] | None = session.info.get(_ENTRIES)
-    return found
+def _cached(
+    session: Session, environment_id: str | None, key: tuple[str, Hashable], load: Callable[[], T]
+) -> T:
+    """``load()``, or a copy of what it gave for ``key`` in the session's environment.
+    ``environment_id`` is None for lookups by id, which need no scope to be cached."""
+    marked: tuple[str, _Entries] | None = session.info.get(_ENTRIES)
+    if marked is None or (environment_id is not None and marked[0] != environment_id):
+        return load()
+    found = marked[1].found
+    if key not in found:
+        found[key] = _copied(load())
+    value: T = found[key]
+    return value
+
+
+def _copied(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_copy(row) for row in value]
+    return None if value is None else _copy(value)
 
 
 def _copy(row: R) -> R:
@@ -110,15 +114,7 @@ def _copy(row: R) -> R:
 
 def package(session: Session, package_id: str) -> Package | None:
     """A package version by id (any environment's: callers check where it belongs)."""
-    cached = _of(session)
-    if cached is None:
-        return session.get(Package, package_id)
-    _, entries = cached
-    if package_id not in entries.packages:
-        row = session.get(Package, package_id)
-        entries.packages[package_id] = _copy(row) if row is not None else None
-        entries.rows += 1
-    return entries.packages[package_id]
+    return _cached(session, None, ("package", package_id), lambda: session.get(Package, package_id))
 
 
 def latest_package(
@@ -130,72 +126,48 @@ def latest_package(
     include_archived: bool = False,
 ) -> Package | None:
     """The newest version of a plan or an addon (``repository.latest_package``)."""
-    cached = _of(session)
-    if cached is None or cached[0] != environment_id:
-        return repository.latest_package(
+    return _cached(
+        session,
+        environment_id,
+        ("latest", (kind.value, ref_id, include_archived)),
+        lambda: repository.latest_package(
             session, environment_id, kind, ref_id, include_archived=include_archived
-        )
-    _, entries = cached
-    key = (kind.value, ref_id, include_archived)
-    if key not in entries.latest:
-        row = repository.latest_package(
-            session, environment_id, kind, ref_id, include_archived=include_archived
-        )
-        entries.latest[key] = _copy(row) if row is not None else None
-        entries.rows += 1
-    return entries.latest[key]
+        ),
+    )
 
 
 def prices_of(session: Session, package_id: str) -> list[PackagePrice]:
-    """A version's prices (``repository.prices_of``)."""
-    cached = _of(session)
-    if cached is None:
-        return repository.prices_of(session, package_id)
-    _, entries = cached
-    found = entries.prices.get(package_id)
-    if found is None:
-        found = [_copy(row) for row in repository.prices_of(session, package_id)]
-        entries.prices[package_id] = found
-        entries.rows += len(found) + 1
+    """A version's prices (``repository.prices_of``); the list is the caller's own."""
+    found = _cached(
+        session, None, ("prices", package_id), lambda: repository.prices_of(session, package_id)
+    )
     return list(found)
 
 
 def product(session: Session, product_id: str) -> Product | None:
-    cached = _of(session)
-    if cached is None:
-        return session.get(Product, product_id)
-    _, entries = cached
-    if product_id not in entries.products:
-        row = session.get(Product, product_id)
-        entries.products[product_id] = _copy(row) if row is not None else None
-        entries.rows += 1
-    return entries.products[product_id]
+    return _cached(session, None, ("product", product_id), lambda: session.get(Product, product_id))
 
 
 def features_by_ids(
     session: Session, environment_id: str, feature_ids: Collection[str]
 ) -> dict[str, Feature]:
-    """Features by their ids (``repository.features_by_ids``)."""
-    cached = _of(session)
-    if cached is None or cached[0] != environment_id:
+    """Features by their ids (``repository.features_by_ids``), the missing ones read in
+    one query."""
+    marked: tuple[str, _Entries] | None = session.info.get(_ENTRIES)
+    if marked is None or marked[0] != environment_id:
         return repository.features_by_ids(session, environment_id, feature_ids)
-    _, entries = cached
-    missing = [i for i in feature_ids if i not in entries.features]
-    if missing:
-        for feature_id, row in repository.features_by_ids(session, environment_id, missing).items():
-            entries.features[feature_id] = _copy(row)
-            entries.rows += 1
-    return {i: entries.features[i] for i in feature_ids if i in entries.features}
+    found = marked[1].found
+    missing = [i for i in feature_ids if ("feature", i) not in found]
+    for feature_id, row in repository.features_by_ids(session, environment_id, missing).items():
+        found["feature", feature_id] = _copy(row)
+    return {i: found["feature", i] for i in feature_ids if ("feature", i) in found}
 
 
 def feature_by_ref(session: Session, environment_id: str, ref_id: str) -> Feature | None:
     """An active feature by refId (``repository.feature_by_ref``)."""
-    cached = _of(session)
-    if cached is None or cached[0] != environment_id:
-        return repository.feature_by_ref(session, environment_id, ref_id)
-    _, entries = cached
-    if ref_id not in entries.features_by_ref:
-        row = repository.feature_by_ref(session, environment_id, ref_id)
-        entries.features_by_ref[ref_id] = _copy(row) if row is not None else None
-        entries.rows += 1
-    return entries.features_by_ref[ref_id]
+    return _cached(
+        session,
+        environment_id,
+        ("feature_ref", ref_id),
+        lambda: repository.feature_by_ref(session, environment_id, ref_id),
+    )
