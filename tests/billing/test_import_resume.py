@@ -7,40 +7,27 @@ import json
 import os
 import signal
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import stripe
-from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from app import db
-from app.config import Settings
-from app.main import create_app
 from app.models import Environment, ImportTask, Subscription
 from tests.billing.conftest import jobs_done
 from tests.billing.stack import CLI, Stack, wait_until
+from tests.billing.test_import_linking import api
 from tests.billing.test_money_safety import assert_billed_once, pg, pg_url, settled
 from tests.conftest import TEST_REDIS_URL, GraphQL, issue_key
 from tests.imports.conftest import import_catalog, run_import
 from tests.stripe_server.server import StripeTestServer
 from tests.subscriptions.factories import apply
 
-__all__ = ["pg"]
+__all__ = ["api", "pg"]
 
 PAID = {"planId": "plan-basic", "billingPeriod": "MONTHLY", "startDate": "2026-09-10T00:00:00Z"}
-
-
-@pytest.fixture
-def api(
-    engine: Engine, billing_settings: Settings, environment: Environment, session: Session
-) -> Iterator[GraphQL]:
-    apply(session, environment, import_catalog())
-    key = issue_key(engine, environment.name)
-    with TestClient(create_app(billing_settings)) as client:
-        yield GraphQL(client, key)
 
 
 def test_answers_lost_after_stripe_acted_make_no_second_customer_or_subscription(
