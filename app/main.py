@@ -39,9 +39,10 @@ from app.environments import service as environments
 from app.errors import AppError, BadRequest
 from app.graphql.context import Context
 from app.graphql.errors import with_codes
-from app.graphql.schema import build_schema
+from app.graphql.schema import Schema, build_schema
 from app.http_limits import BodyLimit
 from app.logging import configure_logging
+from app.models import Environment
 from webhooks.endpoint import router as stripe_webhooks
 from workers.broker import broker_is_reachable, build_broker
 from workers.runner import start_worker, stop_worker
@@ -98,6 +99,15 @@ def _recheck(raw_key: str, session: Session) -> None:
     key_cache.remember(raw_key, environment)
 
 
+def _known_environment(raw_key: str) -> Environment | None:
+    """The environment of a key seen valid recently (rechecked in the background when
+    due), or None when the key must be authenticated."""
+    environment, due = key_cache.lookup(raw_key)
+    if due:
+        refresher.due(("api-key", key_cache.digest(raw_key)), partial(_recheck, raw_key))
+    return environment
+
+
 async def graphql_context(connection: HTTPConnection) -> Context:
     """The caller's environment, from the ``X-API-KEY`` header or the ``apiKey`` query
     parameter (a key recently seen is trusted for a second without a database read)."""
@@ -110,9 +120,7 @@ async def graphql_context(connection: HTTPConnection) -> Context:
     opening_ide = method == "GET" and "query" not in connection.query_params
     if opening_ide and raw_key is None:
         return Context()
-    environment, due = key_cache.lookup(raw_key) if raw_key else (None, False)
-    if due and raw_key:
-        refresher.due(("api-key", key_cache.digest(raw_key)), partial(_recheck, raw_key))
+    environment = _known_environment(raw_key) if raw_key else None
     if environment is None:
         environment = await run_in_threadpool(_authenticate, raw_key)
     assert environment is not None
@@ -140,13 +148,35 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        request = Request(scope, receive)
         try:
-            response: Response = await self.run(Request(scope, receive))
+            response: Response = await self._planned(request) or await self.run(request)
         except StrawberryHTTPException as exc:
             response = _error_response(BadRequest(exc.reason))
         except AppError as exc:
             response = _error_response(exc)
         await response(scope, receive, send)
+
+    async def _planned(self, request: Request) -> Response | None:
+        """The answer of a known document from cached answers (app.graphql.compiled), or
+        None for the full path. Only for a key known valid: the full path checks the key
+        before it reads the body."""
+        plans = cast("Schema", self.schema).plans
+        if plans is None or request.method != "POST":
+            return None
+        headers = request.headers
+        accept = headers.get("accept", "")
+        if "application/json" not in headers.get("content-type", "") or "multipart" in accept:
+            return None
+        raw_key = headers.get("x-api-key") or request.query_params.get("apiKey")
+        environment = _known_environment(raw_key) if raw_key else None
+        if environment is None:
+            return None
+        answer = plans.answer(await request.body(), environment)
+        if answer is None:
+            return None
+        structlog.contextvars.bind_contextvars(environment=environment.name)
+        return Response(answer, media_type="application/json")
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         return await graphql_context(request)
@@ -195,9 +225,14 @@ class GraphQLEndpoint(GraphQL[Context, None]):
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         try:
-            return await super().execute_single(*args, **kwargs)
+            result = await super().execute_single(*args, **kwargs)
         except StrawberryHTTPException as exc:
             raise BadRequest(exc.reason) from None
+        request_data: GraphQLRequestData = kwargs["request_data"]
+        plans = cast("Schema", self.schema).plans
+        if not result.errors and plans is not None and isinstance(request_data.query, str):
+            plans.learn(request_data.query)
+        return result
 
     async def process_result(
         self, request: Request, result: ExecutionResult

@@ -9,6 +9,9 @@ threads of one process take turns at the GIL); ``bench/spy.py`` shows that side.
 from __future__ import annotations
 
 import asyncio
+import cProfile
+import os
+import json
 import statistics
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -17,6 +20,7 @@ from itertools import cycle
 from typing import Any
 
 from graphql import parse, validate
+from graphql.execution.values import get_variable_values
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -162,6 +166,36 @@ def _steps(
             lambda: Entitlement.of(next(decisions)),
             5000,
         )
+    plans = schema.plans  # type: ignore[attr-defined]
+    plans.learn(document)
+    plan = plans._plans[document]
+    bodies = cycle([json.dumps({"query": document, "variables": item}).encode() for item in checks])
+    timed(
+        "planned answer (app.graphql.compiled: JSON in, JSON out)",
+        lambda: plans.answer(next(bodies), environment),
+        5000,
+    )
+    if os.environ.get("BENCH_CPROFILE"):
+        cProfile.runctx(
+            "for _ in range(5000): plans.answer(next(bodies), environment)",
+            globals(),
+            {"plans": plans, "bodies": bodies, "environment": environment, "next": next},
+            sort="tottime",
+        )
+    timed(
+        "  of which the input bounds",
+        lambda: plans.bounds.first_problem(
+            schema._schema, plan.document, None, next(variables), document
+        ),
+        5000,
+    )
+    timed(
+        "  of which graphql-core's variable coercion",
+        lambda: get_variable_values(
+            schema._schema, plan.operation.variable_definitions, next(variables)
+        ),
+        5000,
+    )
     timed("GraphQL parse of GetEntitlement (uncached)", lambda: parse(document), 1000)
     timed(
         "GraphQL validate of GetEntitlement (uncached)",

@@ -129,6 +129,12 @@ def _report(item: ReportUsageInput, root: str) -> service.UsageReport:
     return validate(UsageSchema, as_dict(item), root=root).report()
 
 
+def cached_entitlement(environment: Environment, arguments: dict[str, Any]) -> Entitlement | None:
+    """The ``entitlement`` field answered from the caches alone (app.graphql.compiled)."""
+    cached = service.check_cached(environment, _check_query(arguments["query"]))
+    return Entitlement.of(cached) if cached is not None else None
+
+
 @strawberry.type
 class EntitlementQueries:
     @strawberry.field

@@ -9,11 +9,16 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from app.config import Settings, get_settings
+from app.graphql.compiled import Plans
 from app.graphql.coupons import CouponQueries
 from app.graphql.customers import CustomerMutations, CustomerQueries
 from app.graphql.documents import ValidationCache
 from app.graphql.entitlement_updates import EntitlementSubscriptions
-from app.graphql.entitlements import EntitlementMutations, EntitlementQueries
+from app.graphql.entitlements import (
+    EntitlementMutations,
+    EntitlementQueries,
+    cached_entitlement,
+)
 from app.graphql.estimates import EstimateMutations
 from app.graphql.events import EventMutations
 from app.graphql.execution import ExecutionContext as PlainFieldExecution
@@ -46,6 +51,9 @@ Subscription = merge_types("Subscription", (EntitlementSubscriptions,))
 
 
 class Schema(strawberry.Schema):
+    # Known documents answered from cached answers (set by new_schema).
+    plans: Plans | None = None
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -73,7 +81,7 @@ def new_schema(settings: Settings | None = None) -> strawberry.Schema:
     """A schema of its own (build_schema shares one per settings)."""
     settings = settings or get_settings()
     bounds = InputBounds(settings)
-    return Schema(
+    schema = Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -85,3 +93,5 @@ def new_schema(settings: Settings | None = None) -> strawberry.Schema:
             lambda: InputLimits(bounds),
         ],
     )
+    schema.plans = Plans(schema._schema, {"entitlement": cached_entitlement}, bounds)
+    return schema

@@ -1,0 +1,413 @@
+"""Known documents answered straight from a cached answer, without the GraphQL machinery.
+
+Most entitlement checks are answered from the entitlement caches in microseconds; the
+machinery around them (Strawberry's view and extensions, graphql-core's execution) cost
+several times that. So a document that once ran without an error, and whose shape is
+plain, is kept as a plan:
+
+- one query operation, no directives, no fragment on another type than its own;
+- every root field has a cached answer (``answers``: a function of the environment and
+  the field's coerced arguments giving the object its resolver would give, or None);
+- every field below is an attribute read (no resolver, no arguments) of a scalar, an
+  enum, a list of them or an object type of such fields.
+
+A request for it is bounded (``InputBounds``), its variables and arguments coerced by
+graphql-core, the root fields' cached answers read and the response written from the
+plan. Whatever the plan does not cover (no cached answer, an unknown key, a variable
+graphql-core refuses, a null where the schema forbids one, anything raised) takes the
+full path, which also gives the error: the answer is the same whichever path made it.
+Resolver middleware is not run here; the schema has none.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from functools import partial
+from math import isfinite
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLBoolean,
+    GraphQLEnumType,
+    GraphQLField,
+    GraphQLFloat,
+    GraphQLID,
+    GraphQLLeafType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    GraphQLSchema,
+    GraphQLString,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    Undefined,
+    get_nullable_type,
+    is_leaf_type,
+    parse,
+)
+from graphql.execution.values import get_argument_values, get_variable_values
+from strawberry.types.field import StrawberryField
+
+from app.graphql.execution import DEFINITION_BACKREF
+from app.graphql.input_limits import InputBounds
+from app.models import Environment
+
+# A root field's cached answer: its object, or None when the full path must run.
+CachedAnswer = Callable[[Environment, dict[str, Any]], object | None]
+
+_NUL = b"\\u0000"
+_MAX_PLANS = 512
+# Prepared requests kept, and the largest body kept (a check's is a few hundred bytes).
+_MAX_PREPARED = 4096
+_MAX_PREPARED_BODY = 4096
+
+
+class _FullPath(Exception):
+    """The plan cannot give this answer: the full path must."""
+
+
+@dataclass(frozen=True)
+class _Typename:
+    key: str
+    name: str
+
+
+@dataclass(frozen=True)
+class _Leaf:
+    key: str
+    attribute: str
+    read: Callable[[Any, str], Any]
+    serialize: Callable[[Any], Any]
+    non_null: bool
+    # For a list of leaves: whether the list holds no nulls; None for a single leaf.
+    items_non_null: bool | None
+
+
+@dataclass(frozen=True)
+class _Object:
+    key: str
+    attribute: str
+    read: Callable[[Any, str], Any]
+    non_null: bool
+    fields: tuple[_Selected, ...]
+
+
+_Selected = _Typename | _Leaf | _Object
+
+
+@dataclass(frozen=True)
+class _Root:
+    key: str
+    field: GraphQLField
+    node: FieldNode
+    answer: CachedAnswer
+    fields: tuple[_Selected, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    document: DocumentNode
+    operation: OperationDefinitionNode
+    roots: tuple[_Root | _Typename, ...]
+
+
+def _coerced(leaf: GraphQLLeafType, value: Any) -> Any:
+    coerced = leaf.coerce_output_value(value)
+    if coerced is Undefined or coerced is None:
+        raise _FullPath
+    return coerced
+
+
+def _serializer(leaf: GraphQLLeafType) -> Callable[[Any], Any]:
+    """``leaf``'s output coercion, a value already of the type's own Python type (or a
+    member of its enum) answered without graphql-core's checks, with the same result."""
+    own: dict[GraphQLLeafType, type] = {GraphQLString: str, GraphQLID: str, GraphQLBoolean: bool}
+    kind = own.get(leaf)
+    if kind is not None:
+        return lambda value: value if type(value) is kind else _coerced(leaf, value)
+    if leaf is GraphQLFloat:
+        return lambda value: (
+            value if type(value) is float and isfinite(value) else _coerced(leaf, value)
+        )
+    members = getattr(leaf, "wrapped_cls", None)
+    if (
+        isinstance(leaf, GraphQLEnumType)
+        and isinstance(members, type)
+        and issubclass(members, Enum)
+    ):
+        names = {member: _coerced(leaf, member) for member in members}
+        return lambda value: names[value] if type(value) is members else _coerced(leaf, value)
+    return partial(_coerced, leaf)
+
+
+def _render(fields: Sequence[_Selected], source: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for selected in fields:
+        if isinstance(selected, _Typename):
+            out[selected.key] = selected.name
+            continue
+        value = selected.read(source, selected.attribute)
+        if value is None:
+            if selected.non_null:
+                raise _FullPath
+            out[selected.key] = None
+        elif isinstance(value, Exception):
+            raise _FullPath
+        elif isinstance(selected, _Object):
+            out[selected.key] = _render(selected.fields, value)
+        elif selected.items_non_null is None:
+            out[selected.key] = selected.serialize(value)
+        else:
+            if not isinstance(value, list | tuple):
+                raise _FullPath
+            items: list[Any] = []
+            for item in value:
+                if item is None:
+                    if selected.items_non_null:
+                        raise _FullPath
+                    items.append(None)
+                else:
+                    items.append(selected.serialize(item))
+            out[selected.key] = items
+    return out
+
+
+def _collect(
+    selection_set: SelectionSetNode,
+    type_name: str,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    into: dict[str, list[FieldNode]],
+) -> bool:
+    """The fields of ``selection_set`` by response key, in order; False if a fragment
+    names another type (its fields would depend on the runtime type)."""
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            key = selection.alias.value if selection.alias else selection.name.value
+            into.setdefault(key, []).append(selection)
+        elif isinstance(selection, InlineFragmentNode):
+            condition = selection.type_condition
+            if condition is not None and condition.name.value != type_name:
+                return False
+            if not _collect(selection.selection_set, type_name, fragments, into):
+                return False
+        elif isinstance(selection, FragmentSpreadNode):
+            fragment = fragments.get(selection.name.value)
+            if fragment is None or fragment.type_condition.name.value != type_name:
+                return False
+            if not _collect(fragment.selection_set, type_name, fragments, into):
+                return False
+    return True
+
+
+def _attribute(field: GraphQLField) -> tuple[Callable[[Any, str], Any], str] | None:
+    """How Strawberry reads a basic field (no resolver, arguments or extensions)."""
+    definition = field.extensions.get(DEFINITION_BACKREF)
+    basic = getattr(field.resolve, "__name__", "") == "_get_basic_result"
+    if not basic or field.args or not isinstance(definition, StrawberryField):
+        return None
+    if not definition.is_basic_field:
+        return None
+    return definition.default_resolver, definition.python_name
+
+
+def _selected(
+    key: str,
+    field: GraphQLField,
+    nodes: list[FieldNode],
+    fragments: Mapping[str, FragmentDefinitionNode],
+) -> _Selected | None:
+    read = _attribute(field)
+    if read is None:
+        return None
+    non_null = isinstance(field.type, GraphQLNonNull)
+    inner = get_nullable_type(field.type)
+    if isinstance(inner, GraphQLScalarType | GraphQLEnumType):
+        return _Leaf(key, read[1], read[0], _serializer(inner), non_null, None)
+    if isinstance(inner, GraphQLList):
+        item = inner.of_type
+        items_non_null = isinstance(item, GraphQLNonNull)
+        item = item.of_type if items_non_null else item
+        if not is_leaf_type(item):
+            return None
+        return _Leaf(key, read[1], read[0], _serializer(item), non_null, items_non_null)
+    if isinstance(inner, GraphQLObjectType):
+        fields = _fields(inner, nodes, fragments)
+        if fields is None:
+            return None
+        return _Object(key, read[1], read[0], non_null, fields)
+    return None
+
+
+def _fields(
+    object_type: GraphQLObjectType,
+    nodes: list[FieldNode],
+    fragments: Mapping[str, FragmentDefinitionNode],
+) -> tuple[_Selected, ...] | None:
+    if object_type.is_type_of is not None:
+        return None
+    collected: dict[str, list[FieldNode]] = {}
+    for node in nodes:
+        if node.selection_set is None:
+            return None
+        if not _collect(node.selection_set, object_type.name, fragments, collected):
+            return None
+    planned: list[_Selected] = []
+    for key, field_nodes in collected.items():
+        name = field_nodes[0].name.value
+        if name == "__typename":
+            planned.append(_Typename(key, object_type.name))
+            continue
+        field = object_type.fields.get(name)
+        selected = _selected(key, field, field_nodes, fragments) if field else None
+        if selected is None:
+            return None
+        planned.append(selected)
+    return tuple(planned)
+
+
+def compile_plan(
+    schema: GraphQLSchema, document: DocumentNode, answers: Mapping[str, CachedAnswer]
+) -> Plan | None:
+    """The plan of a valid ``document``, or None when it takes the full path."""
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    query_type = schema.query_type
+    if len(operations) != 1 or operations[0].operation != OperationType.QUERY or not query_type:
+        return None
+    operation = operations[0]
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    collected: dict[str, list[FieldNode]] = {}
+    if not _collect(operation.selection_set, query_type.name, fragments, collected):
+        return None
+    roots: list[_Root | _Typename] = []
+    for key, nodes in collected.items():
+        name = nodes[0].name.value
+        if name == "__typename":
+            roots.append(_Typename(key, query_type.name))
+            continue
+        answer = answers.get(name)
+        field = query_type.fields.get(name)
+        if answer is None or field is None:
+            return None
+        inner = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
+        if not isinstance(inner, GraphQLObjectType):
+            return None
+        fields = _fields(inner, nodes, fragments)
+        if fields is None:
+            return None
+        roots.append(_Root(key, field, nodes[0], answer, fields))
+    if not any(isinstance(root, _Root) for root in roots):
+        return None  # nothing cached to answer: the full path is as quick
+    return Plan(document, operation, tuple(roots))
+
+
+# A root field of a prepared request: planned with its coerced arguments, or a __typename.
+_Prepared = tuple[tuple[_Root | _Typename, dict[str, Any]], ...]
+
+
+class Plans:
+    """The plans of the documents seen to run without an error, by their text, and the
+    requests prepared for them (bounded, variables coerced), by their body."""
+
+    def __init__(
+        self, schema: GraphQLSchema, answers: Mapping[str, CachedAnswer], bounds: InputBounds
+    ) -> None:
+        self.schema = schema
+        self.answers = answers
+        self.bounds = bounds
+        self._plans: dict[str, Plan | None] = {}
+        # The same body always prepares the same way: a client repeating a check (the
+        # usual case) skips reading, bounding and coercing it. Answers are given these
+        # arguments, and must not change them.
+        self._prepared: dict[bytes, _Prepared] = {}
+
+    def learn(self, query: str) -> None:
+        """Keep ``query``'s plan (None if it has none): call it only after the document
+        ran without an error, so that it is known valid."""
+        if query in self._plans or not self.answers:
+            return
+        # A directive may depend on a variable: such documents take the full path. An
+        # "@" inside a string only makes this refuse a document it could have planned.
+        plan = None if "@" in query else compile_plan(self.schema, parse(query), self.answers)
+        if len(self._plans) >= _MAX_PLANS:
+            del self._plans[next(iter(self._plans))]
+        self._plans[query] = plan
+
+    def answer(self, body: bytes, environment: Environment) -> bytes | None:
+        """The response body for ``body`` (a JSON POST of ``environment``'s), or None
+        when the full path must answer."""
+        prepared = self._prepared.get(body)
+        if prepared is None:
+            prepared = self._prepare(body)
+            if prepared is None:
+                return None
+            if len(body) <= _MAX_PREPARED_BODY:
+                if len(self._prepared) >= _MAX_PREPARED:
+                    del self._prepared[next(iter(self._prepared))]
+                self._prepared[body] = prepared
+        data: dict[str, Any] = {}
+        try:
+            for root, arguments in prepared:
+                if isinstance(root, _Typename):
+                    data[root.key] = root.name
+                    continue
+                value = root.answer(environment, arguments)
+                if value is None:
+                    return None
+                data[root.key] = _render(root.fields, value)
+        except Exception:  # noqa: BLE001 - the full path meets it again and reports it
+            return None
+        return json.dumps({"data": data}, separators=(",", ":")).encode()
+
+    def _prepare(self, body: bytes) -> _Prepared | None:
+        if not self._plans or _NUL in body:
+            return None
+        try:
+            request = json.loads(body)
+        except (ValueError, RecursionError):
+            return None
+        if type(request) is not dict:
+            return None
+        query = request.get("query")
+        if type(query) is not str:
+            return None
+        plan = self._plans.get(query)
+        if plan is None:
+            return None
+        variables = request.get("variables")
+        variables = {} if variables is None else variables
+        name = request.get("operationName")
+        given_name = plan.operation.name.value if plan.operation.name else None
+        if (
+            type(variables) is not dict
+            or request.get("extensions")
+            or name not in (None, given_name)
+        ):
+            return None
+        if self.bounds.first_problem(self.schema, plan.document, name, variables, query):
+            return None
+        coerced = get_variable_values(
+            self.schema, plan.operation.variable_definitions or (), variables
+        )
+        if isinstance(coerced, list):
+            return None
+        try:
+            return tuple(
+                (root, {})
+                if isinstance(root, _Typename)
+                else (root, get_argument_values(root.field, root.node, coerced))
+                for root in plan.roots
+            )
+        except Exception:  # noqa: BLE001 - the full path meets it again and reports it
+            return None

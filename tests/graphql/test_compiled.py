@@ -1,0 +1,374 @@
+"""Known documents answered from cached answers give the full path's answer, byte for byte.
+
+Each request is sent twice on the same service: once with plans allowed (after a first
+run that teaches the document) and once with every plan refused, so the full path
+answers. The bodies and statuses must be equal, and the test also checks which path
+answered, so a plan that stopped being used fails here too.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from app.graphql import compiled
+from tests.conftest import GraphQL
+
+pytestmark = pytest.mark.usefixtures("catalog_applied")
+
+PROVISION = """
+mutation($c: ProvisionCustomerInput!, $s: ProvisionSubscriptionInput!) {
+  provisionCustomer(input: $c) { customer { id } }
+  provisionSubscriptionV2(input: $s) { status }
+}"""
+CHECK = """query Check($query: FetchEntitlementQuery!) {
+  entitlement(query: $query) {
+    isGranted
+    feature { refId displayName featureUnits featureUnitsPlural featureType meterType description }
+    currentUsage customerId accessDeniedReason requestedUsage usageLimit hasUnlimitedUsage
+    usagePeriodAnchor usagePeriodStart usagePeriodEnd resetPeriod
+  }
+}"""
+LEAVES = (
+    "isGranted",
+    "accessDeniedReason",
+    "customerId",
+    "resourceId",
+    "currentUsage",
+    "requestedUsage",
+    "requestedValues",
+    "usageLimit",
+    "hasUnlimitedUsage",
+    "hasSoftLimit",
+    "enumValues",
+    "usagePeriodAnchor",
+    "usagePeriodStart",
+    "usagePeriodEnd",
+    "nextResetDate",
+    "resetPeriod",
+    "__typename",
+)
+FEATURE_LEAVES = (
+    "id",
+    "refId",
+    "displayName",
+    "description",
+    "featureType",
+    "meterType",
+    "featureUnits",
+    "featureUnitsPlural",
+    "additionalMetaData",
+    "__typename",
+)
+
+
+SITE = {"customerId": "c-1", "resourceId": "site-1"}
+
+
+class Paths:
+    """Counts the answers the plans gave, and can refuse them all."""
+
+    def __init__(self) -> None:
+        self.planned = 0
+        self.refuse = False
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        real = compiled.Plans.answer
+
+        def answer(plans: compiled.Plans, body: bytes, environment: Any) -> bytes | None:
+            if self.refuse:
+                return None
+            given = real(plans, body, environment)
+            self.planned += given is not None
+            return given
+
+        monkeypatch.setattr(compiled.Plans, "answer", answer)
+
+
+@pytest.fixture
+def paths(monkeypatch: pytest.MonkeyPatch) -> Paths:
+    found = Paths()
+    found.install(monkeypatch)
+    return found
+
+
+@pytest.fixture
+def customer(gql: GraphQL) -> str:
+    gql(
+        PROVISION,
+        {
+            "c": {"customerId": "c-1"},
+            "s": {"customerId": "c-1", "planId": "plan-revvenu-basic", "resourceId": "site-1"},
+        },
+    )
+    gql(
+        "mutation($i: ReportUsageInput!) { reportUsage(input: $i) { id } }",
+        {"i": {**SITE, "featureId": "feature-02-campaigns", "value": 1}},
+    )
+    return "c-1"
+
+
+def _post(client: TestClient, key: str, body: Any, **headers: str) -> tuple[int, bytes]:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    response = client.post(
+        "/graphql",
+        content=raw,
+        headers={"X-API-KEY": key, "content-type": "application/json", **headers},
+    )
+    return response.status_code, response.content
+
+
+def both(
+    client: TestClient, key: str, paths: Paths, body: Any, **headers: str
+) -> tuple[tuple[int, bytes], bool]:
+    """The answer with plans allowed (sent until the answer is cached), checked equal to
+    the full path's; and whether a plan gave it."""
+    for _ in range(3):
+        before = paths.planned
+        planned = _post(client, key, body, **headers)
+        if paths.planned > before:
+            break
+    used = paths.planned > before
+    paths.refuse = True
+    try:
+        full = _post(client, key, body, **headers)
+    finally:
+        paths.refuse = False
+    assert planned == full
+    return planned, used
+
+
+def _check(**query: Any) -> dict[str, Any]:
+    return {"query": CHECK, "variables": {"query": {"customerId": "c-1", **query}}}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"featureId": "feature-01-templates"},
+        {"featureId": "feature-02-campaigns"},
+        {"featureId": "feature-02-campaigns", "resourceId": "site-1"},
+        {
+            "featureId": "feature-02-campaigns",
+            "resourceId": "site-1",
+            "options": {"requestedUsage": 5},
+        },
+        {"featureId": "feature-01-templates", "options": {"requestedUsage": 2.5}},
+        {"featureId": "feature-03-custom-domain"},
+        {"featureId": "feature-01-templates", "resourceId": "site-1"},
+        {"featureId": "feature-unknown"},
+    ],
+)
+def test_the_seed_check_is_answered_by_its_plan_as_the_full_path_answers(
+    client: TestClient, api_key: str, paths: Paths, customer: str, query: dict[str, Any]
+) -> None:
+    (status, body), used = both(client, api_key, paths, _check(**query))
+
+    assert status == 200
+    assert "errors" not in json.loads(body)
+    assert used
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        # aliases, a field asked twice, __typename at each level
+        """query($q: FetchEntitlementQuery!) { __typename a: entitlement(query: $q) {
+           __typename g: isGranted isGranted feature { __typename refId r: refId } } }""",
+        # two checks in one document, one of them with literal arguments
+        """query($q: FetchEntitlementQuery!) { one: entitlement(query: $q) { isGranted }
+           two: entitlement(query: {customerId: "c-1", featureId: "feature-02-campaigns",
+             options: {requestedUsage: 1}}) { usageLimit currentUsage requestedUsage } }""",
+        # fragments and inline fragments on the types themselves
+        """query Q($q: FetchEntitlementQuery!) { entitlement(query: $q) { ...E
+           ... on Entitlement { usageLimit } ... { hasSoftLimit } } }
+           fragment E on Entitlement { isGranted feature { ...F } }
+           fragment F on EntitlementFeature { refId featureType }""",
+        # lists of leaves and a variable with a default
+        """query($q: FetchEntitlementQuery! = {customerId: "c-1", featureId: "feature-01-templates",
+             options: {requestedValues: ["a", "b"]}}) {
+           entitlement(query: $q) { requestedValues enumValues isGranted } }""",
+    ],
+)
+def test_documents_of_every_supported_shape_are_answered_by_their_plan(
+    client: TestClient, api_key: str, paths: Paths, customer: str, document: str
+) -> None:
+    body = {
+        "query": document,
+        "variables": {"q": {"customerId": "c-1", "featureId": "feature-01-templates"}},
+    }
+    if "= {" in document:
+        body["variables"] = {}
+
+    (status, answer), used = both(client, api_key, paths, body)
+
+    assert status == 200, answer
+    assert "errors" not in json.loads(answer)
+    assert used
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        # a directive may depend on a variable
+        """query($q: FetchEntitlementQuery!, $s: Boolean!) {
+           entitlement(query: $q) { isGranted usageLimit @skip(if: $s) } }""",
+        # a union below the check
+        """query($q: FetchEntitlementQuery!) { entitlement(query: $q) {
+           resetPeriodConfiguration { __typename } } }""",
+        # a root field with no cached answer beside the check
+        """query($q: FetchEntitlementQuery!) { entitlement(query: $q) { isGranted }
+           getCustomerByRefId(input: {customerId: "c-1"}) { customerId } }""",
+    ],
+)
+def test_documents_of_other_shapes_take_the_full_path(
+    client: TestClient, api_key: str, paths: Paths, customer: str, document: str
+) -> None:
+    variables = {"q": {"customerId": "c-1", "featureId": "feature-01-templates"}, "s": False}
+
+    (status, _), used = both(client, api_key, paths, {"query": document, "variables": variables})
+
+    assert status == 200
+    assert not used
+
+
+def _taught(client: TestClient, api_key: str, paths: Paths) -> None:
+    (_, _), used = both(client, api_key, paths, _check(featureId="feature-01-templates"))
+    assert used
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # variables graphql-core refuses: BAD_USER_INPUT from the full path
+        {"query": CHECK, "variables": {"query": {"customerId": "c-1"}}},
+        {"query": CHECK, "variables": {"query": {"customerId": 5, "featureId": "x"}}},
+        {"query": CHECK, "variables": {"query": {"customerId": "c-1", "featureId": "f", "x": 1}}},
+        {"query": CHECK, "variables": None},
+        {"query": CHECK, "variables": []},
+        # a bound: an id too long, characters an id may not hold
+        {"query": CHECK, "variables": {"query": {"customerId": "c" * 300, "featureId": "f"}}},
+        {"query": CHECK, "variables": {"query": {"customerId": "", "featureId": "f"}}},
+        # the request around the document
+        {"query": CHECK, "operationName": "Other", "variables": {}},
+        {"query": CHECK, "extensions": "x", "variables": {}},
+        b'{"query": ' + json.dumps(CHECK).encode() + b', "variables": {"query": {"customerId": '
+        b'"c\\u0000", "featureId": "f"}}}',
+        b'{"query": ' + json.dumps(CHECK).encode() + b", ",
+    ],
+)
+def test_requests_the_plan_cannot_answer_get_the_full_paths_answer_or_error(
+    client: TestClient, api_key: str, paths: Paths, customer: str, body: Any
+) -> None:
+    _taught(client, api_key, paths)
+
+    (status, answer), used = both(client, api_key, paths, body)
+
+    assert not used
+    assert status < 500, answer
+
+
+def test_an_unknown_key_is_refused_as_before_with_a_plan_known(
+    client: TestClient, api_key: str, paths: Paths, customer: str
+) -> None:
+    _taught(client, api_key, paths)
+
+    (status, answer), used = both(
+        client, "not-a-key", paths, _check(featureId="feature-01-templates")
+    )
+
+    assert not used
+    assert status == 401
+    assert json.loads(answer)["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+def test_a_change_is_seen_by_the_next_planned_check(
+    gql: GraphQL, client: TestClient, api_key: str, paths: Paths, customer: str
+) -> None:
+    body = _check(featureId="feature-02-campaigns", resourceId="site-1")
+    (_, first), used = both(client, api_key, paths, body)
+    assert used
+    gql(
+        "mutation($i: ReportUsageInput!) { reportUsage(input: $i) { id } }",
+        {"i": {**SITE, "featureId": "feature-02-campaigns", "value": 2}},
+    )
+
+    before = paths.planned
+    _, second = _post(client, api_key, body)
+
+    assert paths.planned == before + 1
+    assert json.loads(first)["data"]["entitlement"]["currentUsage"] == 1
+    assert json.loads(second)["data"]["entitlement"]["currentUsage"] == 3
+
+
+def test_a_multipart_request_or_a_form_takes_the_full_path(
+    client: TestClient, api_key: str, paths: Paths, customer: str
+) -> None:
+    _taught(client, api_key, paths)
+
+    _, used = both(
+        client, api_key, paths, _check(featureId="feature-01-templates"), accept="multipart/mixed"
+    )
+
+    assert not used
+
+
+@st.composite
+def selections(draw: st.DrawFn) -> str:
+    def fields(names: tuple[str, ...]) -> list[str]:
+        chosen = draw(st.lists(st.sampled_from(names), min_size=1, max_size=6))
+        aliased = []
+        for index, name in enumerate(chosen):
+            alias = draw(st.sampled_from(["", f"a{index}: "]))
+            aliased.append(alias + name)
+        return aliased
+
+    top = fields(LEAVES)
+    if draw(st.booleans()):
+        top.append("feature { " + " ".join(fields(FEATURE_LEAVES)) + " }")
+    if draw(st.booleans()):
+        top = ["... on Entitlement { " + " ".join(top) + " }"]
+    return "query($q: FetchEntitlementQuery!) { entitlement(query: $q) { " + " ".join(top) + " } }"
+
+
+CHECKS = st.fixed_dictionaries(
+    {
+        "customerId": st.sampled_from(["c-1", "nobody"]),
+        "featureId": st.sampled_from(
+            ["feature-01-templates", "feature-02-campaigns", "feature-03-custom-domain", "no"]
+        ),
+    },
+    optional={
+        "resourceId": st.sampled_from(["site-1", "site-2"]),
+        "options": st.fixed_dictionaries(
+            {},
+            optional={
+                "requestedUsage": st.one_of(st.integers(-5, 10), st.floats(0, 10)),
+                "requestedValues": st.lists(st.sampled_from(["a", "b"]), max_size=2),
+            },
+        ),
+    },
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(document=selections(), query=CHECKS)
+def test_any_selection_of_a_check_answers_as_the_full_path_does(
+    client: TestClient,
+    api_key: str,
+    paths: Paths,
+    customer: str,
+    document: str,
+    query: dict[str, Any],
+) -> None:
+    (status, _), used = both(client, api_key, paths, {"query": document, "variables": {"q": query}})
+
+    assert status == 200
+    assert used
