@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import cProfile
-import os
 import json
+import os
 import statistics
 import time
 from collections.abc import Awaitable, Callable, Sequence
