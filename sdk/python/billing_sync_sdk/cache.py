@@ -9,8 +9,9 @@ no subscription, an unknown customer...) only the service can say, so the first 
 of such a feature goes to the service and its answer is kept beside the entry until the
 entry is replaced.
 
-An entry is fresh while the push channel keeps it (every change replaces it whole) or,
-without the channel, for ``ttl`` seconds. An entry whose usage period has ended is not
+An entry is fresh while the push channel keeps it (every change replaces it whole), up
+to ``push_ttl`` seconds since it was last replaced (the safety net for a change the
+channel missed), or, without the channel, for ``ttl`` seconds. An entry whose usage period has ended is not
 fresh: its usage has been reset on the service.
 
 Entries are replaced whole, never edited in place (but for a usage value a report just
@@ -92,8 +93,9 @@ def decide(
 
 
 class EntitlementCache:
-    def __init__(self, ttl: float, max_entries: int = 10_000) -> None:
+    def __init__(self, ttl: float, max_entries: int = 10_000, push_ttl: float = 300.0) -> None:
         self.ttl = ttl
+        self.push_ttl = push_ttl
         self.max_entries = max_entries
         self._entries: OrderedDict[CacheKey, Entry] = OrderedDict()
         # Whether the push channel is connected now (set by it).
@@ -113,9 +115,8 @@ class EntitlementCache:
         now = time.time()
         if entry.valid_until is not None and entry.valid_until <= now:
             return None
-        if entry.pushed and self.push_connected:
-            return entry
-        return entry if time.monotonic() - entry.loaded_at <= self.ttl else None
+        ttl = self.push_ttl if entry.pushed and self.push_connected else self.ttl
+        return entry if time.monotonic() - entry.loaded_at <= ttl else None
 
     def last_known(self, key: CacheKey) -> Entry | None:
         """The entry, however old (the fallback when the service cannot be reached)."""

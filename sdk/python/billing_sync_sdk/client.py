@@ -64,6 +64,9 @@ class ClientOptions:
     push: bool = True
     # Seconds an entry is used without the push channel (the safety net).
     cache_ttl: float = 30.0
+    # Seconds an entry the push channel keeps is used since its last change, then loaded
+    # again anyway (the safety net for a change the channel missed).
+    cache_push_ttl: float = 300.0
     cache_max_entries: int = 10_000
     # When the service cannot be reached: the last entitlements known ("last_known",
     # denying what was never known) or a denial ("deny"), flagged ``is_fallback``.
@@ -134,7 +137,7 @@ class AsyncBillingSyncClient(GeneratedClient):
         )
         self.options = options
         self.cache = (
-            EntitlementCache(options.cache_ttl, options.cache_max_entries)
+            EntitlementCache(options.cache_ttl, options.cache_max_entries, options.cache_push_ttl)
             if options.entitlements_cache
             else None
         )
