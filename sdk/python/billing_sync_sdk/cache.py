@@ -11,8 +11,8 @@ entry is replaced.
 
 An entry is fresh while the push channel keeps it (every change replaces it whole), up
 to ``push_ttl`` seconds since it was last replaced (the safety net for a change the
-channel missed), or, without the channel, for ``ttl`` seconds. An entry whose usage period has ended is not
-fresh: its usage has been reset on the service.
+channel missed), or, without the channel, for ``ttl`` seconds. An entry whose usage
+period has ended is not fresh: its usage has been reset on the service.
 
 Entries are replaced whole, never edited in place (but for a usage value a report just
 set), so a reader in another thread always sees one consistent entry.
