@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, bindparam, or_
 from sqlmodel import Session, col, select
 
 from app.models import Subscription, SubscriptionAddon, SubscriptionFeatureQuantity
@@ -15,15 +15,27 @@ LIVE = [s.value for s in LIVE_STATUSES]
 HOLDING = [*LIVE, SubscriptionStatus.NOT_STARTED.value]
 
 
+# Built once: building a statement costs as much as running it on the hot reads.
+_BY_REF = select(Subscription).where(
+    Subscription.environment_id == bindparam("environment_id"),
+    Subscription.ref_id == bindparam("ref_id"),
+)
+_BY_REF_FOR_UPDATE = _BY_REF.with_for_update()
+_ADDONS_OF = (
+    select(SubscriptionAddon)
+    .where(SubscriptionAddon.subscription_id == bindparam("subscription_id"))
+    .order_by(col(SubscriptionAddon.id))
+)
+_FEATURE_ROWS_OF = select(SubscriptionFeatureQuantity).where(
+    SubscriptionFeatureQuantity.subscription_id == bindparam("subscription_id")
+)
+
+
 def by_ref(
     session: Session, environment_id: str, ref_id: str, *, for_update: bool = False
 ) -> Subscription | None:
-    query = select(Subscription).where(
-        Subscription.environment_id == environment_id, Subscription.ref_id == ref_id
-    )
-    if for_update:
-        query = query.with_for_update()
-    return session.exec(query).first()
+    query = _BY_REF_FOR_UPDATE if for_update else _BY_REF
+    return session.exec(query, params={"environment_id": environment_id, "ref_id": ref_id}).first()
 
 
 def ref_taken(session: Session, environment_id: str, ref_id: str) -> bool:
@@ -75,15 +87,11 @@ def trialled_plan(session: Session, customer_id: str, plan_ids: Sequence[str]) -
 
 
 def addons_of(session: Session, subscription_id: str) -> list[SubscriptionAddon]:
-    query = select(SubscriptionAddon).where(SubscriptionAddon.subscription_id == subscription_id)
-    return list(session.exec(query.order_by(col(SubscriptionAddon.id))))
+    return list(session.exec(_ADDONS_OF, params={"subscription_id": subscription_id}))
 
 
 def feature_rows_of(session: Session, subscription_id: str) -> list[SubscriptionFeatureQuantity]:
-    query = select(SubscriptionFeatureQuantity).where(
-        SubscriptionFeatureQuantity.subscription_id == subscription_id
-    )
-    return list(session.exec(query))
+    return list(session.exec(_FEATURE_ROWS_OF, params={"subscription_id": subscription_id}))
 
 
 def feature_quantities_of(session: Session, subscription_id: str) -> dict[str, int]:
