@@ -135,6 +135,9 @@ def _error_response(error: AppError) -> JSONResponse:
 
 HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "REQUEST_TOO_LARGE"}
 
+# The environment of the request's key, as a plan's attempt found it.
+_ENVIRONMENT = "billing_sync.environment"
+
 # A JSON-escaped NUL: no database stores it in text, so it is refused at the door.
 _NUL = b"\\u0000"
 
@@ -172,13 +175,20 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         environment = _known_environment(raw_key) if raw_key else None
         if environment is None:
             return None
-        answer = plans.answer(await request.body(), environment)
+        # The full path, if it answers, takes the key as found here: a recheck that
+        # began meanwhile changes the answer of the next request only, as it would have.
+        request.scope[_ENVIRONMENT] = environment
+        answer = await plans.answer(await request.body(), environment)
         if answer is None:
             return None
         structlog.contextvars.bind_contextvars(environment=environment.name)
         return Response(answer, media_type="application/json")
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        known = request.scope.get(_ENVIRONMENT)
+        if known is not None:
+            structlog.contextvars.bind_contextvars(environment=known.name)
+            return Context(environment_or_none=known)
         return await graphql_context(request)
 
     async def parse_http_body(

@@ -170,18 +170,18 @@ def _steps(
     plans.learn(document)
     plan = plans._plans[document]
     bodies = cycle([json.dumps({"query": document, "variables": item}).encode() for item in checks])
-    timed(
+    timed_async(
         "planned answer (app.graphql.compiled: JSON in, JSON out)",
         lambda: plans.answer(next(bodies), environment),
         5000,
     )
     if os.environ.get("BENCH_CPROFILE"):
-        cProfile.runctx(
-            "for _ in range(5000): plans.answer(next(bodies), environment)",
-            globals(),
-            {"plans": plans, "bodies": bodies, "environment": environment, "next": next},
-            sort="tottime",
-        )
+
+        async def answers() -> None:
+            for _ in range(5000):
+                await plans.answer(next(bodies), environment)
+
+        cProfile.runctx("asyncio.run(answers())", globals(), {"answers": answers}, sort="tottime")
     timed(
         "  of which the input bounds",
         lambda: plans.bounds.first_problem(

@@ -36,7 +36,7 @@ APPLICATION = [
     ("features by refId (cached)", "features", "app/entitlements/service"),
     ("decision (service.check, rest)", "check", "app/entitlements/service"),
     ("Entitlement.of (result type)", "of", "app/graphql/entitlement_types"),
-    ("session + transaction (in_transaction)", "_call", "app/graphql/context"),
+    ("session + transaction (in_transaction)", "call_in_unit_of_work", "app/graphql/context"),
     ("thread-pool hop (context.run)", "run", "app/graphql/context"),
     ("thread-pool hop (context.run)", "WorkerThread.run", "anyio/"),
 ]

@@ -52,18 +52,34 @@ from graphql import (
     SelectionSetNode,
     Undefined,
     get_nullable_type,
-    is_leaf_type,
     parse,
 )
 from graphql.execution.values import get_argument_values, get_variable_values
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from strawberry.types.field import StrawberryField
 
+from app.graphql.context import call_in_unit_of_work
 from app.graphql.execution import DEFINITION_BACKREF
 from app.graphql.input_limits import InputBounds
 from app.models import Environment
 
-# A root field's cached answer: its object, or None when the full path must run.
-CachedAnswer = Callable[[Environment, dict[str, Any]], object | None]
+# The field-name paths a root field's selection holds below it, through fragments:
+# ("customer", "promotionalEntitlements") when a subscription's customer's promotions
+# are asked for (a read skips what is not asked).
+Paths = frozenset[tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """How a root field is answered on a plan: from the caches (``cached``: the object
+    its resolver would give, or None for the full path), or by ``read``, the read its
+    resolver makes, in a unit of work of its own in the thread pool. Neither may change
+    the arguments it is given."""
+
+    cached: Callable[[Environment, dict[str, Any]], object | None] | None = None
+    read: Callable[[Session, Environment, dict[str, Any], Paths], object] | None = None
+
 
 _NUL = b"\\u0000"
 _MAX_PLANS = 512
@@ -85,6 +101,7 @@ class _Typename:
 @dataclass(frozen=True)
 class _Leaf:
     key: str
+    name: str
     attribute: str
     read: Callable[[Any, str], Any]
     serialize: Callable[[Any], Any]
@@ -96,10 +113,13 @@ class _Leaf:
 @dataclass(frozen=True)
 class _Object:
     key: str
+    name: str
     attribute: str
     read: Callable[[Any, str], Any]
     non_null: bool
     fields: tuple[_Selected, ...]
+    # For a list of objects: whether the list holds no nulls; None for a single object.
+    items_non_null: bool | None = None
 
 
 _Selected = _Typename | _Leaf | _Object
@@ -110,8 +130,9 @@ class _Root:
     key: str
     field: GraphQLField
     node: FieldNode
-    answer: CachedAnswer
+    answer: Answer
     fields: tuple[_Selected, ...]
+    paths: Paths
 
 
 @dataclass(frozen=True)
@@ -163,10 +184,11 @@ def _render(fields: Sequence[_Selected], source: Any) -> dict[str, Any]:
             out[selected.key] = None
         elif isinstance(value, Exception):
             raise _FullPath
-        elif isinstance(selected, _Object):
-            out[selected.key] = _render(selected.fields, value)
         elif selected.items_non_null is None:
-            out[selected.key] = selected.serialize(value)
+            if isinstance(selected, _Object):
+                out[selected.key] = _render(selected.fields, value)
+            else:
+                out[selected.key] = selected.serialize(value)
         else:
             if not isinstance(value, list | tuple):
                 raise _FullPath
@@ -176,10 +198,24 @@ def _render(fields: Sequence[_Selected], source: Any) -> dict[str, Any]:
                     if selected.items_non_null:
                         raise _FullPath
                     items.append(None)
+                elif isinstance(selected, _Object):
+                    items.append(_render(selected.fields, item))
                 else:
                     items.append(selected.serialize(item))
             out[selected.key] = items
     return out
+
+
+def _paths(fields: tuple[_Selected, ...], above: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
+    found: set[tuple[str, ...]] = set()
+    for selected in fields:
+        if isinstance(selected, _Typename):
+            continue
+        path = (*above, selected.name)
+        found.add(path)
+        if isinstance(selected, _Object):
+            found |= _paths(selected.fields, path)
+    return found
 
 
 def _collect(
@@ -229,22 +265,23 @@ def _selected(
     read = _attribute(field)
     if read is None:
         return None
+    name = nodes[0].name.value
     non_null = isinstance(field.type, GraphQLNonNull)
     inner = get_nullable_type(field.type)
-    if isinstance(inner, GraphQLScalarType | GraphQLEnumType):
-        return _Leaf(key, read[1], read[0], _serializer(inner), non_null, None)
+    items_non_null: bool | None = None
     if isinstance(inner, GraphQLList):
         item = inner.of_type
         items_non_null = isinstance(item, GraphQLNonNull)
-        item = item.of_type if items_non_null else item
-        if not is_leaf_type(item):
+        inner = item.of_type if items_non_null else item
+        if isinstance(inner, GraphQLList):
             return None
-        return _Leaf(key, read[1], read[0], _serializer(item), non_null, items_non_null)
+    if isinstance(inner, GraphQLScalarType | GraphQLEnumType):
+        return _Leaf(key, name, read[1], read[0], _serializer(inner), non_null, items_non_null)
     if isinstance(inner, GraphQLObjectType):
         fields = _fields(inner, nodes, fragments)
         if fields is None:
             return None
-        return _Object(key, read[1], read[0], non_null, fields)
+        return _Object(key, name, read[1], read[0], non_null, fields, items_non_null)
     return None
 
 
@@ -276,7 +313,7 @@ def _fields(
 
 
 def compile_plan(
-    schema: GraphQLSchema, document: DocumentNode, answers: Mapping[str, CachedAnswer]
+    schema: GraphQLSchema, document: DocumentNode, answers: Mapping[str, Answer]
 ) -> Plan | None:
     """The plan of a valid ``document``, or None when it takes the full path."""
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
@@ -306,10 +343,18 @@ def compile_plan(
         fields = _fields(inner, nodes, fragments)
         if fields is None:
             return None
-        roots.append(_Root(key, field, nodes[0], answer, fields))
+        roots.append(_Root(key, field, nodes[0], answer, fields, frozenset(_paths(fields))))
     if not any(isinstance(root, _Root) for root in roots):
         return None  # nothing cached to answer: the full path is as quick
     return Plan(document, operation, tuple(roots))
+
+
+def _read(root: _Root, environment: Environment, arguments: dict[str, Any]) -> object:
+    read = root.answer.read
+    assert read is not None
+    return call_in_unit_of_work(
+        lambda session, env: read(session, env, arguments, root.paths), environment, write=False
+    )
 
 
 # A root field of a prepared request: planned with its coerced arguments, or a __typename.
@@ -321,7 +366,7 @@ class Plans:
     requests prepared for them (bounded, variables coerced), by their body."""
 
     def __init__(
-        self, schema: GraphQLSchema, answers: Mapping[str, CachedAnswer], bounds: InputBounds
+        self, schema: GraphQLSchema, answers: Mapping[str, Answer], bounds: InputBounds
     ) -> None:
         self.schema = schema
         self.answers = answers
@@ -344,7 +389,7 @@ class Plans:
             del self._plans[next(iter(self._plans))]
         self._plans[query] = plan
 
-    def answer(self, body: bytes, environment: Environment) -> bytes | None:
+    async def answer(self, body: bytes, environment: Environment) -> bytes | None:
         """The response body for ``body`` (a JSON POST of ``environment``'s), or None
         when the full path must answer."""
         prepared = self._prepared.get(body)
@@ -362,7 +407,10 @@ class Plans:
                 if isinstance(root, _Typename):
                     data[root.key] = root.name
                     continue
-                value = root.answer(environment, arguments)
+                if root.answer.cached is not None:
+                    value = root.answer.cached(environment, arguments)
+                else:
+                    value = await run_in_threadpool(_read, root, environment, arguments)
                 if value is None:
                     return None
                 data[root.key] = _render(root.fields, value)

@@ -50,7 +50,11 @@ class Context(BaseContext):
 Info = StrawberryInfo[Context, None]
 
 
-def _call(fn: Callable[[Session, Environment], T], environment: Environment, write: bool) -> T:
+def call_in_unit_of_work(
+    fn: Callable[[Session, Environment], T], environment: Environment, write: bool
+) -> T:
+    """``fn`` in a unit of work of its own (a read one uses the catalog's read copies)."""
+
     def work(session: Session) -> T:
         if not write:
             catalog_reads.use(session, environment)
@@ -70,7 +74,7 @@ async def run(
     if write is None:
         write = info.operation.operation != OperationType.QUERY
     async with context.lock:
-        return await run_in_threadpool(_call, fn, environment, write)
+        return await run_in_threadpool(call_in_unit_of_work, fn, environment, write)
 
 
 def as_dict(value: Any) -> Any:

@@ -13,6 +13,7 @@ from app.entitlements import service as entitlements
 from app.entitlements.promotions import promotional_entitlements_of
 from app.graphql.catalog import Coupon
 from app.graphql.common import JSON, SubscriptionDecisionStrategy, iso, json_value, selects
+from app.graphql.compiled import Paths
 from app.graphql.context import Info, as_dict, run
 from app.graphql.entitlement_types import Entitlement
 from app.graphql.promotions import PromotionalEntitlement
@@ -179,6 +180,21 @@ def _customer_data(raw: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _customer(
+    session: Session, environment: Environment, customer_id: str, *, promotions: bool
+) -> Customer:
+    row = service.get_customer(session, environment, customer_id)
+    return Customer.of(session, row, promotions=promotions)
+
+
+def read_customer(
+    session: Session, environment: Environment, arguments: dict[str, Any], paths: Paths
+) -> Customer:
+    """getCustomerByRefId on a plan (app.graphql.compiled): the resolver's read."""
+    promotions = ("promotionalEntitlements",) in paths
+    return _customer(session, environment, arguments["input"]["customerId"], promotions=promotions)
+
+
 @strawberry.type
 class CustomerQueries:
     @strawberry.field
@@ -186,8 +202,7 @@ class CustomerQueries:
         promotions = selects(info.selected_fields[0].selections, "promotionalEntitlements")
 
         def call(session: Session, environment: Environment) -> Customer:
-            row = service.get_customer(session, environment, input.customer_id)
-            return Customer.of(session, row, promotions=promotions)
+            return _customer(session, environment, input.customer_id, promotions=promotions)
 
         return await run(info, call)
 

@@ -9,9 +9,9 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from app.config import Settings, get_settings
-from app.graphql.compiled import Plans
+from app.graphql.compiled import Answer, Plans
 from app.graphql.coupons import CouponQueries
-from app.graphql.customers import CustomerMutations, CustomerQueries
+from app.graphql.customers import CustomerMutations, CustomerQueries, read_customer
 from app.graphql.documents import ValidationCache
 from app.graphql.entitlement_updates import EntitlementSubscriptions
 from app.graphql.entitlements import (
@@ -26,7 +26,11 @@ from app.graphql.imports import ImportMutations, ImportQueries
 from app.graphql.input_limits import InputBounds, InputLimits
 from app.graphql.limits import document_limits
 from app.graphql.promotions import PromotionalEntitlementMutations
-from app.graphql.subscriptions import SubscriptionMutations, SubscriptionQueries
+from app.graphql.subscriptions import (
+    SubscriptionMutations,
+    SubscriptionQueries,
+    read_subscription,
+)
 
 Query = merge_types(
     "Query",
@@ -93,5 +97,10 @@ def new_schema(settings: Settings | None = None) -> strawberry.Schema:
             lambda: InputLimits(bounds),
         ],
     )
-    schema.plans = Plans(schema._schema, {"entitlement": cached_entitlement}, bounds)
+    answers = {
+        "entitlement": Answer(cached=cached_entitlement),
+        "getCustomerByRefId": Answer(read=read_customer),
+        "getSubscription": Answer(read=read_subscription),
+    }
+    schema.plans = Plans(schema._schema, answers, bounds)
     return schema

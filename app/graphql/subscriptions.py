@@ -15,6 +15,7 @@ from app import jobs
 from app.config import get_settings
 from app.entitlements import service as entitlements
 from app.graphql.common import selects
+from app.graphql.compiled import Paths
 from app.graphql.context import Info, as_dict, run
 from app.graphql.customers import Customer
 from app.graphql.entitlement_types import Entitlement
@@ -46,6 +47,21 @@ def rendered(
     ``promotionalEntitlements`` unread (a query that does not ask for them)."""
     view = service.view(session, row)
     return CustomerSubscription.of(view, Customer.of(session, view.customer, promotions=promotions))
+
+
+def _subscription(
+    session: Session, environment: Environment, subscription_id: str, promotions: bool
+) -> CustomerSubscription:
+    row = service.get_subscription(session, environment, subscription_id)
+    return rendered(session, row, promotions=promotions)
+
+
+def read_subscription(
+    session: Session, environment: Environment, arguments: dict[str, Any], paths: Paths
+) -> CustomerSubscription:
+    """getSubscription on a plan (app.graphql.compiled): the resolver's read."""
+    promotions = ("customer", "promotionalEntitlements") in paths
+    return _subscription(session, environment, arguments["input"]["subscriptionId"], promotions)
 
 
 def _asks_for_promotions(info: Info) -> bool:
@@ -143,8 +159,7 @@ class SubscriptionQueries:
         promotions = _asks_for_promotions(info)
 
         def call(session: Session, environment: Environment) -> CustomerSubscription:
-            row = service.get_subscription(session, environment, input.subscription_id)
-            return rendered(session, row, promotions=promotions)
+            return _subscription(session, environment, input.subscription_id, promotions)
 
         return await run(info, call)
 

@@ -9,6 +9,7 @@ answered, so a plan that stopped being used fails here too.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -80,10 +81,10 @@ class Paths:
     def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
         real = compiled.Plans.answer
 
-        def answer(plans: compiled.Plans, body: bytes, environment: Any) -> bytes | None:
+        async def answer(plans: compiled.Plans, body: bytes, environment: Any) -> bytes | None:
             if self.refuse:
                 return None
-            given = real(plans, body, environment)
+            given = await real(plans, body, environment)
             self.planned += given is not None
             return given
 
@@ -221,9 +222,9 @@ def test_documents_of_every_supported_shape_are_answered_by_their_plan(
         # a union below the check
         """query($q: FetchEntitlementQuery!) { entitlement(query: $q) {
            resetPeriodConfiguration { __typename } } }""",
-        # a root field with no cached answer beside the check
+        # a root field with no plan beside the check
         """query($q: FetchEntitlementQuery!) { entitlement(query: $q) { isGranted }
-           getCustomerByRefId(input: {customerId: "c-1"}) { customerId } }""",
+           cachedEntitlements(query: {customerId: "c-1"}) { isGranted } }""",
     ],
 )
 def test_documents_of_other_shapes_take_the_full_path(
@@ -372,3 +373,129 @@ def test_any_selection_of_a_check_answers_as_the_full_path_does(
 
     assert status == 200
     assert used
+
+
+# Reads: a plan's answer read in a unit of work of its own, as the resolver reads it.
+
+SEEDS = Path(__file__).parent / "seeds"
+GET_CUSTOMER = (SEEDS / "GetCustomerByRefId.graphql").read_text()
+GET_SUBSCRIPTION = (SEEDS / "GetActiveSubscriptions.graphql").read_text()
+RICH = """
+mutation($c: ProvisionCustomerInput!, $p: GrantPromotionalEntitlementsInput!) {
+  provisionCustomer(input: $c) { subscription { subscriptionId } }
+  grantPromotionalEntitlements(input: $p) { id }
+}"""
+
+
+@pytest.fixture
+def rich(gql: GraphQL) -> str:
+    """Customer c-2 with a coupon, metadata, a promotion and a growth subscription with an
+    addon; its subscription's id."""
+    answer = gql(
+        RICH,
+        {
+            "c": {
+                "customerId": "c-2",
+                "name": "Acme",
+                "email": "billing@acme.com",
+                "couponRefId": "coupon-id",
+                "additionalMetaData": {"tier": "gold", "seats": 3},
+                "subscriptionParams": {
+                    "planId": "plan-revvenu-growth",
+                    "billingPeriod": "MONTHLY",
+                    "billableFeatures": [{"featureId": "feature-01-templates", "quantity": 4}],
+                    "addons": [{"addonId": "addon-10-campaigns", "quantity": 2}],
+                },
+            },
+            "p": {
+                "customerId": "c-2",
+                "promotionalEntitlements": [
+                    {"featureId": "feature-02-campaigns", "period": "ONE_MONTH", "usageLimit": 7}
+                ],
+            },
+        },
+    )
+    subscription: str = answer["provisionCustomer"]["subscription"]["subscriptionId"]
+    return subscription
+
+
+@pytest.mark.parametrize(
+    ("document", "variables"),
+    [
+        (GET_CUSTOMER, {"input": {"customerId": "c-2"}}),
+        (GET_CUSTOMER, {"input": {"customerId": "c-1"}}),
+        ("""query($id: String!) { a: getCustomerByRefId(input: {customerId: $id}) {
+              customerId coupon { refId } promotionalEntitlements { featureId usageLimit } }
+            b: getCustomerByRefId(input: {customerId: "c-1"}) { customerId __typename } }""",
+         {"id": "c-2"}),
+        (GET_SUBSCRIPTION, {"input": {"subscriptionId": "SUBSCRIPTION"}}),
+        # without the customer's promotions: left unread
+        ("""query($input: GetSubscriptionInput!) { getSubscription(input: $input) {
+              subscriptionId status customer { customerId email }
+              addons { quantity addon { refId } } prices { billingModel } } }""",
+         {"input": {"subscriptionId": "SUBSCRIPTION"}}),
+    ],
+)  # fmt: skip
+def test_reads_are_answered_by_their_plan_as_the_full_path_answers(
+    client: TestClient,
+    api_key: str,
+    paths: Paths,
+    customer: str,
+    rich: str,
+    document: str,
+    variables: dict[str, Any],
+) -> None:
+    filled = json.loads(json.dumps(variables).replace("SUBSCRIPTION", rich))
+
+    (status, body), used = both(client, api_key, paths, {"query": document, "variables": filled})
+
+    assert status == 200
+    answer = json.loads(body)
+    assert "errors" not in answer, answer
+    assert used
+
+
+def test_a_read_sees_the_change_committed_before_it(
+    gql: GraphQL, client: TestClient, api_key: str, paths: Paths, rich: str
+) -> None:
+    body = {"query": GET_CUSTOMER, "variables": {"input": {"customerId": "c-2"}}}
+    _, used = both(client, api_key, paths, body)
+    assert used
+    gql(
+        "mutation($i: UpdateCustomerInput!) { updateOneCustomer(input: $i) { customerId } }",
+        {"i": {"customerId": "c-2", "name": "Acme Holdings"}},
+    )
+
+    before = paths.planned
+    _, answer = _post(client, api_key, body)
+
+    assert paths.planned == before + 1
+    assert json.loads(answer)["data"]["getCustomerByRefId"]["name"] == "Acme Holdings"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"query": GET_CUSTOMER, "variables": {"input": {"customerId": "nobody"}}},
+        {"query": GET_SUBSCRIPTION, "variables": {"input": {"subscriptionId": "nothing"}}},
+        {"query": GET_CUSTOMER, "variables": {"input": {"customerId": 7}}},
+    ],
+)
+def test_a_read_that_fails_is_answered_by_the_full_path_with_its_error(
+    client: TestClient, api_key: str, paths: Paths, rich: str, body: dict[str, Any]
+) -> None:
+    taught = {"query": body["query"], "variables": {"input": {"customerId": "c-2"}}}
+    if "subscriptionId" in body["variables"]["input"]:
+        taught["variables"] = {"input": {"subscriptionId": rich}}
+    _, used = both(client, api_key, paths, taught)
+    assert used
+
+    (status, answer), used = both(client, api_key, paths, body)
+
+    assert not used
+    assert status < 500
+    assert json.loads(answer)["errors"][0]["extensions"]["code"] in (
+        "CUSTOMER_NOT_FOUND",
+        "SUBSCRIPTION_NOT_FOUND",
+        "BAD_USER_INPUT",
+    )
