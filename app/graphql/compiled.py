@@ -54,9 +54,11 @@ from graphql import (
     get_nullable_type,
     parse,
 )
-from graphql.execution.values import get_argument_values, get_variable_values
+from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
+from strawberry import Schema
+from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 
 from app.graphql.context import call_in_unit_of_work
@@ -74,11 +76,14 @@ Paths = frozenset[tuple[str, ...]]
 class Answer:
     """How a root field is answered on a plan: from the caches (``cached``: the object
     its resolver would give, or None for the full path), or by ``read``, the read its
-    resolver makes, in a unit of work of its own in the thread pool. Neither may change
-    the arguments it is given."""
+    resolver makes, in a read-only unit of work of its own in the thread pool. Both are
+    given the arguments as the resolver is (Strawberry's conversion, by Python name),
+    and may not change them."""
 
     cached: Callable[[Environment, dict[str, Any]], object | None] | None = None
     read: Callable[[Session, Environment, dict[str, Any], Paths], object] | None = None
+    # A mutation's field that only reads (an estimate); its read stores nothing.
+    mutation: bool = False
 
 
 _NUL = b"\\u0000"
@@ -315,27 +320,36 @@ def _fields(
 def compile_plan(
     schema: GraphQLSchema, document: DocumentNode, answers: Mapping[str, Answer]
 ) -> Plan | None:
-    """The plan of a valid ``document``, or None when it takes the full path."""
+    """The plan of a valid ``document``, or None when it takes the full path. A mutation
+    has one only when each of its fields reads and stores nothing (an estimate)."""
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    query_type = schema.query_type
-    if len(operations) != 1 or operations[0].operation != OperationType.QUERY or not query_type:
+    if len(operations) != 1:
         return None
     operation = operations[0]
+    mutation = operation.operation == OperationType.MUTATION
+    root_type = schema.mutation_type if mutation else schema.query_type
+    if root_type is None or operation.operation == OperationType.SUBSCRIPTION:
+        return None
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
     collected: dict[str, list[FieldNode]] = {}
-    if not _collect(operation.selection_set, query_type.name, fragments, collected):
+    if not _collect(operation.selection_set, root_type.name, fragments, collected):
         return None
     roots: list[_Root | _Typename] = []
     for key, nodes in collected.items():
         name = nodes[0].name.value
         if name == "__typename":
-            roots.append(_Typename(key, query_type.name))
+            roots.append(_Typename(key, root_type.name))
             continue
         answer = answers.get(name)
-        field = query_type.fields.get(name)
-        if answer is None or field is None:
+        field = root_type.fields.get(name)
+        if answer is None or field is None or answer.mutation != mutation:
+            return None
+        definition = field.extensions.get(DEFINITION_BACKREF)
+        if not isinstance(definition, StrawberryField) or definition.extensions:
+            return None
+        if definition.permission_classes:
             return None
         inner = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
         if not isinstance(inner, GraphQLObjectType):
@@ -365,10 +379,9 @@ class Plans:
     """The plans of the documents seen to run without an error, by their text, and the
     requests prepared for them (bounded, variables coerced), by their body."""
 
-    def __init__(
-        self, schema: GraphQLSchema, answers: Mapping[str, Answer], bounds: InputBounds
-    ) -> None:
-        self.schema = schema
+    def __init__(self, schema: Schema, answers: Mapping[str, Answer], bounds: InputBounds) -> None:
+        self.strawberry = schema
+        self.schema = schema._schema
         self.answers = answers
         self.bounds = bounds
         self._plans: dict[str, Plan | None] = {}
@@ -418,6 +431,16 @@ class Plans:
             return None
         return json.dumps({"data": data}, separators=(",", ":")).encode()
 
+    def _arguments(self, root: _Root, coerced: VariableValues) -> dict[str, Any]:
+        """The root field's arguments as its resolver gets them."""
+        definition = root.field.extensions[DEFINITION_BACKREF]
+        return convert_arguments(
+            get_argument_values(root.field, root.node, coerced),
+            definition.arguments,
+            scalar_registry=self.strawberry.schema_converter.scalar_registry,
+            config=self.strawberry.config,
+        )
+
     def _prepare(self, body: bytes) -> _Prepared | None:
         if not self._plans or _NUL in body:
             return None
@@ -454,7 +477,7 @@ class Plans:
             return tuple(
                 (root, {})
                 if isinstance(root, _Typename)
-                else (root, get_argument_values(root.field, root.node, coerced))
+                else (root, self._arguments(root, coerced))
                 for root in plan.roots
             )
         except Exception:  # noqa: BLE001 - the full path meets it again and reports it

@@ -192,7 +192,7 @@ def read_customer(
 ) -> Customer:
     """getCustomerByRefId on a plan (app.graphql.compiled): the resolver's read."""
     promotions = ("promotionalEntitlements",) in paths
-    return _customer(session, environment, arguments["input"]["customerId"], promotions=promotions)
+    return _customer(session, environment, arguments["input"].customer_id, promotions=promotions)
 
 
 @strawberry.type

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from app.graphql.catalog import Money
 from app.graphql.common import BillingPeriod, iso
+from app.graphql.compiled import Paths
 from app.graphql.context import Info, as_dict, run
 from app.graphql.subscription_inputs import (
     BillableFeatureInput,
@@ -128,14 +129,37 @@ class SubscriptionPreview:
         )
 
 
+def _estimate(input: EstimateSubscriptionInput) -> dict[str, Any]:
+    data: dict[str, Any] = as_dict(input)
+    data.pop("trialOverrideConfiguration", None)
+    return data
+
+
+def read_estimate(
+    session: Session, environment: Environment, arguments: dict[str, Any], _paths: Paths
+) -> SubscriptionPreview:
+    """estimateSubscription on a plan (app.graphql.compiled): the resolver's read."""
+    data = _estimate(arguments["input"])
+    return SubscriptionPreview.of(estimates.estimate_subscription(session, environment, data))
+
+
+def read_estimate_update(
+    session: Session, environment: Environment, arguments: dict[str, Any], _paths: Paths
+) -> SubscriptionPreview:
+    """estimateSubscriptionUpdate on a plan (app.graphql.compiled): the resolver's read."""
+    data = as_dict(arguments["input"])
+    return SubscriptionPreview.of(
+        estimates.estimate_subscription_update(session, environment, data)
+    )
+
+
 @strawberry.type
 class EstimateMutations:
     @strawberry.mutation
     async def estimate_subscription(
         self, info: Info, input: EstimateSubscriptionInput
     ) -> SubscriptionPreview:
-        data = as_dict(input)
-        data.pop("trialOverrideConfiguration", None)
+        data = _estimate(input)
 
         def call(session: Session, environment: Environment) -> SubscriptionPreview:
             return SubscriptionPreview.of(

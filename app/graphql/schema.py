@@ -19,7 +19,7 @@ from app.graphql.entitlements import (
     EntitlementQueries,
     cached_entitlement,
 )
-from app.graphql.estimates import EstimateMutations
+from app.graphql.estimates import EstimateMutations, read_estimate, read_estimate_update
 from app.graphql.events import EventMutations
 from app.graphql.execution import ExecutionContext as PlainFieldExecution
 from app.graphql.imports import ImportMutations, ImportQueries
@@ -101,6 +101,8 @@ def new_schema(settings: Settings | None = None) -> strawberry.Schema:
         "entitlement": Answer(cached=cached_entitlement),
         "getCustomerByRefId": Answer(read=read_customer),
         "getSubscription": Answer(read=read_subscription),
+        "estimateSubscription": Answer(read=read_estimate, mutation=True),
+        "estimateSubscriptionUpdate": Answer(read=read_estimate_update, mutation=True),
     }
-    schema.plans = Plans(schema._schema, answers, bounds)
+    schema.plans = Plans(schema, answers, bounds)
     return schema

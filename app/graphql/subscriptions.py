@@ -61,7 +61,7 @@ def read_subscription(
 ) -> CustomerSubscription:
     """getSubscription on a plan (app.graphql.compiled): the resolver's read."""
     promotions = ("customer", "promotionalEntitlements") in paths
-    return _subscription(session, environment, arguments["input"]["subscriptionId"], promotions)
+    return _subscription(session, environment, arguments["input"].subscription_id, promotions)
 
 
 def _asks_for_promotions(info: Info) -> bool:

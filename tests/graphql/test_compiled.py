@@ -9,6 +9,8 @@ answered, so a plan that stopped being used fails here too.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app import clock
 from app.graphql import compiled
 from tests.conftest import GraphQL
 
@@ -499,3 +502,97 @@ def test_a_read_that_fails_is_answered_by_the_full_path_with_its_error(
         "SUBSCRIPTION_NOT_FOUND",
         "BAD_USER_INPUT",
     )
+
+
+# Estimates: mutations that only read, on plans too. They price from now: the clock
+# stands still for them, so both paths price the same moment.
+
+
+@pytest.fixture
+def still() -> Iterator[None]:
+    clock.set_clock(clock.FrozenClock(datetime.now(UTC).replace(microsecond=0)))
+    yield
+    clock.set_clock(None)
+
+
+ESTIMATE = (SEEDS / "EstimateSubscription.graphql").read_text()
+ESTIMATE_UPDATE = (SEEDS / "EstimateSubscriptionUpdate.graphql").read_text()
+
+
+@pytest.mark.parametrize(
+    ("document", "variables"),
+    [
+        (ESTIMATE, {"input": {
+            "customerId": "c-2", "planId": "plan-revvenu-essentials", "billingPeriod": "MONTHLY",
+            "billableFeatures": [{"featureId": "feature-01-templates", "quantity": 2}],
+            "addons": [{"addonId": "addon-10-campaigns", "quantity": 2}],
+            "billingCountryCode": "DK"}}),
+        (ESTIMATE_UPDATE, {"input": {
+            "subscriptionId": "SUBSCRIPTION",
+            "billableFeatures": [{"featureId": "feature-01-templates", "quantity": 7}],
+            "addons": [{"addonId": "addon-10-campaigns", "quantity": 2}]}}),
+        # two estimates in one mutation, run one after the other as the full path runs them
+        ("""mutation($u: EstimateSubscriptionUpdateInput!) {
+              a: estimateSubscriptionUpdate(input: $u) { subTotal { amount currency } }
+              __typename
+              b: estimateSubscriptionUpdate(input: $u) { total { amount } } }""",
+         {"u": {"subscriptionId": "SUBSCRIPTION",
+                "billableFeatures": [{"featureId": "feature-01-templates", "quantity": 9}]}}),
+    ],
+)  # fmt: skip
+@pytest.mark.usefixtures("still")
+def test_estimates_are_answered_by_their_plan_as_the_full_path_answers(
+    client: TestClient,
+    api_key: str,
+    paths: Paths,
+    rich: str,
+    document: str,
+    variables: dict[str, Any],
+) -> None:
+    filled = json.loads(json.dumps(variables).replace("SUBSCRIPTION", rich))
+
+    (status, body), used = both(client, api_key, paths, {"query": document, "variables": filled})
+
+    assert status == 200
+    assert "errors" not in json.loads(body), body
+    assert used
+
+
+def test_a_mutation_that_writes_is_never_planned(
+    client: TestClient, api_key: str, paths: Paths, rich: str
+) -> None:
+    document = """mutation($i: ReportUsageInput!, $u: EstimateSubscriptionUpdateInput!) {
+      reportUsage(input: $i) { currentUsage }
+      estimateSubscriptionUpdate(input: $u) { total { amount } } }"""
+    variables = {
+        "i": {"customerId": "c-2", "featureId": "feature-02-campaigns", "value": 1},
+        "u": {"subscriptionId": rich},
+    }
+    usages = []
+    for _ in range(3):
+        status, body = _post(client, api_key, {"query": document, "variables": variables})
+        assert status == 200, body
+        usages.append(json.loads(body)["data"]["reportUsage"]["currentUsage"])
+
+    assert paths.planned == 0
+    assert usages == [1, 2, 3]
+
+
+@pytest.mark.usefixtures("still")
+def test_an_estimate_refused_is_answered_by_the_full_path_with_its_error(
+    client: TestClient, api_key: str, paths: Paths, rich: str
+) -> None:
+    body = {
+        "query": ESTIMATE_UPDATE,
+        "variables": {"input": {"subscriptionId": rich, "addons": [
+            {"addonId": "addon-10-campaigns", "quantity": 2}]}},
+    }  # fmt: skip
+    _, used = both(client, api_key, paths, body)
+    assert used
+    body["variables"]["input"]["addons"][0]["quantity"] = 1000
+
+    (status, answer), used = both(client, api_key, paths, body)
+
+    assert not used
+    assert status == 200
+    assert json.loads(answer)["errors"][0]["extensions"]["code"] != "INTERNAL_SERVER_ERROR"
