@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from sqlalchemy import bindparam
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, select
 
 from app.models import Customer
@@ -10,6 +11,17 @@ _BY_ID = select(Customer).where(
     Customer.environment_id == bindparam("environment_id"),
     Customer.customer_id == bindparam("customer_id"),
 )
+
+
+_BY_PK = select(Customer).where(Customer.id == bindparam("customer_pk"))
+
+
+def by_pk(session: Session, customer_pk: str) -> Customer | None:
+    """``session.get(Customer, customer_pk)``, at half its cost when the row is read."""
+    held: Customer | None = session.identity_map.get(identity_key(Customer, customer_pk))
+    if held is not None:
+        return held
+    return session.exec(_BY_PK, params={"customer_pk": customer_pk}).first()
 
 
 def find(session: Session, environment_id: str, customer_id: str) -> Customer | None:

@@ -22,15 +22,9 @@ def current_request(
     session: Session, subscription: Subscription
 ) -> tuple[list[tuple[str, Decimal]], list[tuple[str, int]], dict[str, Package]]:
     """The subscription's items as a request: (feature ref, qty), (addon ref, qty), versions."""
-    features = catalog_reads.features_by_ids(
-        session,
-        subscription.environment_id,
-        list(repository.feature_quantities_of(session, subscription.id)),
-    )
-    billable = [
-        (features[fid].ref_id, Decimal(qty))
-        for fid, qty in repository.feature_quantities_of(session, subscription.id).items()
-    ]
+    quantities = repository.feature_quantities_of(session, subscription.id)
+    features = catalog_reads.features_by_ids(session, subscription.environment_id, list(quantities))
+    billable = [(features[fid].ref_id, Decimal(qty)) for fid, qty in quantities.items()]
     addons: list[tuple[str, int]] = []
     versions: dict[str, Package] = {}
     for row in repository.addons_of(session, subscription.id):

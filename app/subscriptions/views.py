@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlmodel import Session
 
 from app.catalog import reads as catalog_reads
+from app.customers import repository as customers
 from app.models import (
     Coupon,
     Customer,
@@ -67,7 +68,7 @@ def load(session: Session, subscription: Subscription) -> SubscriptionView:
     from app.subscriptions import repository  # noqa: PLC0415
     from app.subscriptions.items import priced  # noqa: PLC0415
 
-    customer = session.get(Customer, subscription.customer_id)
+    customer = customers.by_pk(session, subscription.customer_id)
     product = catalog_reads.product(session, subscription.product_id)
     plan = catalog_reads.package(session, subscription.plan_id)
     if customer is None or product is None or plan is None:  # pragma: no cover - FKs
