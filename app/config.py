@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     broker_maintenance_chance: int = Field(default=1000, ge=0, le=1_000_000)
     job_result_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     worker_threads: int = Field(default=4, ge=1, le=64)
+    # Threads of an API process that run units of work that only read (queries,
+    # estimates); more reads wait their turn. Threads beyond about twice the cores only
+    # take turns at the interpreter's lock, which stretches every read; raise it when
+    # the database is far away and a read mostly waits for it.
+    api_read_threads: int = Field(default=4, ge=1, le=256)
     # How often each worker asks for due subscription transitions (0 turns it off).
     scheduler_interval_seconds: float = Field(default=30.0, ge=0)
     # How often workers re-read Stripe for pending or stale subscriptions (0 turns it

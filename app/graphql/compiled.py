@@ -56,12 +56,11 @@ from graphql import (
 )
 from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 from strawberry import Schema
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 
-from app.graphql.context import call_in_unit_of_work
+from app.graphql.context import in_thread
 from app.graphql.execution import DEFINITION_BACKREF
 from app.graphql.input_limits import InputBounds
 from app.models import Environment
@@ -363,10 +362,10 @@ def compile_plan(
     return Plan(document, operation, tuple(roots))
 
 
-def _read(root: _Root, environment: Environment, arguments: dict[str, Any]) -> object:
+async def _read(root: _Root, environment: Environment, arguments: dict[str, Any]) -> object:
     read = root.answer.read
     assert read is not None
-    return call_in_unit_of_work(
+    return await in_thread(
         lambda session, env: read(session, env, arguments, root.paths), environment, write=False
     )
 
@@ -423,7 +422,7 @@ class Plans:
                 if root.answer.cached is not None:
                     value = root.answer.cached(environment, arguments)
                 else:
-                    value = await run_in_threadpool(_read, root, environment, arguments)
+                    value = await _read(root, environment, arguments)
                 if value is None:
                     return None
                 data[root.key] = _render(root.fields, value)

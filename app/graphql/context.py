@@ -12,7 +12,10 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
 
+import anyio
+import anyio.to_thread
 from graphql.language import OperationType
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -20,6 +23,7 @@ from strawberry.fastapi import BaseContext
 from strawberry.types import Info as StrawberryInfo
 
 from app.catalog import reads as catalog_reads
+from app.config import get_settings
 from app.db import in_transaction
 from app.errors import Unauthenticated
 from app.models import Environment
@@ -63,18 +67,43 @@ def call_in_unit_of_work(
     return in_transaction(work, write=write)
 
 
+_read_threads: WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = (
+    WeakKeyDictionary()
+)
+
+
+def _read_limiter() -> anyio.CapacityLimiter:
+    loop = asyncio.get_running_loop()
+    limiter = _read_threads.get(loop)
+    if limiter is None:
+        limiter = _read_threads[loop] = anyio.CapacityLimiter(get_settings().api_read_threads)
+    return limiter
+
+
+async def in_thread(
+    fn: Callable[[Session, Environment], T], environment: Environment, *, write: bool
+) -> T:
+    """``fn`` in a unit of work of its own in a thread: a read on one of the
+    ``API_READ_THREADS``, a write on the shared pool (a write may wait on Stripe)."""
+    if write:
+        return await run_in_threadpool(call_in_unit_of_work, fn, environment, write)
+    return await anyio.to_thread.run_sync(
+        call_in_unit_of_work, fn, environment, write, limiter=_read_limiter()
+    )
+
+
 async def run(
     info: Info, fn: Callable[[Session, Environment], T], *, write: bool | None = None
 ) -> T:
-    """``fn`` in a unit of work in the thread pool; a mutation's writes unless ``write``
-    says otherwise (a mutation that only reads, such as an estimate, need not queue for
+    """``fn`` in a unit of work in a thread; a mutation's writes unless ``write`` says
+    otherwise (a mutation that only reads, such as an estimate, need not queue for
     SQLite's write lock)."""
     context = info.context
     environment = context.environment
     if write is None:
         write = info.operation.operation != OperationType.QUERY
     async with context.lock:
-        return await run_in_threadpool(call_in_unit_of_work, fn, environment, write)
+        return await in_thread(fn, environment, write=write)
 
 
 def as_dict(value: Any) -> Any:

@@ -1,0 +1,68 @@
+"""Reads run on API_READ_THREADS threads at most; writes are not held behind them."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.graphql import customers
+from tests.conftest import GraphQL
+
+pytestmark = pytest.mark.usefixtures("catalog_applied")
+
+READ = 'query { getCustomerByRefId(input: {customerId: "c-1"}) { customerId } }'
+
+
+class Gauge:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.now = 0
+        self.most = 0
+
+    def __enter__(self) -> None:
+        with self.lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+
+    def __exit__(self, *_: object) -> None:
+        with self.lock:
+            self.now -= 1
+
+
+@pytest.fixture
+def two_threads(settings: Settings) -> Settings:
+    settings.api_read_threads = 2
+    return settings
+
+
+@pytest.mark.usefixtures("two_threads")
+def test_reads_run_on_the_read_threads_only(
+    gql: GraphQL, client: TestClient, api_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gql('mutation { provisionCustomer(input: {customerId: "c-1"}) { customer { id } } }')
+    gauge = Gauge()
+    real = customers._customer
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        with gauge:
+            time.sleep(0.05)
+            return real(*args, **kwargs)
+
+    monkeypatch.setattr(customers, "_customer", slow)
+
+    def read(_: int) -> int:
+        response = client.post("/graphql", json={"query": READ}, headers={"X-API-KEY": api_key})
+        assert "errors" not in response.json(), response.json()
+        return response.status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(read, range(8)))
+
+    assert statuses == [200] * 8
+    assert gauge.most == 2
