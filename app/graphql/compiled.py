@@ -1,22 +1,25 @@
-"""Known documents answered straight from a cached answer, without the GraphQL machinery.
+"""Known documents answered without the GraphQL machinery.
 
-Most entitlement checks are answered from the entitlement caches in microseconds; the
-machinery around them (Strawberry's view and extensions, graphql-core's execution) cost
-several times that. So a document that once ran without an error, and whose shape is
-plain, is kept as a plan:
+Backends repeat a few documents on their hot paths: the entitlement check, a customer or
+subscription read, an estimate. Around the answer itself, Strawberry's view and
+extensions and graphql-core's execution cost as much as the answer or several times it.
+So a document that once ran without an error, and whose shape is plain, is kept as a
+plan:
 
-- one query operation, no directives, no fragment on another type than its own;
-- every root field has a cached answer (``answers``: a function of the environment and
-  the field's coerced arguments giving the object its resolver would give, or None);
+- one operation, no directives, no fragment on another type than its own; a mutation
+  only when each of its fields only reads (the estimates);
+- every root field has an ``Answer``: from the caches (the entitlement check) or by the
+  read its resolver makes, in a read-only unit of work of its own;
 - every field below is an attribute read (no resolver, no arguments) of a scalar, an
-  enum, a list of them or an object type of such fields.
+  enum, an object type of such fields, or a list of these.
 
 A request for it is bounded (``InputBounds``), its variables and arguments coerced by
-graphql-core, the root fields' cached answers read and the response written from the
-plan. Whatever the plan does not cover (no cached answer, an unknown key, a variable
-graphql-core refuses, a null where the schema forbids one, anything raised) takes the
-full path, which also gives the error: the answer is the same whichever path made it.
-Resolver middleware is not run here; the schema has none.
+graphql-core and converted as Strawberry gives them to the resolver, the root fields
+answered one after another and the response written from the plan. Whatever a plan
+does not cover (nothing cached, an unknown key, a variable graphql-core refuses, a null
+where the schema forbids one, anything raised) takes the full path, which also gives
+the error: the answer is the same whichever path made it. Resolver middleware is not
+run here; the schema has none.
 """
 
 from __future__ import annotations
@@ -90,6 +93,8 @@ _MAX_PLANS = 512
 # Prepared requests kept, and the largest body kept (a check's is a few hundred bytes).
 _MAX_PREPARED = 4096
 _MAX_PREPARED_BODY = 4096
+# The largest body a plan answers: larger ones go to the full path unread.
+_MAX_PLANNED_BODY = 16_384
 
 
 class _FullPath(Exception):
@@ -404,6 +409,8 @@ class Plans:
     async def answer(self, body: bytes, environment: Environment) -> bytes | None:
         """The response body for ``body`` (a JSON POST of ``environment``'s), or None
         when the full path must answer."""
+        if len(body) > _MAX_PLANNED_BODY:
+            return None  # not read twice: a large body (events, imports) has no plan
         prepared = self._prepared.get(body)
         if prepared is None:
             prepared = self._prepare(body)

@@ -260,6 +260,12 @@ def _taught(client: TestClient, api_key: str, paths: Paths) -> None:
         {"query": CHECK, "variables": {"query": {"customerId": "", "featureId": "f"}}},
         # the request around the document
         {"query": CHECK, "operationName": "Other", "variables": {}},
+        # a body larger than any plan's is not read twice
+        {
+            "query": CHECK,
+            "variables": {"query": {"customerId": "c-1", "featureId": "feature-01-templates"}},
+            "padding": "x" * 20_000,
+        },
         {"query": CHECK, "extensions": "x", "variables": {}},
         b'{"query": ' + json.dumps(CHECK).encode() + b', "variables": {"query": {"customerId": '
         b'"c\\u0000", "featureId": "f"}}}',
