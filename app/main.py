@@ -161,9 +161,9 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         await response(scope, receive, send)
 
     async def _planned(self, request: Request) -> Response | None:
-        """The answer of a known document from cached answers (app.graphql.compiled), or
-        None for the full path. Only for a key known valid: the full path checks the key
-        before it reads the body."""
+        """The answer of a known document on its plan (app.graphql.compiled), or None for
+        the full path. Only for a key known valid: the full path checks the key before it
+        reads the body."""
         plans = cast("Schema", self.schema).plans
         if plans is None or request.method != "POST":
             return None

@@ -64,7 +64,7 @@ from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 
 from app.graphql.context import in_thread
-from app.graphql.execution import DEFINITION_BACKREF
+from app.graphql.execution import DEFINITION_BACKREF, attribute_reader
 from app.graphql.input_limits import InputBounds
 from app.models import Environment
 
@@ -180,6 +180,12 @@ def _serializer(leaf: GraphQLLeafType) -> Callable[[Any], Any]:
     return partial(_coerced, leaf)
 
 
+def _one(selected: _Leaf | _Object, value: Any) -> Any:
+    if isinstance(selected, _Object):
+        return _render(selected.fields, value)
+    return selected.serialize(value)
+
+
 def _render(fields: Sequence[_Selected], source: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for selected in fields:
@@ -194,24 +200,13 @@ def _render(fields: Sequence[_Selected], source: Any) -> dict[str, Any]:
         elif isinstance(value, Exception):
             raise _FullPath
         elif selected.items_non_null is None:
-            if isinstance(selected, _Object):
-                out[selected.key] = _render(selected.fields, value)
-            else:
-                out[selected.key] = selected.serialize(value)
+            out[selected.key] = _one(selected, value)
         else:
             if not isinstance(value, list | tuple):
                 raise _FullPath
-            items: list[Any] = []
-            for item in value:
-                if item is None:
-                    if selected.items_non_null:
-                        raise _FullPath
-                    items.append(None)
-                elif isinstance(selected, _Object):
-                    items.append(_render(selected.fields, item))
-                else:
-                    items.append(selected.serialize(item))
-            out[selected.key] = items
+            if selected.items_non_null and any(item is None for item in value):
+                raise _FullPath
+            out[selected.key] = [None if item is None else _one(selected, item) for item in value]
     return out
 
 
@@ -254,24 +249,13 @@ def _collect(
     return True
 
 
-def _attribute(field: GraphQLField) -> tuple[Callable[[Any, str], Any], str] | None:
-    """How Strawberry reads a basic field (no resolver, arguments or extensions)."""
-    definition = field.extensions.get(DEFINITION_BACKREF)
-    basic = getattr(field.resolve, "__name__", "") == "_get_basic_result"
-    if not basic or field.args or not isinstance(definition, StrawberryField):
-        return None
-    if not definition.is_basic_field:
-        return None
-    return definition.default_resolver, definition.python_name
-
-
 def _selected(
     key: str,
     field: GraphQLField,
     nodes: list[FieldNode],
     fragments: Mapping[str, FragmentDefinitionNode],
 ) -> _Selected | None:
-    read = _attribute(field)
+    read = attribute_reader(field)
     if read is None:
         return None
     name = nodes[0].name.value

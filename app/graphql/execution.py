@@ -35,20 +35,29 @@ _Plan = tuple[GraphQLOutputType, GraphQLLeafType, bool, Callable[[Any, str], Any
 _plans: dict[int, tuple[GraphQLField, _Plan]] = {}
 
 
+def attribute_reader(field: GraphQLField) -> tuple[Callable[[Any, str], Any], str] | None:
+    """How Strawberry reads a basic field (no resolver, arguments, extensions or
+    permissions): its reader and the attribute's name; None for any other field."""
+    definition = field.extensions.get(DEFINITION_BACKREF)
+    # Strawberry's resolver of a basic field reads the attribute and ignores its info.
+    basic = getattr(field.resolve, "__name__", "") == "_get_basic_result"
+    if not basic or field.args or not isinstance(definition, StrawberryField):
+        return None
+    if not definition.is_basic_field:
+        return None
+    return definition.default_resolver, definition.python_name
+
+
 def _plan_of(field: GraphQLField) -> _Plan:
     found = _plans.get(id(field))
     if found is not None and found[0] is field:
         return found[1]
     plan: _Plan = None
-    definition = field.extensions.get(DEFINITION_BACKREF)
-    # Strawberry's resolver of a basic field reads the attribute and ignores its info.
-    basic = getattr(field.resolve, "__name__", "") == "_get_basic_result"
-    if basic and isinstance(definition, StrawberryField) and definition.is_basic_field:
-        inner = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
-        if is_leaf_type(inner) and not field.args:
-            non_null = isinstance(field.type, GraphQLNonNull)
-            reader = definition.default_resolver
-            plan = (field.type, inner, non_null, reader, definition.python_name)
+    read = attribute_reader(field)
+    inner = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
+    if read is not None and is_leaf_type(inner):
+        non_null = isinstance(field.type, GraphQLNonNull)
+        plan = (field.type, inner, non_null, read[0], read[1])
     _plans[id(field)] = (field, plan)
     return plan
 

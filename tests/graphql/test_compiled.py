@@ -428,6 +428,26 @@ def rich(gql: GraphQL) -> str:
     return subscription
 
 
+def _answered_by_its_plan(
+    client: TestClient,
+    api_key: str,
+    paths: Paths,
+    document: str,
+    variables: dict[str, Any],
+    subscription: str,
+) -> None:
+    """``document`` answered without an error, by its plan as by the full path
+    (SUBSCRIPTION in ``variables`` stands for ``subscription``'s id)."""
+    filled = json.loads(json.dumps(variables).replace("SUBSCRIPTION", subscription))
+
+    (status, body), used = both(client, api_key, paths, {"query": document, "variables": filled})
+
+    assert status == 200
+    answer = json.loads(body)
+    assert "errors" not in answer, answer
+    assert used
+
+
 @pytest.mark.parametrize(
     ("document", "variables"),
     [
@@ -454,14 +474,7 @@ def test_reads_are_answered_by_their_plan_as_the_full_path_answers(
     document: str,
     variables: dict[str, Any],
 ) -> None:
-    filled = json.loads(json.dumps(variables).replace("SUBSCRIPTION", rich))
-
-    (status, body), used = both(client, api_key, paths, {"query": document, "variables": filled})
-
-    assert status == 200
-    answer = json.loads(body)
-    assert "errors" not in answer, answer
-    assert used
+    _answered_by_its_plan(client, api_key, paths, document, variables, rich)
 
 
 def test_a_read_sees_the_change_committed_before_it(
@@ -555,13 +568,7 @@ def test_estimates_are_answered_by_their_plan_as_the_full_path_answers(
     document: str,
     variables: dict[str, Any],
 ) -> None:
-    filled = json.loads(json.dumps(variables).replace("SUBSCRIPTION", rich))
-
-    (status, body), used = both(client, api_key, paths, {"query": document, "variables": filled})
-
-    assert status == 200
-    assert "errors" not in json.loads(body), body
-    assert used
+    _answered_by_its_plan(client, api_key, paths, document, variables, rich)
 
 
 def test_a_mutation_that_writes_is_never_planned(
