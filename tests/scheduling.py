@@ -6,9 +6,11 @@ A test of half a minute that comes last keeps one worker busy while the others i
 So each run records how long every test took (in pytest's cache), and the next run
 deals the long ones first, each to the worker with the least work so far, the rest
 after them in their own order (tests of a module stay together, sharing their module
-fixtures). Without a record of its own (a fresh clone), a run takes the long tests'
-times from ``tests/durations.json`` (``make durations`` writes it afresh), and a test
-marked slow that neither names counts as long.
+fixtures). Tests marked ``xdist_group(name)`` share a fixture that is costly to start
+(a live service): they are dealt together, to one worker, as one long test. Without a
+record of its own (a fresh clone), a run takes the long tests' times from
+``tests/durations.json`` (``make durations`` writes it afresh), and a test marked slow
+that neither names counts as long.
 """
 
 from __future__ import annotations
@@ -32,26 +34,79 @@ def _guess(item: pytest.Item, durations: dict[str, float]) -> float:
     return GUESS_SLOW if item.get_closest_marker("slow") else GUESS
 
 
+def _group(item: pytest.Item) -> str | None:
+    """The name of the tests ``item`` shares a costly fixture with (a live service), given
+    by ``pytest.mark.xdist_group(name)``: they are dealt to one worker, so that it is
+    started once."""
+    marker = item.get_closest_marker("xdist_group")
+    if marker is None:
+        return None
+    return str(marker.args[0] if marker.args else marker.kwargs["name"])
+
+
+def _units(items: list[pytest.Item]) -> list[list[pytest.Item]]:
+    """Each group's tests as one unit, where its first test stands; each other test alone."""
+    units: list[list[pytest.Item]] = []
+    groups: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        name = _group(item)
+        if name is None:
+            units.append([item])
+        elif name in groups:
+            groups[name].append(item)
+        else:
+            groups[name] = [item]
+            units.append(groups[name])
+    return units
+
+
 def deal(items: list[pytest.Item], workers: int, durations: dict[str, float]) -> list[pytest.Item]:
     """``items`` reordered: ``workers`` runs of equal count, each starting with its long
-    tests (longest first) and the long tests spread so the runs' totals are close."""
+    tests (longest first) and the long tests spread so the runs' totals are close. The
+    tests of a group count as one long test of their summed time, and stay together."""
     if workers < 2 or len(items) < workers:
         return items
     weight = {item.nodeid: _guess(item, durations) for item in items}
     counts = [len(items) // workers + (i < len(items) % workers) for i in range(workers)]
-    long = sorted((i for i in items if weight[i.nodeid] >= LONG), key=lambda i: -weight[i.nodeid])
+    units = _units(items)
+    cost = {id(unit): sum(weight[item.nodeid] for item in unit) for unit in units}
+    long = sorted(
+        (u for u in units if cost[id(u)] >= LONG or len(u) > 1), key=lambda u: -cost[id(u)]
+    )
     runs: list[list[pytest.Item]] = [[] for _ in range(workers)]
     loads = [0.0] * workers
-    for item in long:
-        open_runs = [n for n in range(workers) if len(runs[n]) < counts[n]]
-        chosen = min(open_runs, key=lambda n: loads[n])
-        runs[chosen].append(item)
-        loads[chosen] += weight[item.nodeid]
-    taken = {item.nodeid for item in long}
-    rest = iter([item for item in items if item.nodeid not in taken])
+    for unit in long:
+        open_runs = [n for n in range(workers) if len(runs[n]) + len(unit) <= counts[n]]
+        chosen = min(open_runs or range(workers), key=lambda n: loads[n])
+        runs[chosen].extend(unit)
+        loads[chosen] += cost[id(unit)]
+    taken = {item.nodeid for unit in long for item in unit}
+    rest = [item for item in items if item.nodeid not in taken]
+    # The equal counts again, now that the groups are placed: the rest fills each run up.
+    counts = _fill(counts, [len(run) for run in runs], len(rest))
+    start = 0
     for n in range(workers):
-        runs[n].extend(next(rest) for _ in range(counts[n] - len(runs[n])))
+        runs[n].extend(rest[start : start + counts[n]])
+        start += counts[n]
     return [item for run in runs for item in run]
+
+
+def _fill(counts: list[int], placed: list[int], rest: int) -> list[int]:
+    """How many of the ``rest`` each run takes so that the runs end as close to
+    ``counts`` as the placed groups allow."""
+    room = [max(count - have, 0) for count, have in zip(counts, placed, strict=True)]
+    taken = [0] * len(counts)
+    left = rest
+    for n in range(len(counts)):
+        taken[n] = min(room[n], left)
+        left -= taken[n]
+    # A run that took more than its count (a large group) leaves the others the excess.
+    n = 0
+    while left > 0:
+        taken[n % len(counts)] += 1
+        left -= 1
+        n += 1
+    return taken
 
 
 def worker_count(config: pytest.Config) -> int:
@@ -62,7 +117,8 @@ def worker_count(config: pytest.Config) -> int:
 def recorded(config: pytest.Config) -> dict[str, float]:
     """This checkout's own record, over the one shipped with the tests."""
     shipped = json.loads(SHIPPED.read_text()) if SHIPPED.exists() else {}
-    found = config.cache.get(CACHE_KEY, {}) if config.cache is not None else {}
+    cache = getattr(config, "cache", None)  # absent under -p no:cacheprovider
+    found = cache.get(CACHE_KEY, {}) if cache is not None else {}
     return shipped | (found if isinstance(found, dict) else {})
 
 
@@ -76,10 +132,11 @@ class Timings:
         self.durations[report.nodeid] = self.durations.get(report.nodeid, 0.0) + report.duration
 
     def save(self, config: pytest.Config) -> None:
-        if config.cache is None or not self.durations:
+        cache = getattr(config, "cache", None)
+        if cache is None or not self.durations:
             return
         merged = recorded(config) | {k: round(v, 3) for k, v in self.durations.items()}
-        config.cache.set(CACHE_KEY, merged)
+        cache.set(CACHE_KEY, merged)
 
 
 def write_shipped(config: pytest.Config) -> None:

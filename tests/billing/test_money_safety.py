@@ -223,7 +223,7 @@ def test_a_card_given_with_the_customer_pays_its_first_subscription_without_chec
     stack = Stack(stripe_server, database_url=pg_url(pg), redis_url=TEST_REDIS_URL, workers=1)
     stack.start()
     try:
-        customers = [f"c-{n}" for n in range(50)]
+        customers = [f"c-{n}" for n in range(20)]
 
         def card_and_plan(customer_id: str) -> list[dict[str, Any]]:
             card = {"paymentMethodId": "pm_card_visa"}
@@ -253,7 +253,7 @@ def test_a_card_given_with_the_customer_pays_its_first_subscription_without_chec
         wait_until(lambda: settled(pg), 180, f"the sync to settle (logs in {stack.logs})")
         assert_billed_once(pg, stripe_client, customers)
         remote_customers = list(stripe_client.v1.customers.list({"limit": 100}).auto_paging_iter())
-        assert len(remote_customers) == 50
+        assert len(remote_customers) == len(customers)
         for remote_customer in remote_customers:
             settings = remote_customer.invoice_settings
             assert settings is not None and settings.default_payment_method is not None
@@ -417,12 +417,12 @@ def test_killed_workers_and_stripe_storms_neither_duplicate_nor_lose_anything(
     )
     stack.start()
     try:
-        customers = [f"c-{n}" for n in range(50)]
+        customers = [f"c-{n}" for n in range(30)]
         stripe_server.fail_next(429, 15)
         with ThreadPoolExecutor(max_workers=5) as pool:
             futures = [pool.submit(onboard, stack, key, c) for c in customers]
             for round_ in range(3):
-                wait_until(lambda r=round_: sum(f.done() for f in futures) >= 12 * (r + 1), 120)
+                wait_until(lambda r=round_: sum(f.done() for f in futures) >= 7 * (r + 1), 120)
                 stack.kill_workers()
                 # A storm of outages, some after Stripe did the work (the answer is lost).
                 stripe_server.fail_next(500, 10, after_execution=round_ % 2 == 0)

@@ -1,6 +1,7 @@
 """A live ``billing-sync serve`` for the SDK's tests: the example catalog applied to
-``development``, as ``make run`` serves it. One per test module (starting one takes a
-few seconds); tests keep apart by the customer ids they use."""
+``development``, as ``make run`` serves it. One for the whole run (starting one costs a few
+seconds of CPU): the modules that use it are marked ``xdist_group("live")``, which deals
+them to one worker (tests/scheduling.py); tests keep apart by the customer ids they use."""
 
 from __future__ import annotations
 
@@ -28,7 +29,9 @@ for args in (
     ["catalog", "apply", sys.argv[1], "--environment", "development"],
     ["keys", "create", "--environment", "development"],
 ):
-    app(args, standalone_mode=False)
+    code = app(args, standalone_mode=False)  # a refusal is returned, not raised
+    if code:
+        sys.exit(f"{args} exited {code}")
 """
 
 
@@ -113,7 +116,7 @@ def _healthy(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveService]:
     folder = tmp_path_factory.mktemp("sdk-live")
     service = LiveService(folder, f"sqlite:///{folder / 'billing-sync.db'}")

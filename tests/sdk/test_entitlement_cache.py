@@ -8,6 +8,7 @@ import asyncio
 from typing import Any
 
 import httpx
+import pytest
 from billing_sync_sdk import (
     AsyncBillingSyncClient,
     BillingSync,
@@ -18,6 +19,8 @@ from billing_sync_sdk._generated.client import GeneratedClient
 
 from tests.billing.stack import free_port
 from tests.sdk.conftest import LiveService, eventually, new_customer
+
+pytestmark = pytest.mark.xdist_group("live")
 
 REPORT = """
 mutation($input: ReportUsageInput!) { reportUsage(input: $input) { currentUsage } }

@@ -17,7 +17,7 @@ from tests.sdk.conftest import LiveService
 
 SDK = Path(__file__).resolve().parents[2] / "sdk" / "python"
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("live")]
 
 
 def _quick_start() -> str:

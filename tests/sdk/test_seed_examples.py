@@ -19,7 +19,10 @@ from tests.sdk.conftest import PROVISION, LiveService
 NOT_FITTED = {"provision_subscription": "BILLABLE_FEATURE_REQUIRED"}
 
 
-@pytest.fixture(scope="module")
+pytestmark = pytest.mark.xdist_group("live")
+
+
+@pytest.fixture(scope="session")
 def world(live: LiveService) -> LiveService:
     """The customers the examples name, as a backend would have provisioned them."""
     for customer, resource in (("CUSTOMER-ID", "RESOURCE-ID"), ("customer-id", "resource-01")):
