@@ -30,20 +30,19 @@ def find(session: Session, environment_id: str, customer_id: str) -> Customer | 
     return session.exec(_BY_ID, params=params).first()
 
 
+_BY_ID_FOR_UPDATE = _BY_ID.with_for_update()
+_BY_PK_FOR_UPDATE = _BY_PK.with_for_update()
+
+
 def find_for_update(session: Session, environment_id: str, customer_id: str) -> Customer | None:
-    query = (
-        select(Customer)
-        .where(Customer.environment_id == environment_id, Customer.customer_id == customer_id)
-        .with_for_update()
-    )
-    return session.exec(query).first()
+    params = {"environment_id": environment_id, "customer_id": customer_id}
+    return session.exec(_BY_ID_FOR_UPDATE, params=params).first()
 
 
 def lock_customer(session: Session, customer_pk: str) -> Customer | None:
     """Lock the customer's row: the first lock of every transaction that writes for one
     customer, so concurrent writers queue in one order instead of deadlocking."""
-    query = select(Customer).where(Customer.id == customer_pk).with_for_update()
-    return session.exec(query).first()
+    return session.exec(_BY_PK_FOR_UPDATE, params={"customer_pk": customer_pk}).first()
 
 
 def holder_of_billing_id(session: Session, billing_id: str) -> Customer | None:

@@ -216,9 +216,9 @@ def _forward_to_billing(
     A customer is synced when it has billing information or is already in Stripe; one
     with only free subscriptions stays out. The information rides sealed in the job.
     """
-    if not billing_integrated(session, customer.environment_id):
-        return
     if info is None and customer.billing_id is None:
+        return
+    if not billing_integrated(session, customer.environment_id):
         return
     billing_state.request_customer_sync(session, customer, info)
 
