@@ -131,7 +131,6 @@ class SubscriptionPreview:
 
 def _estimate(input: EstimateSubscriptionInput) -> dict[str, Any]:
     data: dict[str, Any] = as_dict(input)
-    data.pop("trialOverrideConfiguration", None)
     return data
 
 

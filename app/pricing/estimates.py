@@ -31,6 +31,7 @@ from app.pricing import engine, proration
 from app.pricing.totals import coupon_terms
 from app.subscriptions import billing_info, migration
 from app.subscriptions import repository as subscriptions
+from app.subscriptions import service as subscriptions_service
 from app.subscriptions.billing_info import SubscriptionBillingInformation
 from app.subscriptions.errors import (
     CouponNotApplicable,
@@ -40,7 +41,12 @@ from app.subscriptions.errors import (
 )
 from app.subscriptions.items import ResolvedItems, priced, resolve_items
 from app.subscriptions.periods import boundary, period_at
-from app.subscriptions.schemas import AddonRequest, AppliedCoupon, BillableFeatureRequest
+from app.subscriptions.schemas import (
+    AddonRequest,
+    AppliedCoupon,
+    BillableFeatureRequest,
+    TrialOverride,
+)
 from app.validation import check_moment, validate
 
 
@@ -62,8 +68,12 @@ class EstimateRequest(_Strict):
     # The tax rates and the coupon change the price; the address and tax ids are the
     # customer's and change nothing here (the tax rates are the catalog's, not looked up).
     billingInformation: SubscriptionBillingInformation | None = None
-    resourceId: str | None = None
+    # Whether the subscription would start with a trial, as provisioning decides it (the
+    # customer's slot and earlier trials, and these): the estimate's period is then the
+    # first one paid, from the trial's end. A resourceId is checked as provisioning does.
+    resourceId: str | None = Field(default=None, min_length=1, max_length=255)
     skipTrial: bool | None = None
+    trialOverrideConfiguration: TrialOverride | None = None
 
     _start = field_validator("startDate")(check_moment)
 
@@ -169,8 +179,20 @@ def estimate_subscription(
             f"customer {request.customerId!r} not found", field="input.customerId"
         )
     plan = catalog_reads.latest_package(session, environment.id, PackageKind.PLAN, request.planId)
-    if plan is None:
+    product = catalog_reads.product(session, plan.product_id) if plan is not None else None
+    if plan is None or product is None:
         raise PlanNotFound(f"unknown plan {request.planId!r}", field="input.planId")
+    start = request.startDate or clock.now()
+    trial_end = subscriptions_service.trial_of(
+        session,
+        customer,
+        plan,
+        product,
+        resource_id=request.resourceId,
+        skip_trial=bool(request.skipTrial),
+        override=request.trialOverrideConfiguration,
+        start=start,
+    )
     resolved = resolve_items(
         session,
         environment.id,
@@ -194,10 +216,17 @@ def estimate_subscription(
         ),
         tax_rates,
     )
-    start = request.startDate or clock.now()
+    # The first period billed: from the start, or from the trial's end when it has one.
+    paid_from = trial_end or start
     period = resolved.billing_period or BillingPeriod.MONTHLY
     return Estimate(
-        currency, quote, quote.sub_total, quote.total, start, boundary(start, period, 1), None
+        currency,
+        quote,
+        quote.sub_total,
+        quote.total,
+        paid_from,
+        boundary(paid_from, period, 1),
+        None,
     )
 
 

@@ -59,6 +59,7 @@ from app.subscriptions.schemas import (
     MigrateRequest,
     MigrationTime,
     ProvisionRequest,
+    TrialOverride,
     UpdateRequest,
 )
 from app.subscriptions.transitions import advance
@@ -159,16 +160,43 @@ def _items(
     )
 
 
+def trial_of(
+    session: Session,
+    customer: Customer,
+    plan: Package,
+    product: Product,
+    *,
+    resource_id: str | None,
+    skip_trial: bool,
+    override: TrialOverride | None,
+    start: datetime,
+) -> datetime | None:
+    """When a new subscription to ``plan`` in the customer's slot (product, resource)
+    would end its trial, as provisioning decides it; None: it would start paid."""
+    check_resource(product, resource_id)
+    holders = repository.in_slot(session, customer.id, product.id, resource_id)
+    return _trial(session, customer, plan, skip_trial, override, start, holders)[0]
+
+
+def check_resource(product: Product, resource_id: str | None) -> None:
+    if resource_id is not None and not product.multiple_subscriptions:
+        raise MultipleSubscriptionsNotAllowed(
+            f"product {product.ref_id!r} allows one subscription per customer; "
+            "resourceId cannot be used with it",
+            field="input.resourceId",
+        )
+
+
 def _trial(
     session: Session,
     customer: Customer,
     plan: Package,
-    request: ProvisionRequest,
+    skip_trial: bool,
+    override: TrialOverride | None,
     start: datetime,
     holders: list[Subscription],
 ) -> tuple[datetime | None, str | None]:
     """When the new subscription's trial ends (None: no trial) and what happens then."""
-    override = request.trialOverrideConfiguration
     behaviour = plan.trial_end_behavior or TrialEndBehavior.CONVERT_TO_PAID.value
     if override is not None:
         if not override.isTrial:
@@ -183,7 +211,7 @@ def _trial(
         if override.trialEndBehavior is not None:
             behaviour = override.trialEndBehavior.value
         return end, behaviour
-    if request.skipTrial or plan.trial_days is None:
+    if skip_trial or plan.trial_days is None:
         return None, None
     if any(h.is_trial and _plan_ref(session, h) == plan.ref_id for h in holders):
         return None, None  # subscribing to the plan being trialled: the paid upgrade
@@ -218,12 +246,7 @@ def provision(
     _check_metadata(request.additionalMetaData)
     customer = _customer(session, environment, request.customerId)
     plan, product = _plan(session, environment, request.planId)
-    if request.resourceId is not None and not product.multiple_subscriptions:
-        raise MultipleSubscriptionsNotAllowed(
-            f"product {product.ref_id!r} allows one subscription per customer; "
-            "resourceId cannot be used with it",
-            field="input.resourceId",
-        )
+    check_resource(product, request.resourceId)
     items = _items(session, environment, plan, request)
     entitlement_values = overrides.resolve(
         session, environment, request.subscriptionEntitlements or []
@@ -232,7 +255,15 @@ def provision(
     tax_rates = _tax_rates(session, environment, info)
     start = request.startDate or now
     holders = repository.in_slot(session, customer.id, product.id, request.resourceId)
-    trial_end, behaviour = _trial(session, customer, plan, request, start, holders)
+    trial_end, behaviour = _trial(
+        session,
+        customer,
+        plan,
+        request.skipTrial,
+        request.trialOverrideConfiguration,
+        start,
+        holders,
+    )
     is_trial = trial_end is not None
     if request.refId is not None and repository.ref_taken(session, environment.id, request.refId):
         raise SubscriptionRefIdTaken(
