@@ -66,13 +66,16 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# Bytecode is written even where the environment says not to (PYTHONDONTWRITEBYTECODE):
+# each parallel worker imports every test module, and pytest rewrites and compiles a
+# module whose bytecode is not on disk, about 8 s of CPU per worker on every run.
 unit: install
-	$(BIN)/pytest -n $(TEST_PROCESSES) --dist worksteal
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n $(TEST_PROCESSES) --dist worksteal
 
 # Records how long the long tests take in tests/durations.json, which deals them to the
 # parallel workers of a fresh clone (a checkout keeps its own record in .pytest_cache).
 durations: install
-	$(BIN)/pytest -n $(TEST_PROCESSES) --dist worksteal --write-durations
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n $(TEST_PROCESSES) --dist worksteal --write-durations
 
 test: install
 	@started=$$(date +%s); status=0; \

@@ -27,7 +27,7 @@ import threading
 from collections.abc import Callable, Collection, Hashable
 from typing import Any, TypeVar
 
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, select
 
 from app.catalog import repository
 from app.models import Environment, Feature, Package, PackagePrice, Product
@@ -98,7 +98,7 @@ def _cached(
 
 def _copied(value: Any) -> Any:
     if isinstance(value, list):
-        return [_copy(row) for row in value]
+        return [_copy(row) if isinstance(row, SQLModel) else row for row in value]
     return None if value is None else _copy(value)
 
 
@@ -134,6 +134,23 @@ def latest_package(
             session, environment_id, kind, ref_id, include_archived=include_archived
         ),
     )
+
+
+def version_ids(session: Session, plan: Package) -> list[str]:
+    """The ids of every version of ``plan``'s plan or addon, archived ones included."""
+
+    def load() -> list[str]:
+        query = select(Package.id).where(
+            Package.environment_id == plan.environment_id,
+            Package.kind == plan.kind,
+            Package.ref_id == plan.ref_id,
+        )
+        return list(session.exec(query))
+
+    found: list[str] = _cached(
+        session, plan.environment_id, ("versions", (plan.kind, plan.ref_id)), load
+    )
+    return list(found)
 
 
 def prices_of(session: Session, package_id: str) -> list[PackagePrice]:

@@ -22,6 +22,7 @@ from sqlmodel import Session
 from app import clock
 from app.billing import state as billing_state
 from app.billing.checkout import return_urls
+from app.catalog import reads as catalog_reads
 from app.catalog import repository as catalog
 from app.config import get_settings
 from app.customers import repository as customers
@@ -215,26 +216,15 @@ def _trial(
         return None, None
     if any(h.is_trial and _plan_ref(session, h) == plan.ref_id for h in holders):
         return None, None  # subscribing to the plan being trialled: the paid upgrade
-    versions = [p.id for p in _versions(session, plan)]
+    versions = catalog_reads.version_ids(session, plan)
     if repository.trialled_plan(session, customer.id, versions):
         return None, None
     return lifecycle.trial_end_for(plan, start), behaviour
 
 
 def _plan_ref(session: Session, subscription: Subscription) -> str | None:
-    plan = session.get(Package, subscription.plan_id)
+    plan = catalog_reads.package(session, subscription.plan_id)
     return plan.ref_id if plan else None
-
-
-def _versions(session: Session, plan: Package) -> list[Package]:
-    from sqlmodel import select  # noqa: PLC0415
-
-    query = select(Package).where(
-        Package.environment_id == plan.environment_id,
-        Package.kind == plan.kind,
-        Package.ref_id == plan.ref_id,
-    )
-    return list(session.exec(query))
 
 
 def provision(

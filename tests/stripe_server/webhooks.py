@@ -13,11 +13,13 @@ them in order, reversed or shuffled, optionally each twice; `drop` records the e
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
 import queue
 import random
+import ssl
 import threading
 import time
 from dataclasses import dataclass
@@ -54,6 +56,13 @@ class Delivery:
         }
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """One TLS context for every dispatcher: building one reads the CA bundle (tens of
+    milliseconds of CPU), and a test server is made for each test."""
+    return ssl.create_default_context()
+
+
 class WebhookDispatcher:
     def __init__(self, url: str | None = None, secret: str | None = None) -> None:
         self.url = url
@@ -66,7 +75,7 @@ class WebhookDispatcher:
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._in_flight = 0
-        self._client = httpx.Client(timeout=10.0)
+        self._client = httpx.Client(timeout=10.0, verify=_tls())
         self._closing = threading.Event()
         self._thread = threading.Thread(target=self._run, name="stripe-webhooks", daemon=True)
         self._thread.start()
