@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import EXAMPLE_CATALOG
+from tests.loopback import LOOPBACK
 
 CLI = Path(sys.executable).parent / "billing-sync"
 
@@ -56,11 +57,11 @@ def test_serve_answers_graphql_on_port_with_nothing_installed(tmp_path: Path) ->
         ready = None
         while time.monotonic() < deadline and ready is None:
             try:
-                ready = httpx.get(f"{base}/readyz", timeout=2)
+                ready = LOOPBACK.get(f"{base}/readyz", timeout=2)
             except httpx.TransportError:
                 time.sleep(0.2)
         assert ready is not None and ready.status_code == 200
-        response = httpx.post(
+        response = LOOPBACK.post(
             f"{base}/graphql",
             headers={"X-API-KEY": key},
             json={

@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from tests.conftest import EXAMPLE_CATALOG, REPO_ROOT
+from tests.loopback import LOOPBACK
 
 pytestmark = pytest.mark.slow
 
@@ -116,7 +117,7 @@ def test_the_installed_wheel_migrates_sets_up_and_serves_from_an_empty_folder(
         ready = None
         while ready is None and server.poll() is None and time.monotonic() < deadline:
             try:
-                ready = httpx.get(f"{base}/readyz", timeout=2)
+                ready = LOOPBACK.get(f"{base}/readyz", timeout=2)
             except httpx.TransportError:
                 time.sleep(0.2)
         if ready is None:
@@ -124,7 +125,7 @@ def test_the_installed_wheel_migrates_sets_up_and_serves_from_an_empty_folder(
             pytest.fail(f"serve never answered /readyz:\n{server.communicate(timeout=20)[1]!r}")
         assert ready.status_code == 200
         # The key from `keys create` works, and the coupon comes from the applied catalog.
-        answer = httpx.post(
+        answer = LOOPBACK.post(
             f"{base}/graphql",
             headers={"X-API-KEY": key},
             json={

@@ -65,14 +65,23 @@ class Schema(strawberry.Schema):
         return
 
 
-# Schemas built, by the settings they were built from (a process builds one; the tests
-# build an application per test, mostly from equal settings).
-_built: dict[str, strawberry.Schema] = {}
+# Schemas built, by the settings a schema reads (its limits): a process builds one; the
+# tests build an application per test, mostly with the same limits and other settings
+# that change from test to test (a Stripe test server's address).
+_built: dict[tuple[int, ...], strawberry.Schema] = {}
+_SCHEMA_SETTINGS = (
+    "graphql_max_depth",
+    "graphql_max_aliases",
+    "graphql_max_mutation_fields",
+    "graphql_max_tokens",
+    "max_list_items",
+    "max_string_length",
+)
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or get_settings()
-    key = settings.model_dump_json()
+    key = tuple(getattr(settings, name) for name in _SCHEMA_SETTINGS)
     found = _built.get(key)
     if found is None:
         found = _built[key] = new_schema(settings)
@@ -83,7 +92,9 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
 
 def new_schema(settings: Settings | None = None) -> strawberry.Schema:
     """A schema of its own (build_schema shares one per settings)."""
-    settings = settings or get_settings()
+    # A copy: the schema is shared by settings with the same limits, and must not see
+    # a later change to the object it was built from.
+    settings = (settings or get_settings()).model_copy(deep=True)
     bounds = InputBounds(settings)
     schema = Schema(
         query=Query,

@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from tests.loopback import LOOPBACK
 from tests.stripe_server.fixtures import TEST_API_KEY
 from tests.stripe_server.server import StripeTestServer
 
@@ -169,7 +170,7 @@ class Stack:
 
     def _ready(self) -> bool:
         try:
-            return httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200
+            return LOOPBACK.get(f"{self.url}/healthz", timeout=2).status_code == 200
         except httpx.TransportError:
             return False
 
@@ -205,7 +206,7 @@ class Stack:
     def graphql(
         self, key: str, query: str, variables: dict[str, Any] | None = None, timeout: float = 60
     ) -> dict[str, Any]:
-        response = httpx.post(
+        response = LOOPBACK.post(
             f"{self.url}/graphql",
             headers={"X-API-KEY": key},
             json={"query": query, "variables": variables or {}},

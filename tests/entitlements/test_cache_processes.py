@@ -23,6 +23,7 @@ from app.catalog.schemas import load_catalog
 from app.catalog.service import apply_catalog
 from app.models import Environment
 from tests.conftest import EXAMPLE_CATALOG, TEST_REDIS_URL, issue_key, require_service
+from tests.loopback import tls
 from tests.test_serve import CLI, free_port
 
 CHECK = """
@@ -92,7 +93,7 @@ def two_processes(environment_variables: dict[str, str]) -> Iterator[tuple[Any, 
                 stderr=subprocess.DEVNULL,
             )
         )
-        clients.append(httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10))
+        clients.append(httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10, verify=tls()))
     try:
         for client in clients:
             _eventually(lambda c=client: _ready(c), True, timeout=30)
@@ -170,7 +171,7 @@ def test_serve_runs_several_api_processes(environment_variables: dict[str, str])
         stderr=subprocess.DEVNULL,
     )
     try:
-        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
+        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10, verify=tls())
         _eventually(lambda: _ready(client), True, timeout=30)
         children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
         commands = [Path(f"/proc/{child}/cmdline").read_bytes() for child in children]

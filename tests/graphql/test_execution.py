@@ -12,6 +12,7 @@ from graphql import parse, specified_rules
 from strawberry.extensions import ParserCache
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from app.config import Settings
 from app.graphql import documents, execution
 from app.graphql.schema import build_schema, new_schema
 
@@ -145,3 +146,19 @@ def test_the_schema_answers_an_invalid_document_with_its_errors_every_time() -> 
     for _ in range(2):
         result = asyncio.run(schema.execute("{ item { nope } }"))
         assert result.errors and "nope" in result.errors[0].message
+
+
+def test_a_schema_is_shared_by_settings_with_the_same_limits_and_keeps_its_own(
+    settings: Settings,
+) -> None:
+    first = build_schema(settings)
+    other = settings.model_copy(update={"stripe_api_base": "http://127.0.0.1:1"})
+    assert build_schema(other) is first  # a setting the schema does not read
+    tighter = settings.model_copy(update={"max_list_items": 2})
+    assert build_schema(tighter) is not first
+    # A change to the settings object after the build leaves the built schema's limits
+    # alone (it is shared by every settings object with the limits it was built with).
+    limit = settings.max_list_items
+    settings.max_list_items = limit + 1
+    assert build_schema(settings) is not first
+    assert first.plans.bounds.settings.max_list_items == limit

@@ -19,6 +19,7 @@ import pytest
 
 from tests.billing.stack import CLI, _spawned, free_port, wait_until
 from tests.conftest import EXAMPLE_CATALOG
+from tests.loopback import LOOPBACK
 
 _SET_UP = """
 import sys
@@ -98,7 +99,7 @@ class LiveService:
 
     def graphql(self, query: str, variables: dict[str, Any] | None = None, url: str = "") -> Any:
         """A call by "another client": plain HTTP, not the SDK under test."""
-        response = httpx.post(
+        response = LOOPBACK.post(
             f"{url or self.url}/graphql",
             json={"query": query, "variables": variables or {}},
             headers={"X-API-KEY": self.key},
@@ -111,7 +112,7 @@ class LiveService:
 
 def _healthy(url: str) -> bool:
     try:
-        return httpx.get(f"{url}/healthz", timeout=2).status_code == 200
+        return LOOPBACK.get(f"{url}/healthz", timeout=2).status_code == 200
     except httpx.TransportError:
         return False
 

@@ -1,7 +1,7 @@
-import httpx
 import pytest
 import stripe
 
+from tests.loopback import LOOPBACK
 from tests.stripe_server import StripeTestServer
 from tests.stripe_server.fixtures import TEST_API_KEY
 
@@ -101,7 +101,9 @@ def test_failure_after_execution_is_replayed_as_success_on_retry(
 def test_fail_next_over_http(
     stripe_server: StripeTestServer, stripe_client: stripe.StripeClient
 ) -> None:
-    response = httpx.post(f"{stripe_server.url}/_test/fail_next", json={"status": 429, "count": 1})
+    response = LOOPBACK.post(
+        f"{stripe_server.url}/_test/fail_next", json={"status": 429, "count": 1}
+    )
     assert response.status_code == 200
 
     with pytest.raises(stripe.RateLimitError):
@@ -109,8 +111,8 @@ def test_fail_next_over_http(
 
 
 def test_missing_or_foreign_api_key_is_refused(stripe_server: StripeTestServer) -> None:
-    anonymous = httpx.get(f"{stripe_server.url}/v1/customers")
-    live = httpx.get(
+    anonymous = LOOPBACK.get(f"{stripe_server.url}/v1/customers")
+    live = LOOPBACK.get(
         f"{stripe_server.url}/v1/customers", headers={"Authorization": "Bearer sk_live_x"}
     )
 

@@ -1,7 +1,7 @@
-import httpx
 import pytest
 import stripe
 
+from tests.loopback import LOOPBACK
 from tests.stripe_server import StripeTestServer
 from tests.stripe_server.factories import customer, price
 
@@ -53,7 +53,7 @@ def test_completing_a_session_starts_a_paid_subscription(
         subscription_data={"metadata": {"subscription_id": "s-9"}},
     )
 
-    response = httpx.post(f"{stripe_server.url}/_test/checkout_sessions/{session.id}/complete")
+    response = LOOPBACK.post(f"{stripe_server.url}/_test/checkout_sessions/{session.id}/complete")
     assert response.status_code == 200
 
     done = stripe_client.v1.checkout.sessions.retrieve(
@@ -113,7 +113,7 @@ def test_expired_session_cannot_be_completed(
 
     assert expired.status == "expired"
     assert stripe_server.events()[-1]["type"] == "checkout.session.expired"
-    response = httpx.post(f"{stripe_server.url}/_test/checkout_sessions/{session.id}/complete")
+    response = LOOPBACK.post(f"{stripe_server.url}/_test/checkout_sessions/{session.id}/complete")
     assert response.status_code == 400
 
 
@@ -122,7 +122,7 @@ def test_expire_control_over_http(
 ) -> None:
     session = _session(stripe_client, price(stripe_client).id)
 
-    response = httpx.post(f"{stripe_server.url}/_test/checkout_sessions/{session.id}/expire")
+    response = LOOPBACK.post(f"{stripe_server.url}/_test/checkout_sessions/{session.id}/expire")
 
     assert response.json()["status"] == "expired"
 

@@ -1,9 +1,9 @@
 """Collecting invoices: draft renewals, payments that are processing, the retry policy
 and what cancelling a subscription does to its open invoices."""
 
-import httpx
 import stripe
 
+from tests.loopback import LOOPBACK
 from tests.stripe_server import StripeTestServer
 from tests.stripe_server.factories import DAY, HOUR, customer, price, subscription
 
@@ -135,7 +135,7 @@ def test_processing_first_payment_keeps_the_subscription_incomplete_until_it_cle
 
     assert stripe_client.v1.subscriptions.retrieve(sub.id).status == "incomplete"
     pi = _intent_of(stripe_client, str(sub.latest_invoice))
-    response = httpx.post(
+    response = LOOPBACK.post(
         f"{stripe_server.url}/_test/payment_intents/{pi.id}/settle", json={"outcome": "succeed"}
     )
     assert response.status_code == 200 and response.json()["status"] == "succeeded"
@@ -149,7 +149,7 @@ def test_settling_a_payment_that_is_not_processing_is_refused(
     sub = subscription(stripe_client, customer(stripe_client).id, price(stripe_client).id)
     pi = _intent_of(stripe_client, str(sub.latest_invoice))
 
-    response = httpx.post(f"{stripe_server.url}/_test/payment_intents/{pi.id}/settle", json={})
+    response = LOOPBACK.post(f"{stripe_server.url}/_test/payment_intents/{pi.id}/settle", json={})
 
     assert response.status_code == 400
     assert "not processing" in response.json()["error"]["message"]
@@ -192,7 +192,7 @@ def test_exhausted_retries_make_the_subscription_unpaid(
 def test_exhausted_retries_can_cancel_and_write_off(
     stripe_server: StripeTestServer, stripe_client: stripe.StripeClient
 ) -> None:
-    response = httpx.post(
+    response = LOOPBACK.post(
         f"{stripe_server.url}/_test/retry_policy",
         json={"days": [2], "subscription_status": "canceled", "invoice_status": "uncollectible"},
     )
@@ -225,12 +225,12 @@ def test_exhausted_retries_can_cancel_and_write_off(
 def test_leaving_past_due_is_the_default_and_policy_is_validated(
     stripe_server: StripeTestServer, stripe_client: stripe.StripeClient
 ) -> None:
-    assert httpx.get(f"{stripe_server.url}/_test/retry_policy").json() == {
+    assert LOOPBACK.get(f"{stripe_server.url}/_test/retry_policy").json() == {
         "days": [3, 3, 3],
         "subscription_status": "past_due",
         "invoice_status": "open",
     }
-    refused = httpx.post(
+    refused = LOOPBACK.post(
         f"{stripe_server.url}/_test/retry_policy", json={"subscription_status": "paused"}
     )
     assert refused.status_code == 400

@@ -6,13 +6,14 @@ import httpx
 import pytest
 import stripe
 
+from tests.loopback import LOOPBACK
 from tests.stripe_server import StripeTestServer, factories
 from tests.stripe_server.fixtures import TEST_API_KEY
 
 
 def post(server: StripeTestServer, path: str, body: str, key: str = TEST_API_KEY) -> httpx.Response:
     """A raw form POST, so the test says exactly which brackets go on the wire."""
-    return httpx.post(
+    return LOOPBACK.post(
         f"{server.url}{path}",
         content=body,
         headers={

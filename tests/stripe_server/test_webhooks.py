@@ -1,10 +1,10 @@
 import json
 from collections.abc import Iterator
 
-import httpx
 import pytest
 import stripe
 
+from tests.loopback import LOOPBACK
 from tests.stripe_server import StripeTestServer
 from tests.stripe_server.factories import WebhookReceiver, customer, price, subscription
 from tests.stripe_server.fixtures import TEST_API_KEY
@@ -98,7 +98,7 @@ def test_held_events_are_released_reversed_with_duplicates(
 def test_dropped_events_are_still_listed(
     server: StripeTestServer, client: stripe.StripeClient, receiver: WebhookReceiver
 ) -> None:
-    httpx.post(f"{server.url}/_test/webhooks", json={"mode": "drop"})
+    LOOPBACK.post(f"{server.url}/_test/webhooks", json={"mode": "drop"})
 
     created = client.v1.customers.create({"name": "lost"})
     assert server.wait_for_webhooks()
@@ -111,11 +111,11 @@ def test_dropped_events_are_still_listed(
 def test_release_over_http_shuffles_held_events(
     server: StripeTestServer, client: stripe.StripeClient, receiver: WebhookReceiver
 ) -> None:
-    httpx.post(f"{server.url}/_test/webhooks", json={"mode": "hold"})
+    LOOPBACK.post(f"{server.url}/_test/webhooks", json={"mode": "hold"})
     for index in range(5):
         client.v1.customers.create({"name": str(index)})
 
-    response = httpx.post(
+    response = LOOPBACK.post(
         f"{server.url}/_test/webhooks/release", json={"order": "shuffle", "seed": 3}
     )
     assert server.wait_for_webhooks()

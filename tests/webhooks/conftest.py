@@ -20,6 +20,7 @@ from app.main import create_app
 from app.models import Environment
 from tests.billing.conftest import billing_settings, catalog
 from tests.conftest import GraphQL, issue_key
+from tests.loopback import tls
 from tests.stripe_server.fixtures import stripe_client, stripe_server
 from tests.stripe_server.server import StripeTestServer
 from tests.webhooks.deliveries import OLD_SECRET
@@ -84,7 +85,7 @@ def live(
         time.sleep(0.05)
     stripe_server.configure_webhooks(f"{url}/webhooks/stripe", SECRET)
     key = issue_key(engine, environment.name)
-    with httpx.Client(base_url=url) as client:
+    with httpx.Client(base_url=url, verify=tls()) as client:
         yield Live(url, GraphQL(client, key))  # type: ignore[arg-type]
     server.should_exit = True
     thread.join(timeout=15)
