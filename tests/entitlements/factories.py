@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -17,6 +18,7 @@ from app.entitlements.usage import UsageReport
 from app.models import Customer, Environment, Feature, PromotionalEntitlement, Subscription
 from app.models.entitlements import UsageUpdateBehavior
 from app.subscriptions import service as subscriptions
+from tests.conftest import apply_recorded
 
 # A month-end start: periods run Jan 31 -> Feb 29 -> Mar 31 (2024 is a leap year).
 T0 = datetime(2024, 1, 31, 12, 0, tzinfo=UTC)
@@ -211,8 +213,11 @@ FREE_PLANS = {"free", "yearly", "ws-plan"}
 
 
 def apply(session: Session, environment: Environment) -> None:
-    apply_catalog(session, environment, parse_catalog(catalog_data()))
-    session.commit()
+    def run() -> None:
+        apply_catalog(session, environment, parse_catalog(catalog_data()))
+        session.commit()
+
+    apply_recorded(session, environment, json.dumps(catalog_data(), sort_keys=True), run)
 
 
 def customer(session: Session, environment: Environment, customer_id: str = "c-1") -> Customer:

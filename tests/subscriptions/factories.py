@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ from app.catalog.service import apply_catalog
 from app.customers.service import provision_customer
 from app.models import Customer, Environment, Subscription
 from app.subscriptions import service
+from tests.conftest import apply_recorded
 
 T0 = datetime(2024, 1, 31, 12, 0, tzinfo=UTC)
 
@@ -134,8 +136,11 @@ def catalog_data() -> dict[str, Any]:
 
 
 def apply(session: Session, environment: Environment, data: dict[str, Any]) -> None:
-    apply_catalog(session, environment, parse_catalog(data))
-    session.commit()
+    def run() -> None:
+        apply_catalog(session, environment, parse_catalog(data))
+        session.commit()
+
+    apply_recorded(session, environment, json.dumps(data, sort_keys=True, default=str), run)
 
 
 def customer(session: Session, environment: Environment, customer_id: str = "c-1") -> Customer:
