@@ -12,7 +12,7 @@ CATALOG ?= examples/catalog.yaml
 SDK     := sdk/python
 CODEGEN := $(VENV)/codegen
 # Test processes (pytest-xdist); each has a database and a Redis database of its own.
-TEST_PROCESSES ?= 3
+TEST_PROCESSES ?= 4
 # Exact versions with hashes: the service's (the Dockerfile installs it) and the service's
 # with the dev extra (make installs it). pyproject.toml keeps the compatible ranges.
 LOCK     := requirements.lock

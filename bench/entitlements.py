@@ -26,7 +26,7 @@ alone in this process (``bench/costs.py``).
 
     .venv/bin/python bench/entitlements.py [--seconds 10] [--rounds 5] [--customers 100]
         [--database-url postgresql://postgres@127.0.0.1:5432/bench] [--profile]
-        [--workers 2 [--redis-url redis://127.0.0.1:6379/9]]
+        [--workers 2 [--redis-url redis://127.0.0.1:6379/6]]
 
 With ``--workers N`` the server is ``serve --workers N`` (N processes on one port, sharing
 cache invalidations through Redis), and the ceiling is measured on the same N processes.
@@ -317,7 +317,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--redis-url",
-        default="redis://127.0.0.1:6379/9",
+        default="redis://127.0.0.1:6379/6",
         help="the Redis several API processes share (with --workers above 1); "
         "the database is flushed",
     )

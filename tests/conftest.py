@@ -2,7 +2,7 @@
 
 Database tests run twice: on SQLite (always) and on PostgreSQL, in a database of the
 run's own on the server TEST_DATABASE_URL names (dropped at the end). Redis tests use a
-Redis database of the run's own (10-15 on 127.0.0.1:6379, or TEST_REDIS_URL). When
+Redis database of the run's own (8-15 on 127.0.0.1:6379, or TEST_REDIS_URL). When
 PostgreSQL or Redis is missing they skip on a laptop and fail in CI (CI set), so CI
 always exercises the real services.
 """
@@ -82,7 +82,8 @@ def _own_database(url: str) -> str:
 
 
 # Redis databases a run may take, one per worker process; each is flushed by the tests.
-REDIS_DATABASES = range(15, 9, -1)
+# Eight: two runs side by side of four processes each.
+REDIS_DATABASES = range(15, 7, -1)
 
 
 def _own_redis() -> str:
