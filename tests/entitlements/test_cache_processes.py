@@ -26,6 +26,10 @@ from tests.conftest import EXAMPLE_CATALOG, TEST_REDIS_URL, issue_key, require_s
 from tests.loopback import tls
 from tests.test_serve import CLI, free_port
 
+# How long a starting `serve` may take to answer: three processes each import the
+# service (over 30 s seen on two cores shared with another test run).
+STARTUP = 90.0
+
 CHECK = """
 query($q: FetchEntitlementQuery!) {
   entitlement(query: $q) { isGranted accessDeniedReason currentUsage usageLimit }
@@ -96,7 +100,7 @@ def two_processes(environment_variables: dict[str, str]) -> Iterator[tuple[Any, 
         clients.append(httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10, verify=tls()))
     try:
         for client in clients:
-            _eventually(lambda c=client: _ready(c), True, timeout=30)
+            _eventually(lambda c=client: _ready(c), True, timeout=STARTUP)
 
         def graphql(client: httpx.Client) -> Callable[..., Any]:
             def call(query: str, variables: dict[str, Any]) -> Any:
@@ -172,7 +176,7 @@ def test_serve_runs_several_api_processes(environment_variables: dict[str, str])
     )
     try:
         client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10, verify=tls())
-        _eventually(lambda: _ready(client), True, timeout=30)
+        _eventually(lambda: _ready(client), True, timeout=STARTUP)
         children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
         commands = [Path(f"/proc/{child}/cmdline").read_bytes() for child in children]
         # The API processes, beside multiprocessing's own resource tracker.
