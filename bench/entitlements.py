@@ -50,7 +50,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import load, spy  # noqa: E402
-from bench.service import Service, free_port, reset_postgresql, running  # noqa: E402
+from bench.service import Service, free_port, running  # noqa: E402
+from bench.service import database as chosen_database  # noqa: E402
 from bench.stack_ceiling import bare_stack  # noqa: E402
 
 SEEDS = ROOT / "tests" / "graphql" / "seeds"
@@ -303,11 +304,7 @@ def generator_capacity(args: argparse.Namespace, request: bytes) -> load.Result:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=10.0, help="per workload, in all")
-    parser.add_argument("--rounds", type=int, default=5, help="slices of --seconds, interleaved")
-    parser.add_argument("--warmup", type=float, default=2.0, help="before the first round")
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--processes", type=int, default=2, help="load generator processes")
+    load.add_options(parser)
     parser.add_argument("--customers", type=int, default=100)
     parser.add_argument(
         "--workers",
@@ -333,12 +330,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    extra: dict[str, str] = {}
-    database = "SQLite (embedded)"
-    if args.database_url:
-        reset_postgresql(args.database_url)
-        extra["DATABASE_URL"] = args.database_url
-        database = "PostgreSQL"
+    extra, database = chosen_database(args.database_url)
     if args.workers > 1:
         import redis  # noqa: PLC0415 - only runs of several processes need it
 

@@ -12,6 +12,7 @@ fills the server's caches and the connection pools.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import multiprocessing
@@ -28,6 +29,15 @@ try:
     import uvloop
 except ImportError:  # pragma: no cover - uvicorn[standard] brings it
     uvloop = None
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
+    """The options of a benchmark that loads workloads in interleaved rounds."""
+    parser.add_argument("--seconds", type=float, default=10.0, help="per workload, in all")
+    parser.add_argument("--rounds", type=int, default=5, help="slices of --seconds, interleaved")
+    parser.add_argument("--warmup", type=float, default=2.0, help="before the first round")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--processes", type=int, default=2, help="load generator processes")
 
 
 def get(path: str, headers: dict[str, str] | None = None) -> bytes:

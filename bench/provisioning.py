@@ -29,7 +29,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench import load  # noqa: E402
 from bench.entitlements import Row, measure, rows  # noqa: E402
-from bench.service import free_port, reset_postgresql, running  # noqa: E402
+from bench.service import database as chosen_database  # noqa: E402
+from bench.service import free_port, running  # noqa: E402
 from bench.stack_ceiling import bare_stack  # noqa: E402
 
 PROVISION = (
@@ -95,19 +96,10 @@ def report(args: argparse.Namespace, database: str, found: dict[str, Row], short
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=10.0, help="per workload, in all")
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--warmup", type=float, default=2.0)
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--processes", type=int, default=2, help="load generator processes")
+    load.add_options(parser)
     parser.add_argument("--database-url", help="PostgreSQL to run on (its schema is reset)")
     args = parser.parse_args()
-    extra: dict[str, str] = {}
-    database = "SQLite (embedded)"
-    if args.database_url:
-        reset_postgresql(args.database_url)
-        extra["DATABASE_URL"] = args.database_url
-        database = "PostgreSQL"
+    extra, database = chosen_database(args.database_url)
     bare_port = free_port()
     with running(**extra) as service, bare_stack(bare_port) as bare_pid:
         headers = {"X-API-KEY": service.key}

@@ -50,6 +50,15 @@ def reset_postgresql(url: str) -> None:
         connection.execute("CREATE SCHEMA public")
 
 
+def database(url: str | None) -> tuple[dict[str, str], str]:
+    """The settings ``running`` takes to serve from ``url`` (its schema reset first), or
+    from a fresh SQLite file without one, and the database's name for the report."""
+    if url is None:
+        return {}, "SQLite (embedded)"
+    reset_postgresql(url)
+    return {"DATABASE_URL": url}, "PostgreSQL"
+
+
 def cli(env: dict[str, str], *args: str) -> str:
     done = subprocess.run([str(CLI), *args], env=env, capture_output=True, text=True, check=True)
     return done.stdout

@@ -76,14 +76,21 @@ def of_customer(
     return list(session.exec(query.order_by(col(Subscription.created_at))))
 
 
-def trialled_plan(session: Session, customer_id: str, plan_ids: Sequence[str]) -> bool:
-    """Whether the customer ever held a trial of any of these plan versions."""
-    query = select(Subscription.id).where(
-        Subscription.customer_id == customer_id,
-        col(Subscription.plan_id).in_(plan_ids),
+_TRIALLED = (
+    select(Subscription.id)
+    .where(
+        Subscription.customer_id == bindparam("customer_id"),
+        col(Subscription.plan_id).in_(bindparam("plan_ids", expanding=True)),
         or_(col(Subscription.is_trial).is_(True), col(Subscription.was_in_trial).is_(True)),
     )
-    return session.exec(query.limit(1)).first() is not None
+    .limit(1)
+)
+
+
+def trialled_plan(session: Session, customer_id: str, plan_ids: Sequence[str]) -> bool:
+    """Whether the customer ever held a trial of any of these plan versions."""
+    params = {"customer_id": customer_id, "plan_ids": list(plan_ids)}
+    return session.exec(_TRIALLED, params=params).first() is not None
 
 
 def addons_of(session: Session, subscription_id: str) -> list[SubscriptionAddon]:

@@ -173,10 +173,12 @@ def trial_of(
     start: datetime,
 ) -> datetime | None:
     """When a new subscription to ``plan`` in the customer's slot (product, resource)
-    would end its trial, as provisioning decides it; None: it would start paid."""
+    would end its trial, as provisioning decides it; None: it would start paid.
+
+    The slot's subscriptions are not read: one in trial of this plan is a trial the
+    customer had, which ends the decision the same way."""
     check_resource(product, resource_id)
-    holders = repository.in_slot(session, customer.id, product.id, resource_id)
-    return _trial(session, customer, plan, skip_trial, override, start, holders)[0]
+    return _trial(session, customer, plan, skip_trial, override, start, [])[0]
 
 
 def check_resource(product: Product, resource_id: str | None) -> None:
