@@ -16,7 +16,7 @@ framework's own ceiling. The goal is judged against it: billing-sync's own
 and is faster than the bare stack; both ratios are printed.
 
 Starts ``billing-sync serve`` (SQLite by default; ``--database-url`` for PostgreSQL),
-applies the example catalog, provisions customers on plan-revvenu-basic (a third also
+applies the example catalog, provisions customers on plan-revvenu-free (a third also
 with a growth subscription for a resourceId, half with reported campaign usage), then
 keeps 16 keep-alive connections busy: GetEntitlement and GetEntitlements (the guide's
 documents, random customers and features, requestedUsage 0, with and without resourceId)
@@ -97,7 +97,7 @@ def provision(service: Service, count: int) -> list[Customer]:
             customer = {
                 "customerId": ref,
                 "name": f"Bench {i}",
-                "subscriptionParams": {"planId": "plan-revvenu-basic"},
+                "subscriptionParams": {"planId": "plan-revvenu-free"},
             }
             _graphql(client, service, PROVISION_CUSTOMER, {"input": customer})
             resource = RESOURCE if i % 3 == 0 else None

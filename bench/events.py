@@ -208,7 +208,7 @@ def main() -> None:
                 for customer in [*customers, "probe"]:
                     for query, data in (
                         (PROVISION, {"customerId": customer}),
-                        (SUBSCRIBE, {"customerId": customer, "planId": "plan-revvenu-basic"}),
+                        (SUBSCRIBE, {"customerId": customer, "planId": "plan-revvenu-free"}),
                     ):
                         answer = client.post(
                             service.graphql, json={"query": query, "variables": {"input": data}}

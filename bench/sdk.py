@@ -98,7 +98,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=500)
     args = parser.parse_args()
     with running() as service:
-        subscription = {"planId": "plan-revvenu-basic"}
+        subscription = {"planId": "plan-revvenu-free"}
         response = httpx.post(
             f"{service.base}/graphql",
             headers={"X-API-KEY": service.key},

@@ -150,7 +150,7 @@ def test_usage_show_prints_each_entitlement_with_its_usage(
     provision_subscription(
         session,
         environment,
-        {"customerId": "acme", "planId": "plan-revvenu-basic", "resourceId": "site-1"},
+        {"customerId": "acme", "planId": "plan-revvenu-free", "resourceId": "site-1"},
     )
     entitlements.report_usage(
         session,

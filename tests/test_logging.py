@@ -51,9 +51,9 @@ def test_anything_under_billing_information_is_masked_whole() -> None:
 
 
 def test_ids_and_amounts_are_left_alone() -> None:
-    assert redact({"amount": 1999, "plan": "plan-revvenu-basic"}) == {
+    assert redact({"amount": 1999, "plan": "plan-revvenu-free"}) == {
         "amount": 1999,
-        "plan": "plan-revvenu-basic",
+        "plan": "plan-revvenu-free",
     }
 
 

@@ -1,7 +1,7 @@
 """The building blocks of catalog specs: ids, references, names, amounts, metadata.
 
 Each type checks one value and says what is wrong in a short phrase that reads well
-after its path (``plans[0].id: may contain only letters, digits and _ . : -``).
+after its path (``plans[0].id: may contain only letters, digits, single spaces and _ . : -``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pydantic_core import PydanticCustomError
 from app.catalog.money import is_country, is_currency
 
 MAX_AMOUNT: Final = Decimal("999999999999")
-_ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:-")
+_ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:- ")
 # Stripe takes promotion codes of letters, digits and dashes only (the ``code``
 # parameter's description in its OpenAPI description); they are stored upper-case.
 _CODE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
@@ -32,11 +32,15 @@ def problem(message: str, kind: str = "catalog") -> PydanticCustomError:
 
 
 def _ref_id(value: str) -> str:
-    # ^[A-Za-z0-9][A-Za-z0-9_.:-]{0,254}$, spelled out so the message can say it plainly.
+    # ^[A-Za-z0-9][A-Za-z0-9_.:-]*( [A-Za-z0-9_.:-]+)*$ of at most 255 characters, spelled
+    # out so the message can say it plainly. A space may separate words ("your coupon id",
+    # as the platform's guides write ids), never lead, trail or double.
     if not (0 < len(value) <= 255 and value[0].isascii() and value[0].isalnum()):
         raise problem("must start with a letter or digit and be at most 255 characters")
     if not set(value) <= _ID_CHARS:
-        raise problem("may contain only letters, digits and _ . : -")
+        raise problem("may contain only letters, digits, single spaces and _ . : -")
+    if value.endswith(" ") or "  " in value:
+        raise problem("may not end with a space or hold two spaces in a row")
     return value
 
 

@@ -117,16 +117,10 @@ def _feature_quantities(
             )
         quantities[missing[0]] = _quantity(unit_quantity, f"{prefix}.unitQuantity")
         missing = []
-    if missing:
-        names = sorted(
-            f.ref_id
-            for f in catalog_reads.features_by_ids(session, environment_id, missing).values()
-        )
-        raise BillableFeatureRequired(
-            f"{prefix}.billableFeatures: plan {plan.ref_id!r} prices {', '.join(names)} per "
-            "unit; give a quantity for each (or unitQuantity)",
-            field=f"{prefix}.billableFeatures",
-        )
+    # A per-unit price given no quantity is bought at its minimum, as Stripe bills an item
+    # given no quantity at one: what is granted is what is billed.
+    for feature_id in missing:
+        quantities[feature_id] = priced[feature_id].min_unit_quantity or 1
     for feature_id, quantity in quantities.items():
         price = priced[feature_id]
         low, high = price.min_unit_quantity or 1, price.max_unit_quantity

@@ -18,7 +18,7 @@ def test_example_catalog_defines_what_the_api_examples_name() -> None:
     spec = load_catalog(EXAMPLE_CATALOG.read_text(), EXAMPLE_CATALOG.name)
 
     assert {p.id for p in spec.plans} >= {
-        "plan-revvenu-basic",
+        "plan-revvenu-free",
         "plan-revvenu-essentials",
         "plan-revvenu-growth",
     }
@@ -59,21 +59,21 @@ def test_invalid_file_reports_every_problem_by_path() -> None:
     data = example_data()
     data["features"][1]["featureType"] = "COLOR"
     data["features"].append({**data["features"][0], "displayName": "Copy"})
-    data["plans"][1]["prices"][0]["amount"] = -1
-    data["plans"][1]["prices"][1]["currency"] = "usd"
-    data["plans"][1]["prices"][2]["countryPrices"][0]["country"] = "XX"
-    data["plans"][2]["product"] = "no-such-product"
+    data["plans"][2]["prices"][0]["amount"] = -1
+    data["plans"][2]["prices"][1]["currency"] = "usd"
+    data["plans"][2]["prices"][2]["countryPrices"][0]["country"] = "XX"
+    data["plans"][3]["product"] = "no-such-product"
     data["addons"][0]["colour"] = "blue"
 
     assert problems_of(data) == [
         "features[1].featureType: must be one of BOOLEAN, NUMBER, ENUM",
         "features[6].id: duplicate id 'feature-01-templates' (also features[0])",
-        "plans[1].prices[0].amount: must be >= 0",
-        "plans[1].prices[1].currency: 'usd' is not an ISO 4217 currency code "
+        "plans[2].prices[0].amount: must be >= 0",
+        "plans[2].prices[1].currency: 'usd' is not an ISO 4217 currency code "
         "(upper-case, e.g. USD)",
-        "plans[1].prices[2].countryPrices[0].country: 'XX' is not an ISO-3166-1 alpha-2 "
+        "plans[2].prices[2].countryPrices[0].country: 'XX' is not an ISO-3166-1 alpha-2 "
         "country code (e.g. DK)",
-        "plans[2].product: unknown product 'no-such-product'",
+        "plans[3].product: unknown product 'no-such-product'",
         "addons[0].colour: unknown field",
     ]
 
@@ -195,7 +195,19 @@ RULE_CASES = {
     ),
     "id with a slash": (
         set_at("plans.0.id", "free/plan"),
-        "plans[0].id: may contain only letters, digits and _ . : -",
+        "plans[0].id: may contain only letters, digits, single spaces and _ . : -",
+    ),
+    "id ending with a space": (
+        set_at("plans.0.id", "free "),
+        "plans[0].id: may not end with a space or hold two spaces in a row",
+    ),
+    "id with two spaces in a row": (
+        set_at("plans.0.id", "free  plan"),
+        "plans[0].id: may not end with a space or hold two spaces in a row",
+    ),
+    "id starting with a space": (
+        set_at("plans.0.id", " free"),
+        "plans[0].id: must start with a letter or digit and be at most 255 characters",
     ),
     "yes as a boolean": (
         set_at("products.0.multipleSubscriptions", "yes"),

@@ -54,15 +54,15 @@ def test_example_catalog_applies(session: Session, environment: Environment) -> 
     report = apply_catalog(session, environment, spec)
     session.commit()
 
-    assert report.plans.created == 5
+    assert report.plans.created == 6
     assert report.addons.created == 2
     assert row_counts(session) == {
         "product": 2,
         "feature": 6,
-        "package": 7,
-        "package_price": 22,
-        "package_entitlement": 17,
-        "coupon": 3,
+        "package": 8,
+        "package_price": 26,
+        "package_entitlement": 19,
+        "coupon": 4,
         "promotion_code": 1,
     }
     essentials = repository.latest_package(

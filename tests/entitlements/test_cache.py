@@ -68,7 +68,7 @@ def _check(gql: GraphQL, feature: str, **options: object) -> dict[str, object]:
 def subscribed(gql: GraphQL) -> str:
     """A customer on the basic plan, with a check cached."""
     gql(PROVISION_CUSTOMER, {"input": {"customerId": "cache-1"}})
-    gql(PROVISION, {"input": {"customerId": "cache-1", "planId": "plan-revvenu-basic"}})
+    gql(PROVISION, {"input": {"customerId": "cache-1", "planId": "plan-revvenu-free"}})
     assert _check(gql, "feature-01-templates")["usageLimit"] == 3
     return "cache-1"
 
@@ -266,7 +266,7 @@ def test_a_customer_created_after_a_not_found_check_is_seen(gql: GraphQL) -> Non
     first = gql(CHECK, {"q": query})["entitlement"]
     assert first["accessDeniedReason"] == "CustomerNotFound"
     gql(PROVISION_CUSTOMER, {"input": {"customerId": "late-1"}})
-    gql(PROVISION, {"input": {"customerId": "late-1", "planId": "plan-revvenu-basic"}})
+    gql(PROVISION, {"input": {"customerId": "late-1", "planId": "plan-revvenu-free"}})
     assert gql(CHECK, {"q": query})["entitlement"]["isGranted"] is True
 
 

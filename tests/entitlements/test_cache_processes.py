@@ -138,7 +138,7 @@ def test_changes_made_through_one_process_reach_the_other(two_processes: Any) ->
 
     # A check cached "not found" on the reader, then the customer made on the writer.
     assert check("feature-02-campaigns") == (False, 0, "CustomerNotFound")
-    provision = {"customerId": "two-1", "subscriptionParams": {"planId": "plan-revvenu-basic"}}
+    provision = {"customerId": "two-1", "subscriptionParams": {"planId": "plan-revvenu-free"}}
     writer(PROVISION, {"input": provision})
     _eventually(lambda: check("feature-02-campaigns"), (True, 0, None))
     # Usage reported on the writer: its new value reaches the reader's cache.

@@ -39,7 +39,7 @@ query($q: FetchEntitlementsQuery!) { cachedEntitlements(query: $q) { feature { r
 @pytest.fixture
 def customer(gql: GraphQL) -> str:
     gql(PROVISION_CUSTOMER, {"input": {"customerId": "u-1"}})
-    answer = gql(PROVISION, {"input": {"customerId": "u-1", "planId": "plan-revvenu-basic"}})
+    answer = gql(PROVISION, {"input": {"customerId": "u-1", "planId": "plan-revvenu-free"}})
     granted = {
         item["feature"]["refId"]: item["usageLimit"]
         for item in answer["provisionSubscriptionV2"]["entitlements"]

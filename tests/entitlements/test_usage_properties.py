@@ -65,7 +65,7 @@ def test_any_sequence_of_reports_ends_where_the_model_does(
 ) -> None:
     customer_id = f"p-{next(_customers)}"
     customer(catalog, environment, customer_id)
-    subscribe(catalog, environment, "plan-revvenu-basic", customer_id)
+    subscribe(catalog, environment, "plan-revvenu-free", customer_id)
     for behavior, value, key in sequence:
         # SET takes a count (>= 0); the model clamps the same way the input refuses.
         amount = max(value, 0) if behavior is UsageUpdateBehavior.SET else value
@@ -102,7 +102,7 @@ def test_fifty_concurrent_increments_all_land(
     catalog: Session, environment: Environment, shared: Engine
 ) -> None:
     customer(catalog, environment)
-    subscribe(catalog, environment, "plan-revvenu-basic")
+    subscribe(catalog, environment, "plan-revvenu-free")
 
     def one(index: int) -> None:
         db.in_transaction(
@@ -122,7 +122,7 @@ def test_concurrent_repeats_of_one_key_count_once(
     catalog: Session, environment: Environment, shared: Engine
 ) -> None:
     customer(catalog, environment)
-    subscribe(catalog, environment, "plan-revvenu-basic")
+    subscribe(catalog, environment, "plan-revvenu-free")
 
     def one(index: int) -> Decimal | None:
         (measured,) = db.in_transaction(

@@ -20,5 +20,5 @@ def world(gql: GraphQL, catalog_applied: None) -> None:
     gql(
         "mutation($input: ProvisionSubscriptionInput!) { provisionSubscriptionV2(input: $input) "
         "{ status } }",
-        {"input": {"customerId": CUSTOMER, "planId": "plan-revvenu-basic", "refId": SUBSCRIPTION}},
+        {"input": {"customerId": CUSTOMER, "planId": "plan-revvenu-free", "refId": SUBSCRIPTION}},
     )

@@ -33,7 +33,7 @@ ROOT_FIELDS = [("query", name) for name in SCHEMA.query_type.fields] + [
 ]
 EXAMPLES = max(4, int(os.environ.get("FUZZ_EXAMPLES", "200")) // len(ROOT_FIELDS))
 
-PLANS = ["plan-revvenu-basic", "plan-revvenu-essentials", "plan-revvenu-growth"]
+PLANS = ["plan-revvenu-free", "plan-revvenu-essentials", "plan-revvenu-growth"]
 FEATURES = ["feature-01-templates", "feature-02-campaigns", "feature-06-active-users"]
 KNOWN: dict[str, list[str]] = {
     "customerId": [CUSTOMER, "fz-new"],

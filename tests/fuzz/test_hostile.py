@@ -42,7 +42,7 @@ def _json(query: str, variables: dict[str, Any] | None = None) -> bytes:
 
 
 def _subscription(**fields: Any) -> bytes:
-    base = {"customerId": CUSTOMER, "planId": "plan-revvenu-basic"}
+    base = {"customerId": CUSTOMER, "planId": "plan-revvenu-free"}
     return _json(PROVISION, {"input": {**base, **fields}})
 
 

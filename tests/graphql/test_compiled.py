@@ -107,7 +107,7 @@ def customer(gql: GraphQL) -> str:
         PROVISION,
         {
             "c": {"customerId": "c-1"},
-            "s": {"customerId": "c-1", "planId": "plan-revvenu-basic", "resourceId": "site-1"},
+            "s": {"customerId": "c-1", "planId": "plan-revvenu-free", "resourceId": "site-1"},
         },
     )
     gql(
@@ -390,8 +390,12 @@ SEEDS = Path(__file__).parent / "seeds"
 GET_CUSTOMER = (SEEDS / "GetCustomerByRefId.graphql").read_text()
 GET_SUBSCRIPTION = (SEEDS / "GetActiveSubscriptions.graphql").read_text()
 RICH = """
-mutation($c: ProvisionCustomerInput!, $p: GrantPromotionalEntitlementsInput!) {
-  provisionCustomer(input: $c) { subscription { subscriptionId } }
+mutation(
+  $c: ProvisionCustomerInput!, $s: ProvisionSubscriptionInput!,
+  $p: GrantPromotionalEntitlementsInput!
+) {
+  provisionCustomer(input: $c) { customer { customerId } }
+  provisionSubscriptionV2(input: $s) { subscription { subscriptionId } }
   grantPromotionalEntitlements(input: $p) { id }
 }"""
 
@@ -409,12 +413,13 @@ def rich(gql: GraphQL) -> str:
                 "email": "billing@acme.com",
                 "couponRefId": "coupon-id",
                 "additionalMetaData": {"tier": "gold", "seats": 3},
-                "subscriptionParams": {
-                    "planId": "plan-revvenu-growth",
-                    "billingPeriod": "MONTHLY",
-                    "billableFeatures": [{"featureId": "feature-01-templates", "quantity": 4}],
-                    "addons": [{"addonId": "addon-10-campaigns", "quantity": 2}],
-                },
+            },
+            "s": {
+                "customerId": "c-2",
+                "planId": "plan-revvenu-growth",
+                "billingPeriod": "MONTHLY",
+                "billableFeatures": [{"featureId": "feature-01-templates", "quantity": 4}],
+                "addons": [{"addonId": "addon-10-campaigns", "quantity": 2}],
             },
             "p": {
                 "customerId": "c-2",
@@ -424,7 +429,7 @@ def rich(gql: GraphQL) -> str:
             },
         },
     )
-    subscription: str = answer["provisionCustomer"]["subscription"]["subscriptionId"]
+    subscription: str = answer["provisionSubscriptionV2"]["subscription"]["subscriptionId"]
     return subscription
 
 

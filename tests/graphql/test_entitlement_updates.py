@@ -57,7 +57,7 @@ def _usage(update: dict[str, Any], feature: str) -> Any:
 
 @pytest.fixture
 def subscribed(gql: GraphQL, catalog_applied: None) -> str:
-    subscription = {"planId": "plan-revvenu-basic"}
+    subscription = {"planId": "plan-revvenu-free"}
     gql(PROVISION, {"input": {"customerId": "push-1", "subscriptionParams": subscription}})
     return "push-1"
 
@@ -133,6 +133,6 @@ def test_a_customer_provisioned_after_subscribing_is_pushed(
         _connect(ws)
         _subscribe(ws, "push-later")
         assert _next(ws)["entitlements"] == []
-        subscription = {"planId": "plan-revvenu-basic"}
+        subscription = {"planId": "plan-revvenu-free"}
         gql(PROVISION, {"input": {"customerId": "push-later", "subscriptionParams": subscription}})
         assert _next(ws)["entitlements"]

@@ -65,20 +65,20 @@ mutation($input: ProvisionCustomerInput!) { provisionCustomer(input: $input) { c
 def held(gql: GraphQL, catalog_applied: None) -> str:
     """A customer holding a subscription with the refId "held"."""
     gql(PROVISION_CUSTOMER, {"input": {"customerId": "h-1"}})
-    subscription = {"customerId": "h-1", "planId": "plan-revvenu-basic", "refId": "held"}
+    subscription = {"customerId": "h-1", "planId": "plan-revvenu-free", "refId": "held"}
     gql(PROVISION, {"input": subscription})
     return "held"
 
 
 def test_a_long_ref_id_replacing_a_subscription_is_stored(gql: GraphQL, held: str) -> None:
     ref = "r" * 255
-    subscription = {"customerId": "h-1", "planId": "plan-revvenu-basic", "refId": ref}
+    subscription = {"customerId": "h-1", "planId": "plan-revvenu-free", "refId": ref}
     answer = gql(PROVISION, {"input": subscription})["provisionSubscriptionV2"]
     assert answer["subscription"]["refId"] == ref
 
 
 def test_a_taken_ref_id_is_refused_by_name(gql: GraphQL, held: str) -> None:
-    subscription = {"customerId": "h-1", "planId": "plan-revvenu-basic", "refId": held}
+    subscription = {"customerId": "h-1", "planId": "plan-revvenu-free", "refId": held}
     error = gql.error(PROVISION, {"input": subscription})
     assert error["extensions"]["code"] == "SUBSCRIPTION_REF_ID_TAKEN"
     assert error["extensions"]["field"] == "input.refId"
@@ -86,7 +86,7 @@ def test_a_taken_ref_id_is_refused_by_name(gql: GraphQL, held: str) -> None:
 
 @pytest.mark.parametrize("start", ["9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z"])
 def test_a_start_date_out_of_range_is_refused(gql: GraphQL, held: str, start: str) -> None:
-    subscription = {"customerId": "h-1", "planId": "plan-revvenu-basic", "startDate": start}
+    subscription = {"customerId": "h-1", "planId": "plan-revvenu-free", "startDate": start}
     error = gql.error(PROVISION, {"input": subscription})
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert "between 2000 and 2100" in error["message"]
@@ -112,7 +112,7 @@ def test_subscription_metadata_is_held_to_the_customer_limits(
 ) -> None:
     subscription = {
         "customerId": "h-1",
-        "planId": "plan-revvenu-basic",
+        "planId": "plan-revvenu-free",
         "additionalMetaData": metadata,
     }
     error = gql.error(PROVISION, {"input": subscription})

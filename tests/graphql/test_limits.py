@@ -51,7 +51,7 @@ def test_a_long_list_is_refused_by_name_before_any_work(
     gql: GraphQL, engine: Engine, customer: str
 ) -> None:
     features = [{"featureId": "feature-01-templates", "quantity": 1}] * 10_000
-    subscription = {"customerId": customer, "planId": "plan-revvenu-basic"}
+    subscription = {"customerId": customer, "planId": "plan-revvenu-free"}
     started = time.monotonic()
     error = gql.error(PROVISION, {"input": {**subscription, "billableFeatures": features}})
     assert time.monotonic() - started < 2
@@ -65,7 +65,7 @@ def test_a_list_literal_in_the_document_is_bounded_too(gql: GraphQL, customer: s
     items = ", ".join('{featureId: "f", quantity: 1}' for _ in range(101))
     query = (
         f'mutation {{ provisionSubscriptionV2(input: {{customerId: "{customer}", '
-        f'planId: "plan-revvenu-basic", billableFeatures: [{items}]}}) {{ status }} }}'
+        f'planId: "plan-revvenu-free", billableFeatures: [{items}]}}) {{ status }} }}'
     )
     error = gql.error(query)
     assert error["extensions"]["field"] == "input.billableFeatures"
@@ -82,7 +82,7 @@ def test_a_list_literal_in_the_document_is_bounded_too(gql: GraphQL, customer: s
 def test_an_over_long_string_is_refused_by_name(
     gql: GraphQL, engine: Engine, customer: str, field: str, value: str
 ) -> None:
-    subscription = {"customerId": customer, "planId": "plan-revvenu-basic", field: value}
+    subscription = {"customerId": customer, "planId": "plan-revvenu-free", field: value}
     error = gql.error(PROVISION, {"input": subscription})
     assert code(error) == "BAD_USER_INPUT"
     assert error["extensions"]["field"] == f"input.{field}"
@@ -263,7 +263,7 @@ mutation($input: GrantPromotionalEntitlementsInput!) {
 
 @pytest.fixture
 def subscribed(gql: GraphQL, customer: str) -> str:
-    subscription = {"customerId": customer, "planId": "plan-revvenu-basic", "refId": "l-sub"}
+    subscription = {"customerId": customer, "planId": "plan-revvenu-free", "refId": "l-sub"}
     gql(PROVISION, {"input": subscription})
     return "l-sub"
 
@@ -274,7 +274,7 @@ def test_every_date_lies_between_2000_and_2100(
 ) -> None:
     before = counts(engine)
     sent = [
-        (ESTIMATE, {"customerId": customer, "planId": "plan-revvenu-basic", "startDate": moment}),
+        (ESTIMATE, {"customerId": customer, "planId": "plan-revvenu-free", "startDate": moment}),
         (ESTIMATE_UPDATE, {"subscriptionId": subscribed, "prorationDate": moment}),
         (
             GRANT,
@@ -307,7 +307,7 @@ def test_the_bounds_come_from_the_configuration(
         gql = GraphQL(client, api_key)
         gql(PROVISION_CUSTOMER, {"input": {"customerId": "t-1"}})
         addons = [{"addonId": "addon-10-campaigns", "quantity": 1}] * 3
-        subscription = {"customerId": "t-1", "planId": "plan-revvenu-basic", "addons": addons}
+        subscription = {"customerId": "t-1", "planId": "plan-revvenu-free", "addons": addons}
         listed = gql.error(PROVISION, {"input": subscription})
         assert "at most 2 items" in listed["message"]
         aliased = gql.error("{ a: __typename b: __typename }")

@@ -36,7 +36,7 @@ def _customer_with_resource(gql: GraphQL, customer_id: str = "customer-id") -> s
         {
             "input": {
                 "customerId": customer_id,
-                "planId": "plan-revvenu-basic",
+                "planId": "plan-revvenu-free",
                 "resourceId": "resource-01",
             }
         },

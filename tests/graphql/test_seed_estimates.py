@@ -80,7 +80,7 @@ def estimate_with_tax(gql: GraphQL, *tax_rate_ids: str) -> dict[str, Any]:
             {
                 "input": {
                     "customerId": "customer-demo-01",
-                    "planId": "plan-revvenu-basic",
+                    "planId": "plan-revvenu-free",
                     "billingPeriod": "MONTHLY",
                     "addons": [{"addonId": "addon-extra-stuff", "quantity": 1}],
                     "billingInformation": {"taxRateIds": list(tax_rate_ids)},
@@ -119,7 +119,7 @@ def test_unknown_tax_rate_is_refused(gql: GraphQL) -> None:
         {
             "input": {
                 "customerId": "customer-demo-01",
-                "planId": "plan-revvenu-basic",
+                "planId": "plan-revvenu-free",
                 "billingInformation": {"taxRateIds": ["txr_nope"]},
             }
         },

@@ -33,7 +33,7 @@ def test_report_event_runs_unchanged(gql: GraphQL, session: Session) -> None:
 
 def test_report_event_counts_one_active_user_once(gql: GraphQL) -> None:
     gql(PROVISION_CUSTOMER, {"input": {"customerId": "customer-demo-01"}})
-    subscription = {"customerId": "customer-demo-01", "planId": "plan-revvenu-basic"}
+    subscription = {"customerId": "customer-demo-01", "planId": "plan-revvenu-free"}
     gql(PROVISION_SUBSCRIPTION, {"input": subscription})
     document, variables = seed("ReportEvent")
 

@@ -129,6 +129,7 @@ def test_create_subscription_seed_returns_documented_shape(gql: GraphQL) -> None
     document, variables = seed("CreateSubscription")
     created = gql(document, variables)["createSubscription"]
     assert_shape(created, {**CHANGED_SUBSCRIPTION, "resource": Maybe({"resourceId": str})})
+    # Basic prices templates per unit; the seed buys none, so it buys the minimum (1).
     assert created["plan"]["refId"] == "plan-revvenu-basic"
     assert created["addons"] == [
         {
@@ -180,7 +181,7 @@ def test_cancel_subscription_seed_returns_documented_shape(gql: GraphQL) -> None
 def test_get_active_subscriptions_list_seed_returns_documented_shape(gql: GraphQL) -> None:
     ref_id = essentials(gql, resourceId="resource-01")
     provision_subscription(
-        gql, customerId="customer-demo-01", planId="plan-revvenu-basic", resourceId="resource-02"
+        gql, customerId="customer-demo-01", planId="plan-revvenu-free", resourceId="resource-02"
     )
     document, variables = seed("GetActiveSubscriptionsList")
     (listed,) = gql(document, variables)["getActiveSubscriptions"]
@@ -291,7 +292,7 @@ def test_get_subscription_seed_returns_documented_shape(gql: GraphQL) -> None:
 @pytest.mark.usefixtures("catalog_applied")
 def test_get_subscription_seed_of_a_free_subscription_has_no_prices(gql: GraphQL) -> None:
     provision_customer(gql, "customer-id")
-    ref_id = provision_subscription(gql, customerId="customer-id", planId="plan-revvenu-basic")
+    ref_id = provision_subscription(gql, customerId="customer-id", planId="plan-revvenu-free")
     document, variables = seed("GetActiveSubscriptions")
     variables["input"]["subscriptionId"] = ref_id
     subscription = gql(document, variables)["getSubscription"]
@@ -338,6 +339,7 @@ def test_fetch_coupons_seed_returns_documented_shape(gql: GraphQL) -> None:
         "coupon-id",
         "coupon-ten-off",
         "coupon-vip",
+        "your coupon id",
     }
     assert {edge["node"]["status"] for edge in edges} == {"ACTIVE"}
     vip = next(edge["node"] for edge in edges if edge["node"]["refId"] == "coupon-vip")

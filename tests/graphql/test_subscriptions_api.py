@@ -239,16 +239,28 @@ def test_create_subscription_maps_is_trial_to_a_trial(gql: GraphQL) -> None:
 def test_provision_customer_with_subscription_params_returns_the_subscription(
     gql: GraphQL,
 ) -> None:
+    params = {"planId": "plan-revvenu-sites-pro", "billingPeriod": "MONTHLY", "resourceId": "s"}
     result = gql(
-        PROVISION_CUSTOMER,
-        {"input": {"customerId": "c-1", "subscriptionParams": {"planId": "plan-revvenu-basic"}}},
+        PROVISION_CUSTOMER, {"input": {"customerId": "c-1", "subscriptionParams": params}}
     )["provisionCustomer"]
     assert result["subscriptionDecisionStrategy"] == "REQUESTED_PLAN"
     created = result["subscription"]
-    assert created["plan"]["refId"] == "plan-revvenu-basic"
+    assert created["plan"]["refId"] == "plan-revvenu-sites-pro"
     assert created["customer"] == {"customerId": "c-1"}
-    assert created["status"] == "ACTIVE"
+    assert created["status"] == "IN_TRIAL"
     assert subscription(gql, created["refId"])["id"] == created["id"]
+
+
+def test_provision_customer_starts_where_the_products_journey_says(gql: GraphQL) -> None:
+    # The example catalog's revvenu journey starts every new customer on its free plan,
+    # whatever plan provisionCustomer asks for.
+    params = {"planId": "plan-revvenu-basic", "billingPeriod": "MONTHLY"}
+    result = gql(
+        PROVISION_CUSTOMER, {"input": {"customerId": "c-1", "subscriptionParams": params}}
+    )["provisionCustomer"]
+    assert result["subscriptionDecisionStrategy"] == "PREDEFINED_FREE_PLAN"
+    created = result["subscription"]
+    assert (created["plan"]["refId"], created["status"]) == ("plan-revvenu-free", "ACTIVE")
 
 
 def test_update_changes_quantities_and_keeps_what_was_not_sent(gql: GraphQL) -> None:
@@ -320,7 +332,7 @@ def test_migrate_returns_the_subscription_id(gql: GraphQL) -> None:
 def test_get_active_subscriptions_filters_by_resource(gql: GraphQL) -> None:
     customer(gql)
     first = provision(gql, resourceId="site-1")["subscription"]["refId"]
-    basic = {"customerId": "c-1", "planId": "plan-revvenu-basic", "resourceId": "site-2"}
+    basic = {"customerId": "c-1", "planId": "plan-revvenu-free", "resourceId": "site-2"}
     second = gql(PROVISION_V2, {"input": basic})["provisionSubscriptionV2"]["subscription"]
     every = gql(ACTIVE, {"input": {"customerId": "c-1"}})["getActiveSubscriptions"]
     assert {first, second["refId"]} <= {s["refId"] for s in every}

@@ -134,9 +134,9 @@ mutation($input: ProvisionCustomerInput!) { provisionCustomer(input: $input) { c
 
 
 def new_customer(live: LiveService, resource: str | None = None, url: str = "") -> str:
-    """A customer of its own on plan-revvenu-basic (for ``resource``, if given)."""
+    """A customer of its own on plan-revvenu-free (for ``resource``, if given)."""
     customer = f"sdk-{uuid.uuid4().hex[:10]}"
-    subscription = {"planId": "plan-revvenu-basic", "resourceId": resource}
+    subscription = {"planId": "plan-revvenu-free", "resourceId": resource}
     live.graphql(
         PROVISION, {"input": {"customerId": customer, "subscriptionParams": subscription}}, url
     )

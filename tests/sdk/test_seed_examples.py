@@ -7,17 +7,10 @@ import asyncio
 from typing import Any
 
 import pytest
-from billing_sync_sdk import ApiError, BillingSync
+from billing_sync_sdk import BillingSync
 
 from tests.sdk import seed_examples
 from tests.sdk.conftest import PROVISION, LiveService
-
-# The guide provisions plan-revvenu-basic with a per-unit billable feature and a billing
-# period; in the example catalog basic is the free plan that many tests rely on, and
-# per-unit quantities stay required (BILLABLE_FEATURE_REQUIRED). Fitting it is a rule
-# decision in app/subscriptions, left open: this example must fail until it is made.
-NOT_FITTED = {"provision_subscription": "BILLABLE_FEATURE_REQUIRED"}
-
 
 pytestmark = pytest.mark.xdist_group("live")
 
@@ -26,7 +19,7 @@ pytestmark = pytest.mark.xdist_group("live")
 def world(live: LiveService) -> LiveService:
     """The customers the examples name, as a backend would have provisioned them."""
     for customer, resource in (("CUSTOMER-ID", "RESOURCE-ID"), ("customer-id", "resource-01")):
-        subscription = {"planId": "plan-revvenu-basic", "resourceId": resource}
+        subscription = {"planId": "plan-revvenu-free", "resourceId": resource}
         live.graphql(
             PROVISION, {"input": {"customerId": customer, "subscriptionParams": subscription}}
         )
@@ -36,16 +29,37 @@ def world(live: LiveService) -> LiveService:
 def _check(name: str, answer: Any) -> None:
     if name == "provision_customer":
         assert answer.provision_customer.customer.customer_id == "customer-demo-123"
-        # Subscribed when created; the second client's run finds it provisioned already.
+        # Subscribed when created, to the free plan the product's journey starts every new
+        # customer on; the second client's run finds it provisioned already.
         subscription = answer.provision_customer.subscription
-        assert subscription is None or subscription.plan.ref_id == "plan-revvenu-basic"
+        assert subscription is None or subscription.plan.ref_id == "plan-revvenu-free"
+    elif name == "provision_subscription":
+        provisioned = answer.provision_subscription
+        assert provisioned.status == "SUCCESS"
+        subscription = provisioned.subscription
+        assert (subscription.plan.ref_id, subscription.status) == ("plan-revvenu-basic", "ACTIVE")
+        assert subscription.resource_id == "resource-01"
+        assert [(a.addon.ref_id, a.quantity) for a in subscription.addons] == [
+            ("addon-extra-stuff", 2)
+        ]
+        (templates,) = [p for p in subscription.prices if p.feature_id == "feature-01-templates"]
+        assert templates.usage_limit == 2
+        # In Danish kroner: 2 templates at 15 and 2 packs at 55, then 10% off the coupon.
+        total = subscription.total_price
+        assert (total.sub_total.amount, total.sub_total.currency) == (140, "DKK")
+        assert (total.total.amount, total.total.currency) == (126, "DKK")
+        assert subscription.additional_meta_data == {"key": "value"}
     elif name == "get_active_subscriptions_list":
         (found,) = answer.get_active_subscriptions
         assert found.resource_id == "RESOURCE-ID"
     elif name == "get_entitlement":
         assert answer.entitlement.feature.ref_id == "feature-01-templates"
-        assert answer.entitlement.is_granted is False  # 10 asked, 3 granted
-        assert answer.entitlement.requested_usage == 10
+        # 10 asked: the free plan's 3 templates refuse it; after the provision_subscription
+        # example, basic's 2 templates and 2 packs of 5 grant it.
+        entitlement = answer.entitlement
+        assert entitlement.requested_usage == 10
+        assert entitlement.usage_limit in (3, 12)
+        assert entitlement.is_granted is (entitlement.usage_limit == 12)
     elif name == "get_entitlements":
         assert "feature-02-campaigns" in {e.feature.ref_id for e in answer.entitlements}
     elif name in ("report_usage", "report_usage_set"):
@@ -72,11 +86,6 @@ def _run(name: str, call: Any, live: LiveService) -> None:
             "updateBehavior": "SET",
         }
         live.graphql(RESET, {"input": reset})
-    if name in NOT_FITTED:
-        with pytest.raises(ApiError) as refused:
-            call()
-        assert refused.value.code == NOT_FITTED[name]
-        return
     _check(name, call())
 
 

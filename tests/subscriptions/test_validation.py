@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from app.errors import AppError
 from app.models import Environment, Subscription
 from app.subscriptions import service
-from tests.subscriptions.factories import provision
+from tests.subscriptions.factories import apply, catalog_data, provision
 
 CASES = [
     ({"planId": "nope"}, "PLAN_NOT_FOUND"),
@@ -44,7 +44,6 @@ CASES = [
         },
         "INVALID_QUANTITY",
     ),
-    ({"planId": "pro", "billingPeriod": "MONTHLY"}, "BILLABLE_FEATURE_REQUIRED"),
     (
         {
             "planId": "pro",
@@ -116,3 +115,21 @@ def test_promotion_code_applies_its_coupon_in_any_case(
     totals = service.view(world, sub).totals
     assert totals is not None
     assert (totals.sub_total, totals.discount, totals.total) == (10, 5, 5)
+
+
+@pytest.mark.parametrize(("minimum", "bought"), [(None, 1), (3, 3)])
+def test_a_per_unit_price_given_no_quantity_is_bought_and_billed_at_its_minimum(
+    world: Session, environment: Environment, minimum: int | None, bought: int
+) -> None:
+    data = catalog_data()
+    (pro,) = [plan for plan in data["plans"] if plan["id"] == "pro"]
+    (seats,) = [p for p in pro["prices"] if p["billingModel"] == "PER_UNIT"]
+    if minimum is not None:
+        seats["minUnitQuantity"] = minimum
+        apply(world, environment, data)
+    sub = provision(world, environment, planId="pro", billingPeriod="MONTHLY", skipTrial=True)
+    view = service.view(world, sub)
+    (line,) = [p for p in view.plan_prices if p.feature and p.feature.ref_id == "seats"]
+    assert line.quantity == bought
+    assert view.totals is not None
+    assert view.totals.sub_total == 20 + 5 * bought
