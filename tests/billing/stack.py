@@ -15,7 +15,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -111,6 +110,7 @@ class Stack:
         *,
         database_url: str,
         redis_url: str | None,
+        logs: Path,
         workers: int = 1,
         extra_env: dict[str, str] | None = None,
     ) -> None:
@@ -118,7 +118,9 @@ class Stack:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.redis_url = redis_url
-        self.logs = Path(tempfile.mkdtemp(prefix="billing-sync-stack-"))
+        # Under the test's tmp_path, which pytest keeps for its last three runs.
+        self.logs = logs / "stack-logs"
+        self.logs.mkdir(parents=True, exist_ok=True)
         self.env = {
             **os.environ,
             "APP_ENV": "test",

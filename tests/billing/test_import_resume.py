@@ -118,6 +118,7 @@ def test_an_import_killed_at_each_step_and_run_again_duplicates_nothing_in_strip
     files = _files(tmp_path, count)
     stack = Stack(
         stripe_server,
+        logs=tmp_path,
         database_url=pg_url(pg),
         redis_url=TEST_REDIS_URL,
         workers=1,

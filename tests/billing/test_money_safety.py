@@ -141,10 +141,12 @@ def assert_no_errors(answers: list[dict[str, Any]]) -> None:
 
 
 def test_twenty_concurrent_paid_provisions_bill_each_customer_once_on_postgresql(
-    pg: Engine, stripe_server: StripeTestServer, stripe_client: stripe.StripeClient
+    tmp_path: Path, pg: Engine, stripe_server: StripeTestServer, stripe_client: stripe.StripeClient
 ) -> None:
     key = prepare(pg)
-    stack = Stack(stripe_server, database_url=pg_url(pg), redis_url=TEST_REDIS_URL, workers=1)
+    stack = Stack(
+        stripe_server, logs=tmp_path, database_url=pg_url(pg), redis_url=TEST_REDIS_URL, workers=1
+    )
     stack.start()
     try:
         customers = [f"c-{n}" for n in range(3)]
@@ -188,7 +190,7 @@ def test_twenty_concurrent_paid_provisions_on_the_sqlite_embedded_default(
     db.set_engine(engine)
     try:
         key = prepare(engine)
-        stack = Stack(stripe_server, database_url=url, redis_url=None)
+        stack = Stack(stripe_server, logs=tmp_path, database_url=url, redis_url=None)
         stack.start()
         try:
             made = stack.graphql(
@@ -217,10 +219,12 @@ def test_twenty_concurrent_paid_provisions_on_the_sqlite_embedded_default(
 
 
 def test_a_card_given_with_the_customer_pays_its_first_subscription_without_checkout(
-    pg: Engine, stripe_server: StripeTestServer, stripe_client: stripe.StripeClient
+    tmp_path: Path, pg: Engine, stripe_server: StripeTestServer, stripe_client: stripe.StripeClient
 ) -> None:
     key = prepare(pg)
-    stack = Stack(stripe_server, database_url=pg_url(pg), redis_url=TEST_REDIS_URL, workers=1)
+    stack = Stack(
+        stripe_server, logs=tmp_path, database_url=pg_url(pg), redis_url=TEST_REDIS_URL, workers=1
+    )
     stack.start()
     try:
         customers = [f"c-{n}" for n in range(20)]
@@ -284,7 +288,7 @@ def stripe_subscription_of(engine: Engine, ref: str) -> str | None:
 
 
 def test_with_the_broker_down_at_commit_the_change_is_stored_and_reaches_stripe_later(
-    pg: Engine, stripe_server: StripeTestServer, stripe_client: stripe.StripeClient
+    tmp_path: Path, pg: Engine, stripe_server: StripeTestServer, stripe_client: stripe.StripeClient
 ) -> None:
     private = PrivateRedis()
     try:
@@ -292,7 +296,9 @@ def test_with_the_broker_down_at_commit_the_change_is_stored_and_reaches_stripe_
     except RuntimeError as exc:
         require_service("redis-server", exc)
     key = prepare(pg)
-    stack = Stack(stripe_server, database_url=pg_url(pg), redis_url=private.url, workers=1)
+    stack = Stack(
+        stripe_server, logs=tmp_path, database_url=pg_url(pg), redis_url=private.url, workers=1
+    )
     stack.start()
     try:
         onboard(stack, key, "c-1")
@@ -318,11 +324,12 @@ def test_with_the_broker_down_at_commit_the_change_is_stored_and_reaches_stripe_
 
 
 def test_the_sweep_repairs_on_its_own_interval(
-    pg: Engine, stripe_server: StripeTestServer, stripe_client: stripe.StripeClient
+    tmp_path: Path, pg: Engine, stripe_server: StripeTestServer, stripe_client: stripe.StripeClient
 ) -> None:
     key = prepare(pg)
     stack = Stack(
         stripe_server,
+        logs=tmp_path,
         database_url=pg_url(pg),
         redis_url=TEST_REDIS_URL,
         workers=1,
@@ -401,11 +408,12 @@ def _checkout_of(engine: Engine, ref: str) -> str | None:
 
 
 def test_killed_workers_and_stripe_storms_neither_duplicate_nor_lose_anything(
-    pg: Engine, stripe_server: StripeTestServer, stripe_client: stripe.StripeClient
+    tmp_path: Path, pg: Engine, stripe_server: StripeTestServer, stripe_client: stripe.StripeClient
 ) -> None:
     key = prepare(pg)
     stack = Stack(
         stripe_server,
+        logs=tmp_path,
         database_url=pg_url(pg),
         redis_url=TEST_REDIS_URL,
         workers=1,
