@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import EXAMPLE_CATALOG
+from tests.cli_steps import MAKE_RUN, new_key, run_steps
 from tests.loopback import LOOPBACK
 
 CLI = Path(sys.executable).parent / "billing-sync"
@@ -34,16 +34,7 @@ def test_serve_answers_graphql_on_port_with_nothing_installed(tmp_path: Path) ->
     for name in ("REDIS_URL", "STRIPE_API_KEY", "HOST"):
         env.pop(name, None)
 
-    def cli(*args: str) -> str:
-        done = subprocess.run(
-            [str(CLI), *args], env=env, capture_output=True, text=True, timeout=60, check=True
-        )
-        return done.stdout
-
-    cli("migrate")
-    cli("environments", "create", "development")
-    cli("catalog", "apply", str(EXAMPLE_CATALOG), "--environment", "development")
-    key = cli("keys", "create", "--environment", "development").strip().splitlines()[-1]
+    key = new_key(run_steps(sys.executable, MAKE_RUN, env))
     server = subprocess.Popen(
         [str(CLI), "serve"],
         env=env,

@@ -7,7 +7,6 @@ minute), so this runs in every ``make test``.
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
@@ -18,7 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import EXAMPLE_CATALOG, REPO_ROOT
+from tests.cli_steps import MAKE_RUN, new_key, run_steps
+from tests.conftest import REPO_ROOT
 from tests.loopback import LOOPBACK
 
 pytestmark = pytest.mark.slow
@@ -85,24 +85,11 @@ def test_the_installed_wheel_migrates_sets_up_and_serves_from_an_empty_folder(
     where = run(bin_dir / "python", "-c", "import app; print(app.__file__)", env=env, cwd=empty)
     assert Path(where.strip()).is_relative_to(installed)
     cli = bin_dir / "billing-sync"
-    run(cli, "migrate", env=env, cwd=empty)
-    # The other set-up commands, run by the installed package's command line in one
-    # interpreter (each process costs a second or two of CPU); the last line is the key.
-    steps = [
-        ["environments", "create", "development"],
-        ["catalog", "apply", str(EXAMPLE_CATALOG), "--environment", "development"],
-        # The example catalog is package data, read through the installed package.
-        ["catalog", "apply", "--example", "--environment", "development"],
-        ["keys", "create", "--environment", "development"],
-    ]
-    script = (
-        "import sys, json\nfrom app.cli import app\n"
-        "for args in json.loads(sys.argv[1]):\n"
-        "    code = app(args, standalone_mode=False)\n"  # a refusal is returned, not raised
-        "    if code:\n        sys.exit(f'{args} exited {code}')\n"
-    )
-    key = run(bin_dir / "python", "-c", script, json.dumps(steps), env=env, cwd=empty)
-    key = key.strip().splitlines()[-1]
+    # The set-up commands, run by the installed package's command line; the example
+    # catalog also as package data, read through the installed package.
+    example = ("catalog", "apply", "--example", "--environment", "development")
+    steps = [*MAKE_RUN[:-1], example, MAKE_RUN[-1]]
+    key = new_key(run_steps(bin_dir / "python", steps, env, cwd=empty))
 
     server = subprocess.Popen(
         [str(cli), "serve"],

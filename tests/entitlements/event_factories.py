@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlmodel import Session, select
@@ -11,6 +12,7 @@ from app.catalog.service import apply_catalog
 from app.customers.service import provision_customer
 from app.models import Environment, Feature
 from app.subscriptions import service as subscriptions
+from tests.conftest import apply_recorded
 
 USAGE_LIMIT = 1000
 
@@ -77,8 +79,11 @@ def meter(
 
 
 def apply_metered_catalog(session: Session, environment: Environment) -> None:
-    apply_catalog(session, environment, parse_catalog(metered_catalog()))
-    session.commit()
+    def run() -> None:
+        apply_catalog(session, environment, parse_catalog(metered_catalog()))
+        session.commit()
+
+    apply_recorded(session, environment, json.dumps(metered_catalog(), sort_keys=True), run)
 
 
 def set_meter(

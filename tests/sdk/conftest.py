@@ -18,22 +18,8 @@ import httpx
 import pytest
 
 from tests.billing.stack import CLI, _spawned, free_port, wait_until
-from tests.conftest import EXAMPLE_CATALOG
+from tests.cli_steps import MAKE_RUN, new_key, run_steps
 from tests.loopback import LOOPBACK
-
-_SET_UP = """
-import sys
-from app.cli import app
-for args in (
-    ["migrate"],
-    ["environments", "create", "development"],
-    ["catalog", "apply", sys.argv[1], "--environment", "development"],
-    ["keys", "create", "--environment", "development"],
-):
-    code = app(args, standalone_mode=False)  # a refusal is returned, not raised
-    if code:
-        sys.exit(f"{args} exited {code}")
-"""
 
 
 class LiveService:
@@ -52,18 +38,7 @@ class LiveService:
             self.env["REDIS_URL"] = redis_url
         self.servers: list[subprocess.Popen[bytes]] = []
         self.urls: list[str] = []
-        # make run's set-up, its commands run in one interpreter (each start costs a second
-        # or two of CPU); the last line is the key.
-        done = subprocess.run(
-            [sys.executable, "-c", _SET_UP, str(EXAMPLE_CATALOG)],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr[-2000:]
-        self.key = done.stdout.split()[-1]
+        self.key = new_key(run_steps(sys.executable, MAKE_RUN, self.env))
 
     @property
     def url(self) -> str:
