@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, select
 
@@ -32,6 +33,22 @@ def find(session: Session, environment_id: str, customer_id: str) -> Customer | 
 
 _BY_ID_FOR_UPDATE = _BY_ID.with_for_update()
 _BY_PK_FOR_UPDATE = _BY_PK.with_for_update()
+
+
+_CUSTOMER = Customer.__table__  # type: ignore[attr-defined]
+# A Core statement: the id alone, without the ORM's work of building a Customer.
+_LIVE_PK = sa_select(_CUSTOMER.c.id).where(
+    _CUSTOMER.c.environment_id == bindparam("environment_id"),
+    _CUSTOMER.c.customer_id == bindparam("customer_id"),
+    _CUSTOMER.c.archived_at.is_(None),
+)
+
+
+def live_pk(session: Session, environment_id: str, customer_id: str) -> str | None:
+    """The internal id of the customer with that id, unless it is archived."""
+    params = {"environment_id": environment_id, "customer_id": customer_id}
+    found: str | None = session.connection().execute(_LIVE_PK, params).scalar()
+    return found
 
 
 def find_for_update(session: Session, environment_id: str, customer_id: str) -> Customer | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
@@ -21,6 +22,9 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from strawberry.fastapi import BaseContext
 from strawberry.types import Info as StrawberryInfo
+from strawberry.types.base import has_object_definition
+from strawberry.types.unset import UNSET
+from strawberry.utils.str_converters import to_camel_case
 
 from app.catalog import reads as catalog_reads
 from app.config import get_settings
@@ -108,21 +112,25 @@ async def run(
 
 def as_dict(value: Any) -> Any:
     """A Strawberry input as plain data with GraphQL field names; unset fields left out."""
-    from strawberry.types.base import has_object_definition  # noqa: PLC0415
-    from strawberry.types.unset import UNSET  # noqa: PLC0415
-    from strawberry.utils.str_converters import to_camel_case  # noqa: PLC0415
-
-    if has_object_definition(value):
+    names = _input_names.get(type(value))
+    if names is None and has_object_definition(value):
+        names = _input_names[type(value)] = tuple(
+            (d.python_name, d.graphql_name or to_camel_case(d.python_name))
+            for d in value.__strawberry_definition__.fields
+        )
+    if names is not None:
         result: dict[str, Any] = {}
-        for definition in value.__strawberry_definition__.fields:
-            item = getattr(value, definition.python_name)
-            if item is UNSET:
-                continue
-            name = definition.graphql_name or to_camel_case(definition.python_name)
-            result[name] = as_dict(item)
+        for python_name, name in names:
+            item = getattr(value, python_name)
+            if item is not UNSET:
+                result[name] = as_dict(item)
         return result
     if isinstance(value, list):
         return [as_dict(item) for item in value]
-    if hasattr(value, "value") and hasattr(type(value), "__members__"):
+    if isinstance(value, Enum):
         return value.value
     return value
+
+
+# Each input type's (Python name, GraphQL name) pairs, read from its definition once.
+_input_names: dict[type, tuple[tuple[str, str], ...]] = {}

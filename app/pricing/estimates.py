@@ -173,8 +173,8 @@ def estimate_subscription(
     request = validate(EstimateRequest, data)
     billing_info.refuse_unsupported(request.billingInformation)
     tax_rates = _tax_rates(session, environment, request.billingInformation)
-    customer = customers.find(session, environment.id, request.customerId)
-    if customer is None or customer.archived_at is not None:
+    customer_pk = customers.live_pk(session, environment.id, request.customerId)
+    if customer_pk is None:
         raise CustomerNotFound(
             f"customer {request.customerId!r} not found", field="input.customerId"
         )
@@ -185,7 +185,7 @@ def estimate_subscription(
     start = request.startDate or clock.now()
     trial_end = subscriptions_service.trial_of(
         session,
-        customer,
+        customer_pk,
         plan,
         product,
         resource_id=request.resourceId,

@@ -163,7 +163,7 @@ def _items(
 
 def trial_of(
     session: Session,
-    customer: Customer,
+    customer_pk: str,
     plan: Package,
     product: Product,
     *,
@@ -178,7 +178,7 @@ def trial_of(
     The slot's subscriptions are not read: one in trial of this plan is a trial the
     customer had, which ends the decision the same way."""
     check_resource(product, resource_id)
-    return _trial(session, customer, plan, skip_trial, override, start, [])[0]
+    return _trial(session, customer_pk, plan, skip_trial, override, start, [])[0]
 
 
 def check_resource(product: Product, resource_id: str | None) -> None:
@@ -192,7 +192,7 @@ def check_resource(product: Product, resource_id: str | None) -> None:
 
 def _trial(
     session: Session,
-    customer: Customer,
+    customer_pk: str,
     plan: Package,
     skip_trial: bool,
     override: TrialOverride | None,
@@ -219,7 +219,7 @@ def _trial(
     if any(h.is_trial and _plan_ref(session, h) == plan.ref_id for h in holders):
         return None, None  # subscribing to the plan being trialled: the paid upgrade
     versions = catalog_reads.version_ids(session, plan)
-    if repository.trialled_plan(session, customer.id, versions):
+    if repository.trialled_plan(session, customer_pk, versions):
         return None, None
     return lifecycle.trial_end_for(plan, start), behaviour
 
@@ -249,7 +249,7 @@ def provision(
     holders = repository.in_slot(session, customer.id, product.id, request.resourceId)
     trial_end, behaviour = _trial(
         session,
-        customer,
+        customer.id,
         plan,
         request.skipTrial,
         request.trialOverrideConfiguration,
