@@ -14,10 +14,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, Result, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import sessionmaker
+from sqlalchemy.sql.expression import Executable
 from sqlmodel import Session, create_engine
 
 from app.config import get_settings
@@ -122,6 +123,13 @@ _writer_locks_guard = threading.Lock()
 def _writer_lock(engine: Engine) -> threading.RLock:
     with _writer_locks_guard:
         return _writer_locks.setdefault(id(engine), threading.RLock())
+
+
+def core_rows(session: Session, statement: Executable, params: dict[str, Any]) -> Result[Any]:
+    """A Core statement's rows in the session's transaction, after flushing what the
+    session holds (as an ORM query does first): plain rows, without building objects."""
+    session.flush()
+    return session.connection().execute(statement, params)
 
 
 def is_transient(error: BaseException) -> bool:

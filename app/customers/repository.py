@@ -5,6 +5,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, select
 
+from app.db import core_rows
 from app.models import Customer
 
 # Built once: building a statement costs as much as running it on the hot reads.
@@ -47,7 +48,7 @@ _LIVE_PK = sa_select(_CUSTOMER.c.id).where(
 def live_pk(session: Session, environment_id: str, customer_id: str) -> str | None:
     """The internal id of the customer with that id, unless it is archived."""
     params = {"environment_id": environment_id, "customer_id": customer_id}
-    found: str | None = session.connection().execute(_LIVE_PK, params).scalar()
+    found: str | None = core_rows(session, _LIVE_PK, params).scalar()
     return found
 
 

@@ -27,10 +27,10 @@ def current_request(
     billable = [(features[fid].ref_id, Decimal(qty)) for fid, qty in quantities.items()]
     addons: list[tuple[str, int]] = []
     versions: dict[str, Package] = {}
-    for row in repository.addons_of(session, subscription.id):
-        addon = catalog_reads.package(session, row.addon_id)
+    for addon_id, quantity in repository.addon_quantities_of(session, subscription.id):
+        addon = catalog_reads.package(session, addon_id)
         if addon is not None:
-            addons.append((addon.ref_id, row.quantity))
+            addons.append((addon.ref_id, quantity))
             versions[addon.ref_id] = addon
     return billable, addons, versions
 

@@ -9,7 +9,8 @@ from sqlalchemy import and_, bindparam, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from app.models import Subscription, SubscriptionAddon, SubscriptionFeatureQuantity
+from app.db import core_rows
+from app.models import Customer, Subscription, SubscriptionAddon, SubscriptionFeatureQuantity
 from app.models.subscriptions import LIVE_STATUSES, SubscriptionStatus
 
 LIVE = [s.value for s in LIVE_STATUSES]
@@ -37,6 +38,25 @@ def by_ref(
 ) -> Subscription | None:
     query = _BY_REF_FOR_UPDATE if for_update else _BY_REF
     return session.exec(query, params={"environment_id": environment_id, "ref_id": ref_id}).first()
+
+
+# The subscription and its customer in one statement: a view reads both, and the
+# customer is then found in the session's identity map (customers.by_pk).
+_BY_REF_WITH_CUSTOMER = (
+    select(Subscription, Customer)
+    .join(Customer, col(Customer.id) == col(Subscription.customer_id))
+    .where(
+        Subscription.environment_id == bindparam("environment_id"),
+        Subscription.ref_id == bindparam("ref_id"),
+    )
+)
+
+
+def by_ref_with_customer(session: Session, environment_id: str, ref_id: str) -> Subscription | None:
+    """``by_ref``, its customer loaded by the same statement."""
+    params = {"environment_id": environment_id, "ref_id": ref_id}
+    found = session.exec(_BY_REF_WITH_CUSTOMER, params=params).first()
+    return found[0] if found is not None else None
 
 
 def ref_taken(session: Session, environment_id: str, ref_id: str) -> bool:
@@ -93,7 +113,7 @@ _TRIALLED = (
 def trialled_plan(session: Session, customer_id: str, plan_ids: Sequence[str]) -> bool:
     """Whether the customer ever held a trial of any of these plan versions."""
     params = {"customer_id": customer_id, "plan_ids": list(plan_ids)}
-    return session.connection().execute(_TRIALLED, params).first() is not None
+    return core_rows(session, _TRIALLED, params).first() is not None
 
 
 def addons_of(session: Session, subscription_id: str) -> list[SubscriptionAddon]:
@@ -104,8 +124,28 @@ def feature_rows_of(session: Session, subscription_id: str) -> list[Subscription
     return list(session.exec(_FEATURE_ROWS_OF, params={"subscription_id": subscription_id}))
 
 
+_QUANTITIES = SubscriptionFeatureQuantity.__table__  # type: ignore[attr-defined]
+_ADDON_ITEMS = SubscriptionAddon.__table__  # type: ignore[attr-defined]
+_QUANTITIES_OF = sa_select(_QUANTITIES.c.feature_id, _QUANTITIES.c.quantity).where(
+    _QUANTITIES.c.subscription_id == bindparam("subscription_id")
+)
+_ADDON_QUANTITIES_OF = (
+    sa_select(_ADDON_ITEMS.c.addon_id, _ADDON_ITEMS.c.quantity)
+    .where(_ADDON_ITEMS.c.subscription_id == bindparam("subscription_id"))
+    .order_by(_ADDON_ITEMS.c.id)
+)
+
+
 def feature_quantities_of(session: Session, subscription_id: str) -> dict[str, int]:
-    return {row.feature_id: row.quantity for row in feature_rows_of(session, subscription_id)}
+    """Feature id -> quantity bought of each per-unit price."""
+    rows = core_rows(session, _QUANTITIES_OF, {"subscription_id": subscription_id})
+    return {str(feature_id): int(quantity) for feature_id, quantity in map(tuple, rows)}
+
+
+def addon_quantities_of(session: Session, subscription_id: str) -> list[tuple[str, int]]:
+    """(addon version id, quantity) of each addon, in ``addons_of``'s order."""
+    rows = core_rows(session, _ADDON_QUANTITIES_OF, {"subscription_id": subscription_id})
+    return [(str(addon_id), int(quantity)) for addon_id, quantity in map(tuple, rows)]
 
 
 def due_ids(session: Session, now: datetime, limit: int = 500) -> list[str]:

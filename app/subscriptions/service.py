@@ -579,7 +579,7 @@ def migrate_subscription(
 
 
 def get_subscription(session: Session, environment: Environment, ref_id: str) -> Subscription:
-    subscription = repository.by_ref(session, environment.id, ref_id)
+    subscription = repository.by_ref_with_customer(session, environment.id, ref_id)
     if subscription is None:
         raise SubscriptionNotFound(
             f"subscription {ref_id!r} not found", field="input.subscriptionId"
