@@ -56,7 +56,13 @@ def by_ref_with_customer(session: Session, environment_id: str, ref_id: str) -> 
     """``by_ref``, its customer loaded by the same statement."""
     params = {"environment_id": environment_id, "ref_id": ref_id}
     found = session.exec(_BY_REF_WITH_CUSTOMER, params=params).first()
-    return found[0] if found is not None else None
+    if found is None:
+        return None
+    subscription, customer = found
+    # The identity map holds objects weakly: the customer is kept for the session's
+    # life, or it would be gone before the view asks for it.
+    session.info.setdefault("kept", []).append(customer)
+    return subscription
 
 
 def ref_taken(session: Session, environment_id: str, ref_id: str) -> bool:

@@ -9,6 +9,7 @@ answered, so a plan that stopped being used fails here too.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,10 +19,11 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import Engine
 
 from app import clock
 from app.graphql import compiled
-from tests.conftest import GraphQL
+from tests.conftest import GraphQL, statements
 
 pytestmark = pytest.mark.usefixtures("catalog_applied")
 
@@ -480,6 +482,27 @@ def test_reads_are_answered_by_their_plan_as_the_full_path_answers(
     variables: dict[str, Any],
 ) -> None:
     _answered_by_its_plan(client, api_key, paths, document, variables, rich)
+
+
+def test_a_subscription_read_runs_one_statement_per_table_it_reads(
+    engine: Engine, client: TestClient, api_key: str, paths: Paths, rich: str
+) -> None:
+    """The subscription with its customer, the quantities bought, the addons, the
+    customer's coupon; the key and the catalog's versions come from caches."""
+    body = {"query": GET_SUBSCRIPTION, "variables": {"input": {"subscriptionId": rich}}}
+    _post(client, api_key, body)  # the caches filled
+    before = paths.planned
+    with statements(engine) as seen:
+        status, answer = _post(client, api_key, body)
+    assert (status, paths.planned) == (200, before + 1), answer
+    selects = [s for s in seen if s.lstrip().upper().startswith("SELECT")]
+    tables = sorted(re.findall(r"\bFROM\s+\"?(\w+)", s)[0] for s in selects)
+    assert tables == [
+        "coupon",
+        "subscription",
+        "subscription_addon",
+        "subscription_feature_quantity",
+    ], selects
 
 
 def test_a_read_sees_the_change_committed_before_it(
