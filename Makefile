@@ -59,12 +59,14 @@ $(CODEGEN)/.installed-stamp: $(SDK)/codegen/requirements.lock
 sdk-client: install $(CODEGEN)/.installed-stamp
 	$(BIN)/python $(SDK)/codegen/generate.py $(abspath $(CODEGEN))/bin/ariadne-codegen
 
+# Lint and type checks run at a lower priority: beside `make test`'s workers they take
+# the cores' idle moments instead of slowing the tests.
 lint: install
-	$(BIN)/ruff check app workers webhooks tests bench sdk
-	$(BIN)/ruff format --check app workers webhooks tests bench sdk
+	nice -n 10 $(BIN)/ruff check app workers webhooks tests bench sdk
+	nice -n 10 $(BIN)/ruff format --check app workers webhooks tests bench sdk
 
 typecheck: install
-	$(BIN)/mypy
+	nice -n 10 $(BIN)/mypy
 
 # Bytecode is written even where the environment says not to (PYTHONDONTWRITEBYTECODE):
 # each parallel worker imports every test module, and pytest rewrites and compiles a
