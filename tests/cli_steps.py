@@ -30,6 +30,21 @@ MAKE_RUN = (
 )
 
 
+def run(*args: str | Path, env: dict[str, str], cwd: Path | None = None) -> str:
+    """What a command printed; the test fails with its errors if it exits non-zero."""
+    done = subprocess.run(
+        [str(arg) for arg in args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, f"{args} exited {done.returncode}:\n{done.stderr[-3000:]}"
+    return done.stdout
+
+
 def run_steps(
     python: str | Path,
     steps: Sequence[Sequence[str]],
@@ -38,17 +53,7 @@ def run_steps(
 ) -> str:
     """Run ``steps`` (each a command line's arguments) with ``python``'s billing-sync;
     what they printed."""
-    done = subprocess.run(
-        [str(python), "-c", _SCRIPT, json.dumps([list(step) for step in steps])],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert done.returncode == 0, f"{steps} failed:\n{done.stderr[-3000:]}"
-    return done.stdout
+    return run(python, "-c", _SCRIPT, json.dumps([list(s) for s in steps]), env=env, cwd=cwd)
 
 
 def new_key(printed: str) -> str:

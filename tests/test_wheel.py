@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.cli_steps import MAKE_RUN, new_key, run_steps
+from tests.cli_steps import MAKE_RUN, new_key, run, run_steps
 from tests.conftest import REPO_ROOT
 from tests.loopback import LOOPBACK
 
@@ -31,20 +31,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def run(*args: str | Path, env: dict[str, str], cwd: Path) -> str:
-    done = subprocess.run(
-        [str(arg) for arg in args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert done.returncode == 0, f"{args} exited {done.returncode}:\n{done.stderr}"
-    return done.stdout
 
 
 @pytest.fixture(scope="module")

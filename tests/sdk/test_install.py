@@ -7,12 +7,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.cli_steps import run
 from tests.sdk.conftest import LiveService
 
 SDK = Path(__file__).resolve().parents[2] / "sdk" / "python"
@@ -33,18 +33,10 @@ def test_pip_install_then_the_readme_example_works(tmp_path: Path, live: LiveSer
     venv = tmp_path / "venv"
     # A clean environment with nothing in it; this pip installs into it (``--python``),
     # as the environment's own pip would (seeding one costs about 4 s of CPU).
-    subprocess.run(
-        [sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120
-    )
+    here = dict(os.environ)
+    run(sys.executable, "-m", "venv", "--without-pip", venv, env=here)
     python = venv / "bin" / "python"
-    installed = subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", str(source)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert installed.returncode == 0, installed.stderr[-3000:]
+    run(sys.executable, "-m", "pip", "--python", python, "install", "--quiet", source, env=here)
     empty = tmp_path / "empty"
     empty.mkdir()
     (empty / "example.py").write_text(_quick_start())
@@ -53,14 +45,5 @@ def test_pip_install_then_the_readme_example_works(tmp_path: Path, live: LiveSer
         "BILLING_SYNC_API_KEY": live.key,
         "BILLING_SYNC_API_URL": live.url,
     }
-    ran = subprocess.run(
-        [str(python), "example.py"],
-        cwd=empty,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert ran.returncode == 0, ran.stderr[-3000:]
-    assert ran.stdout.split() == ["readme-customer", "True", "1.0"]
+    printed = run(python, "example.py", env=env, cwd=empty)
+    assert printed.split() == ["readme-customer", "True", "1.0"]
