@@ -38,6 +38,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh virtual environment holding the locked dependencies and the built wheel."""
     root = tmp_path_factory.mktemp("wheel")
     tools = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    tools["TMPDIR"] = str(root)  # uv leaves a lock file in its temporary folder
     # The sdist first, then the wheel from it: the wheel holds only what the sdist ships.
     run(UV, "build", "--quiet", "--out-dir", root / "dist", REPO_ROOT, env=tools, cwd=root)
     (wheel,) = (root / "dist").glob("billing_sync-*.whl")
