@@ -232,6 +232,21 @@ def rows(rounds: list[dict[str, load.Result]], closing: load.Result) -> dict[str
     return found
 
 
+def to_bare(found: dict[str, Row], name: str) -> list[float]:
+    """A workload's ratio to the bare stack's ``{ __typename }``, round by round."""
+    return [a / b for a, b in zip(found[name].ratios, found["bare"].ratios, strict=True)]
+
+
+def figures(row: Row) -> str:
+    """req/s, p50 and p99 in ms, the server's CPU and failures, as the tables print them."""
+    result = row.result
+    return (
+        f"{result.rate:7.0f} {result.percentile(0.5) * 1000:7.2f}"
+        f" {result.percentile(0.99) * 1000:7.2f} {result.server_cpu / result.seconds:6.0%}"
+        f" {result.failed:6d}"
+    )
+
+
 LABELS = {
     "ceiling": "ceiling { __typename }",
     "bare": "bare stack { __typename }",

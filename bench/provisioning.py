@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import load  # noqa: E402
-from bench.entitlements import Row, measure, rows  # noqa: E402
+from bench.entitlements import Row, figures, measure, rows, to_bare  # noqa: E402
 from bench.service import database as chosen_database  # noqa: E402
 from bench.service import free_port, running  # noqa: E402
 from bench.stack_ceiling import bare_stack  # noqa: E402
@@ -77,17 +77,14 @@ def report(args: argparse.Namespace, database: str, found: dict[str, Row], short
         f"{'p50 ms':>7} {'p99 ms':>7} {'server':>6} {'failed':>6}  goal"
     )
     for name, row in found.items():
-        result = row.result
-        to_bare = [a / b for a, b in zip(row.ratios, found["bare"].ratios, strict=True)]
-        ratio = statistics.median(to_bare)
+        ratios = to_bare(found, name)
+        ratio = statistics.median(ratios)
         goal = ""
         if name == "provisionCustomer":
             goal = f">= {GOAL_TO_BARE:.2f} {'met' if ratio >= GOAL_TO_BARE else 'MISSED'}"
         print(
-            f"{LABELS[name]:<28} {ratio:7.2f} {min(to_bare):5.2f}-{max(to_bare):<5.2f}"
-            f" {result.rate:7.0f} {result.percentile(0.5) * 1000:7.2f}"
-            f" {result.percentile(0.99) * 1000:7.2f} {result.server_cpu / result.seconds:6.0%}"
-            f" {result.failed:6d}  {goal}".rstrip()
+            f"{LABELS[name]:<28} {ratio:7.2f} {min(ratios):5.2f}-{max(ratios):<5.2f}"
+            f" {figures(row)}  {goal}".rstrip()
         )
     print("to bare: the median ratio to the bare stack's { __typename } over the rounds")
     if short:

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import load  # noqa: E402
-from bench.entitlements import Row, _graphql, measure, rows  # noqa: E402
+from bench.entitlements import Row, _graphql, figures, measure, rows, to_bare  # noqa: E402
 from bench.service import Service, free_port, running  # noqa: E402
 from bench.service import database as chosen_database  # noqa: E402
 from bench.stack_ceiling import bare_stack  # noqa: E402
@@ -145,9 +145,8 @@ def report(args: argparse.Namespace, database: str, found: dict[str, Row]) -> No
         f"{'p50 ms':>7} {'p99 ms':>7} {'server':>6} {'failed':>6}  goal"
     )
     for name, row in found.items():
-        result = row.result
-        to_bare = [a / b for a, b in zip(row.ratios, found["bare"].ratios, strict=True)]
-        ratio, p99 = statistics.median(to_bare), result.percentile(0.99)
+        ratios = to_bare(found, name)
+        ratio, p99 = statistics.median(ratios), row.result.percentile(0.99)
         goal = ""
         if name in GOALS:
             lowest = GOALS[name][1]
@@ -156,10 +155,8 @@ def report(args: argparse.Namespace, database: str, found: dict[str, Row]) -> No
                 f"{GOAL_P99 * 1000:.0f} ms {'met' if p99 <= GOAL_P99 else 'MISSED'}"
             )
         print(
-            f"{LABELS[name]:<28} {ratio:7.2f} {min(to_bare):5.2f}-{max(to_bare):<5.2f}"
-            f" {row.ratio:6.2f} {result.rate:7.0f} {result.percentile(0.5) * 1000:7.2f}"
-            f" {p99 * 1000:7.2f} {result.server_cpu / result.seconds:6.0%} {result.failed:6d}"
-            f"  {goal}".rstrip()
+            f"{LABELS[name]:<28} {ratio:7.2f} {min(ratios):5.2f}-{max(ratios):<5.2f}"
+            f" {row.ratio:6.2f} {figures(row)}  {goal}".rstrip()
         )
     print(
         "to bare: the median ratio to the bare stack's { __typename } over the rounds "
