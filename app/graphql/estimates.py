@@ -129,16 +129,11 @@ class SubscriptionPreview:
         )
 
 
-def _estimate(input: EstimateSubscriptionInput) -> dict[str, Any]:
-    data: dict[str, Any] = as_dict(input)
-    return data
-
-
 def read_estimate(
     session: Session, environment: Environment, arguments: dict[str, Any], _paths: Paths
 ) -> SubscriptionPreview:
     """estimateSubscription on a plan (app.graphql.compiled): the resolver's read."""
-    data = _estimate(arguments["input"])
+    data = as_dict(arguments["input"])
     return SubscriptionPreview.of(estimates.estimate_subscription(session, environment, data))
 
 
@@ -158,7 +153,7 @@ class EstimateMutations:
     async def estimate_subscription(
         self, info: Info, input: EstimateSubscriptionInput
     ) -> SubscriptionPreview:
-        data = _estimate(input)
+        data = as_dict(input)
 
         def call(session: Session, environment: Environment) -> SubscriptionPreview:
             return SubscriptionPreview.of(
