@@ -126,3 +126,13 @@ def eventually(check: Any, within: float, what: str) -> float:
             raise AssertionError(f"{what}: not within {within:g}s")
         time.sleep(0.01)
     return time.monotonic() - started
+
+
+class Clock:
+    """A clock for the SDK's cache that moves only when a test moves it."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now

@@ -3,29 +3,20 @@
 from __future__ import annotations
 
 import pytest
-from billing_sync_sdk import cache as cache_module
 from billing_sync_sdk.cache import EntitlementCache
+
+from tests.sdk.conftest import Clock
 
 KEY = ("customer-1", None)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    found = Clock()
-    monkeypatch.setattr(cache_module.time, "monotonic", found)
-    return found
+def clock() -> Clock:
+    return Clock()
 
 
 def test_an_entry_the_channel_keeps_is_loaded_again_after_the_push_ttl(clock: Clock) -> None:
-    cache = EntitlementCache(ttl=30, push_ttl=300)
+    cache = EntitlementCache(ttl=30, push_ttl=300, clock=clock)
     cache.push_connected = True
     cache.store(KEY, [], pushed=True)
 
@@ -36,7 +27,7 @@ def test_an_entry_the_channel_keeps_is_loaded_again_after_the_push_ttl(clock: Cl
 
 
 def test_a_push_starts_the_entrys_age_afresh(clock: Clock) -> None:
-    cache = EntitlementCache(ttl=30, push_ttl=300)
+    cache = EntitlementCache(ttl=30, push_ttl=300, clock=clock)
     cache.push_connected = True
     cache.store(KEY, [], pushed=True)
     clock.now += 200
@@ -47,7 +38,7 @@ def test_a_push_starts_the_entrys_age_afresh(clock: Clock) -> None:
 
 
 def test_without_the_channel_an_entry_is_used_for_the_ttl(clock: Clock) -> None:
-    cache = EntitlementCache(ttl=30, push_ttl=300)
+    cache = EntitlementCache(ttl=30, push_ttl=300, clock=clock)
     cache.store(KEY, [])
 
     clock.now += 29
@@ -57,7 +48,7 @@ def test_without_the_channel_an_entry_is_used_for_the_ttl(clock: Clock) -> None:
 
 
 def test_when_the_channel_drops_its_entries_get_the_ttl_from_then(clock: Clock) -> None:
-    cache = EntitlementCache(ttl=30, push_ttl=300)
+    cache = EntitlementCache(ttl=30, push_ttl=300, clock=clock)
     cache.push_connected = True
     cache.store(KEY, [], pushed=True)
     clock.now += 100

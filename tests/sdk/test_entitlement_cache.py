@@ -18,7 +18,7 @@ from billing_sync_sdk import (
 from billing_sync_sdk._generated.client import GeneratedClient
 
 from tests.billing.stack import free_port
-from tests.sdk.conftest import LiveService, eventually, new_customer
+from tests.sdk.conftest import Clock, LiveService, eventually, new_customer
 
 pytestmark = pytest.mark.xdist_group("live")
 
@@ -168,26 +168,29 @@ def test_a_subscription_changed_by_another_client_is_pushed_within_a_second(
     asyncio.run(main())
 
 
-def test_without_the_push_channel_a_change_is_seen_within_the_ttl(live: LiveService) -> None:
+def test_without_the_push_channel_a_change_is_seen_once_the_ttl_has_passed(
+    live: LiveService,
+) -> None:
     customer = new_customer(live)
-    ttl = 1.0
+    clock = Clock()
 
     async def main() -> None:
-        client = BillingSync.create_async_client(live.key, live.url, push=False, cache_ttl=ttl)
+        client = BillingSync.create_async_client(live.key, live.url, push=False, cache_ttl=30)
         async with client:
+            assert client.cache is not None
+            client.cache.clock = clock
             await client.get_entitlement(_query(customer))
             report = {"customerId": customer, "featureId": "feature-01-templates", "value": 1}
             await asyncio.to_thread(live.graphql, REPORT, {"input": report})
+            sent = _counting(client)
 
-            async def seen() -> float:
-                started = asyncio.get_running_loop().time()
-                while (
-                    await client.get_entitlement(_query(customer))
-                ).entitlement.current_usage != 1:
-                    await asyncio.sleep(0.02)
-                return asyncio.get_running_loop().time() - started
+            clock.now += 30
+            answer = await client.get_entitlement(_query(customer))
+            assert (answer.entitlement.current_usage, len(sent)) == (0, 0)
 
-            assert await asyncio.wait_for(seen(), ttl + 0.5) <= ttl + 0.2
+            clock.now += 0.01
+            answer = await client.get_entitlement(_query(customer))
+            assert (answer.entitlement.current_usage, len(sent)) == (1, 1)
 
     asyncio.run(main())
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -93,10 +94,18 @@ def decide(
 
 
 class EntitlementCache:
-    def __init__(self, ttl: float, max_entries: int = 10_000, push_ttl: float = 300.0) -> None:
+    def __init__(
+        self,
+        ttl: float,
+        max_entries: int = 10_000,
+        push_ttl: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.ttl = ttl
         self.push_ttl = push_ttl
         self.max_entries = max_entries
+        # Seconds on a clock that never goes back: an entry's age is measured on it.
+        self.clock = clock
         self._entries: OrderedDict[CacheKey, Entry] = OrderedDict()
         # Whether the push channel is connected now (set by it).
         self.push_connected = False
@@ -116,7 +125,7 @@ class EntitlementCache:
         if entry.valid_until is not None and entry.valid_until <= now:
             return None
         ttl = self.push_ttl if entry.pushed and self.push_connected else self.ttl
-        return entry if time.monotonic() - entry.loaded_at <= ttl else None
+        return entry if self.clock() - entry.loaded_at <= ttl else None
 
     def last_known(self, key: CacheKey) -> Entry | None:
         """The entry, however old (the fallback when the service cannot be reached)."""
@@ -127,7 +136,7 @@ class EntitlementCache:
     ) -> Entry:
         entry = Entry(
             entitlements={e.feature.ref_id: e for e in entitlements if e.feature is not None},
-            loaded_at=time.monotonic(),
+            loaded_at=self.clock(),
             valid_until=_valid_until(entitlements),
             pushed=pushed or self._held_pushed(key),
         )
@@ -169,7 +178,7 @@ class EntitlementCache:
         self.push_connected = False
         # Pushed entries were current until now: what changes from now on is seen by
         # their next load, ``ttl`` from now at the latest.
-        now = time.monotonic()
+        now = self.clock()
         for entry in list(self._entries.values()):
             if entry.pushed:
                 entry.pushed = False
