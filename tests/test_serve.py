@@ -1,72 +1,27 @@
-"""``billing-sync serve`` as an operator starts it: embedded defaults, PORT honoured."""
+"""``billing-sync serve`` as an operator starts it after make run's set-up: embedded
+defaults (SQLite, no Redis, no Stripe key), PORT honoured, the applied catalog served."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
+import pytest
 
-import httpx
+from tests.live import LiveService, live
 
-from tests.cli_steps import MAKE_RUN, new_key, run_steps
-from tests.loopback import LOOPBACK
+__all__ = ["live"]
 
-CLI = Path(sys.executable).parent / "billing-sync"
+pytestmark = pytest.mark.xdist_group("live")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def test_serve_answers_graphql_on_port_with_nothing_installed(tmp_path: Path) -> None:
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
-        "PORT": str(port),
-        "LOG_FORMAT": "json",
-    }
-    for name in ("REDIS_URL", "STRIPE_API_KEY", "HOST"):
-        env.pop(name, None)
-
-    key = new_key(run_steps(sys.executable, MAKE_RUN, env))
-    server = subprocess.Popen(
-        [str(CLI), "serve"],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+def test_serve_answers_graphql_on_port_with_nothing_installed(live: LiveService) -> None:
+    assert "REDIS_URL" not in live.env and "STRIPE_API_KEY" not in live.env
+    assert live.env["DATABASE_URL"].startswith("sqlite:///")
+    assert live.url.startswith("http://127.0.0.1:")
+    answer = live.graphql(
+        'mutation { provisionCustomer(input: {customerId: "serve-c-1", '
+        'couponRefId: "coupon-id"}) { customer { customerId coupon { refId } } } }'
     )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 90  # a loaded machine may take a while to import
-        ready = None
-        while time.monotonic() < deadline and ready is None:
-            try:
-                ready = LOOPBACK.get(f"{base}/readyz", timeout=2)
-            except httpx.TransportError:
-                time.sleep(0.2)
-        assert ready is not None and ready.status_code == 200
-        response = LOOPBACK.post(
-            f"{base}/graphql",
-            headers={"X-API-KEY": key},
-            json={
-                "query": 'mutation { provisionCustomer(input: {customerId: "c-1", '
-                'couponRefId: "coupon-id"}) { customer { customerId coupon { refId } } } }'
-            },
-        )
-        assert response.json() == {
-            "data": {
-                "provisionCustomer": {
-                    "customer": {"customerId": "c-1", "coupon": {"refId": "coupon-id"}}
-                }
-            }
+    assert answer == {
+        "provisionCustomer": {
+            "customer": {"customerId": "serve-c-1", "coupon": {"refId": "coupon-id"}}
         }
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
+    }

@@ -22,9 +22,9 @@ from app import db, migrations
 from app.catalog.schemas import load_catalog
 from app.catalog.service import apply_catalog
 from app.models import Environment
+from tests.billing.stack import CLI, free_port
 from tests.conftest import EXAMPLE_CATALOG, TEST_REDIS_URL, issue_key, require_service
 from tests.loopback import tls
-from tests.test_serve import CLI, free_port
 
 # How long a starting `serve` may take to answer: three processes each import the
 # service (over 30 s seen on two cores shared with another test run).
