@@ -81,10 +81,6 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the API; without REDIS_URL the job worker runs in this process too."""
-    import uvicorn  # noqa: PLC0415
-
-    from app.main import create_app  # noqa: PLC0415
-
     settings = get_settings()
     processes = workers or settings.api_workers
     if processes > 1 and settings.redis_url is None:
@@ -94,6 +90,11 @@ def serve(
             "go to `billing-sync worker` processes through it"
         )
         raise typer.Exit(2)
+    # Imported once the settings are known to serve: a refusal answers without them.
+    import uvicorn  # noqa: PLC0415
+
+    from app.main import create_app  # noqa: PLC0415
+
     migrations.upgrade()
     options: dict[str, Any] = {
         "host": host or settings.host,
