@@ -250,6 +250,23 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         return await super().process_result(request, with_codes(result))
 
 
+_startup_settled = False
+
+
+def _settle_startup_objects() -> None:
+    """What the first application loaded lives as long as the process: keep it out of
+    every collection, and collect the young generation less often (a request makes
+    thousands of short-lived objects; each pass stalls every request in flight). Once a
+    process: a later application (several in one process) would freeze its
+    predecessors' garbage with it, never to be collected."""
+    global _startup_settled  # noqa: PLW0603 - once per process
+    if _startup_settled:
+        return
+    _startup_settled = True
+    gc.freeze()
+    gc.set_threshold(20_000, 50, 100)
+
+
 def create_app(settings: Settings | None = None, *, embedded_worker: bool | None = None) -> FastAPI:
     settings = settings or get_settings()
     set_settings(settings)
@@ -265,11 +282,7 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
             else None
         )
         entitlements_cache.connect(settings.redis_url, settings.entitlements_cache_seconds)
-        # What is loaded by now lives as long as the process: keep it out of every
-        # collection, and collect the young generation less often (a request makes
-        # thousands of short-lived objects; each pass stalls every request in flight).
-        gc.freeze()
-        gc.set_threshold(20_000, 50, 100)
+        _settle_startup_objects()
         log.info("service.started", billing_integrated=settings.billing_integrated)
         try:
             yield
