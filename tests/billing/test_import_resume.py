@@ -114,7 +114,7 @@ def test_an_import_killed_at_each_step_and_run_again_duplicates_nothing_in_strip
         session.commit()
         apply(session, environment, import_catalog())
     key = issue_key(pg, "development")
-    count = 30
+    count = 20
     files = _files(tmp_path, count)
     stack = Stack(
         stripe_server,
