@@ -93,8 +93,6 @@ def serve(
     # Imported once the settings are known to serve: a refusal answers without them.
     import uvicorn  # noqa: PLC0415
 
-    from app.main import create_app  # noqa: PLC0415
-
     migrations.upgrade()
     options: dict[str, Any] = {
         "host": host or settings.host,
@@ -103,9 +101,12 @@ def serve(
         "proxy_headers": True,
     }
     if processes > 1:
-        # Each process builds its own application from the same settings.
+        # Each process builds its own application from the same settings; this one only
+        # watches them, and never loads the application itself.
         uvicorn.run("app.main:create_app", factory=True, workers=processes, **options)
     else:
+        from app.main import create_app  # noqa: PLC0415
+
         uvicorn.run(create_app(settings), **options)
 
 
