@@ -21,7 +21,7 @@ READ = 'query { getCustomerByRefId(input: {customerId: "c-1"}) { customerId } }'
 
 class Gauge:
     def __init__(self) -> None:
-        self.lock = threading.Lock()
+        self.lock = threading.Condition()
         self.now = 0
         self.most = 0
 
@@ -29,10 +29,17 @@ class Gauge:
         with self.lock:
             self.now += 1
             self.most = max(self.most, self.now)
+            self.lock.notify_all()
 
     def __exit__(self, *_: object) -> None:
         with self.lock:
             self.now -= 1
+
+    def wait_for(self, count: int, seconds: float) -> None:
+        """Until ``count`` are inside at once, or ``seconds`` pass (a loaded machine may
+        take a while to start the next one)."""
+        with self.lock:
+            self.lock.wait_for(lambda: self.now >= count, seconds)
 
 
 @pytest.fixture
@@ -51,6 +58,9 @@ def test_reads_run_on_the_read_threads_only(
 
     def slow(*args: Any, **kwargs: Any) -> Any:
         with gauge:
+            # Held until a second read runs beside it (or a while has passed): a third
+            # would show here if the reads were not bounded by the two threads.
+            gauge.wait_for(2, 2.0)
             time.sleep(0.05)
             return real(*args, **kwargs)
 
