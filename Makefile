@@ -65,8 +65,13 @@ lint: install
 	nice -n 10 $(BIN)/ruff check app workers webhooks tests bench sdk
 	nice -n 10 $(BIN)/ruff format --check app workers webhooks tests bench sdk
 
+# mypy's cache is kept per user rather than per checkout: it tells what changed by the
+# files' contents, so a fresh clone starts from what any checkout here has checked (about
+# 1 s of CPU instead of 16). `make test MYPY_CACHE_DIR=.mypy_cache` keeps it in the checkout.
+MYPY_CACHE_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/billing-sync/mypy
+
 typecheck: install
-	nice -n 10 $(BIN)/mypy
+	nice -n 10 $(BIN)/mypy --cache-dir "$(MYPY_CACHE_DIR)"
 
 # Bytecode is written even where the environment says not to (PYTHONDONTWRITEBYTECODE):
 # each parallel worker imports every test module, and pytest rewrites and compiles a
