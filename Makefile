@@ -93,7 +93,7 @@ test: install
 
 BENCHMARKS := bench/graphql_customers.py bench/provisioning.py bench/estimates.py \
 	bench/stripe_provisioning.py bench/events.py bench/entitlements.py bench/reads.py \
-	bench/webhooks.py bench/import.py bench/checkout.py bench/sdk.py
+	bench/webhooks.py bench/reconciled.py bench/import.py bench/checkout.py bench/sdk.py
 
 # wrk (Debian's package) drives the load when present: a Python load generator shares
 # the two cores with the server it measures. Installed here when running as root.
