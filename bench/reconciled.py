@@ -20,9 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
-import hmac
-import json
 import statistics
 import sys
 import threading
@@ -40,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 from app.models import Subscription, WebhookEvent  # noqa: E402
 from bench.service import running  # noqa: E402
 from bench.stripe_provisioning import drive  # noqa: E402
+from bench.webhooks import signed_event  # noqa: E402
 from tests.stripe_server.server import StripeTestServer  # noqa: E402
 
 SECRET = "whsec_bench_reconciled"
@@ -50,24 +48,14 @@ GOAL_RATE = 200
 def signed(number: int, billing_id: str) -> tuple[bytes, dict[str, str]]:
     """One ``customer.subscription.updated`` delivery for ``billing_id``, as Stripe signs it."""
     stamp = int(time.time())
-    event = {
-        "id": f"evt_reconciled_{stamp}_{number:07d}",
-        "object": "event",
-        "type": "customer.subscription.updated",
-        "created": stamp,
-        "api_version": "2026-10-28.endive",
-        "livemode": False,
-        "pending_webhooks": 1,
-        "request": {"id": None, "idempotency_key": None},
-        "data": {"object": {"id": billing_id, "object": "subscription"}},
-    }
-    body = json.dumps(event, separators=(",", ":")).encode()
-    mac = hmac.new(SECRET.encode(), f"{stamp}.".encode() + body, hashlib.sha256)
-    headers = {
-        "Content-Type": "application/json",
-        "Stripe-Signature": f"t={stamp},v1={mac.hexdigest()}",
-    }
-    return body, headers
+    body, signature = signed_event(
+        f"evt_reconciled_{stamp}_{number:07d}",
+        "customer.subscription.updated",
+        {"id": billing_id, "object": "subscription"},
+        stamp,
+        SECRET,
+    )
+    return body, {"Content-Type": "application/json", "Stripe-Signature": signature}
 
 
 def post_at_rate(url: str, billing_ids: list[str], rate: float, seconds: float) -> int:

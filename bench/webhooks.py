@@ -39,28 +39,37 @@ GOAL_RATE = 2000.0
 GOAL_P99 = 0.050
 
 
-def delivery(number: int, run: str, stamp: int) -> bytes:
-    """One signed ``invoice.paid`` delivery, as Stripe sends it."""
+def signed_event(
+    event_id: str, kind: str, data: dict[str, str], stamp: int, secret: str = SECRET
+) -> tuple[bytes, str]:
+    """A Stripe event's body and its ``Stripe-Signature`` header, as Stripe signs them."""
     event = {
-        "id": f"evt_bench_{run}_{number:07d}",
+        "id": event_id,
         "object": "event",
-        "type": "invoice.paid",
+        "type": kind,
         "created": stamp,
         "api_version": "2026-10-28.endive",
         "livemode": False,
         "pending_webhooks": 1,
         "request": {"id": None, "idempotency_key": None},
-        "data": {"object": {"id": f"in_bench_{run}_{number:07d}", "object": "invoice"}},
+        "data": {"object": data},
     }
     body = json.dumps(event, separators=(",", ":")).encode()
-    mac = hmac.new(SECRET.encode(), f"{stamp}.".encode() + body, hashlib.sha256)
+    mac = hmac.new(secret.encode(), f"{stamp}.".encode() + body, hashlib.sha256)
+    return body, f"t={stamp},v1={mac.hexdigest()}"
+
+
+def delivery(number: int, run: str, stamp: int) -> bytes:
+    """One signed ``invoice.paid`` delivery, as Stripe sends it."""
+    invoice = {"id": f"in_bench_{run}_{number:07d}", "object": "invoice"}
+    body, signature = signed_event(f"evt_bench_{run}_{number:07d}", "invoice.paid", invoice, stamp)
     head = "\r\n".join(
         [
             "POST /webhooks/stripe HTTP/1.1",
             "Host: bench",
             "Content-Type: application/json",
             f"Content-Length: {len(body)}",
-            f"Stripe-Signature: t={stamp},v1={mac.hexdigest()}",
+            f"Stripe-Signature: {signature}",
         ]
     )
     return f"{head}\r\n\r\n".encode() + body

@@ -8,7 +8,6 @@ minute), so this runs in every ``make test``.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.billing.stack import free_port
 from tests.cli_steps import MAKE_RUN, new_key, run, run_steps
 from tests.conftest import REPO_ROOT
 from tests.loopback import LOOPBACK
@@ -25,12 +25,6 @@ pytestmark = pytest.mark.slow
 
 UV = Path(sys.executable).parent / "uv"
 LOCK = REPO_ROOT / "requirements.lock"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
