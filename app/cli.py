@@ -491,7 +491,7 @@ def webhooks_replay(
         err.print("no such event" if event_id else "no failed events")
         raise typer.Exit(1 if event_id else 0)
     for row_id, stripe_id in ids:
-        out.print(f"{stripe_id}: {process(row_id)}")
+        out.print(f"{stripe_id}: {process(row_id, again=True)}")
 
 
 @app.command()

@@ -3,7 +3,9 @@
 The event's row is read and its attempt counted in one short transaction, the handler
 runs with none open (it reads Stripe, then applies what it read in short transactions
 of its own), and the outcome is recorded in another. Two deliveries of one event may
-run the handler twice; handlers re-read Stripe and converge, so that is harmless.
+run the handler twice; handlers re-read Stripe and converge, so that is harmless. An
+event already answered (a read of its subscription made for another event answers it,
+``app.billing.reconcile``) is not handled again unless asked (``webhooks replay``).
 """
 
 from __future__ import annotations
@@ -19,11 +21,17 @@ from webhooks.handlers import HANDLERS, NotOurs, NotYetKnown
 log = structlog.get_logger(__name__)
 
 
-def _start(event_id: str) -> WebhookEvent | None:
+DONE = frozenset({EventState.PROCESSED.value, EventState.IGNORED.value})
+
+
+def _start(event_id: str, *, again: bool) -> WebhookEvent | None:
     def work(session: Session) -> WebhookEvent | None:
         event = session.get(WebhookEvent, event_id, with_for_update=True)
         if event is None:
             return None
+        if event.state in DONE and not again:
+            session.expunge(event)
+            return event
         event.attempts += 1
         session.add(event)
         session.flush()
@@ -48,11 +56,14 @@ def _finish(event_id: str, state: EventState, error: str | None, *, done: bool) 
     in_transaction(work)
 
 
-def process(event_id: str) -> str:
-    """Handle the event; returns its new state. ``NotYetKnown`` propagates (retry later)."""
-    event = _start(event_id)
+def process(event_id: str, *, again: bool = False) -> str:
+    """Handle the event unless it is done already (or ``again``); returns its new state.
+    ``NotYetKnown`` propagates (retry later)."""
+    event = _start(event_id, again=again)
     if event is None:
         return EventState.IGNORED.value
+    if event.state in DONE and not again:
+        return event.state
     handler = HANDLERS.get(event.type)
     try:
         if handler is None:

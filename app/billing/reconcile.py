@@ -15,6 +15,13 @@ Stripe status -> local status:
 - ``unpaid`` (the account's retries ran out) -> CANCELED like ``canceled``, and the Stripe
   subscription is cancelled too, since nothing unpaid is granted or invoiced further
 - ``incomplete`` -> unchanged (payment still pending)
+
+Reads are ordered by when they started, on the database's clock (``billing_read_at``):
+a read that started before the one last applied is older news and changes nothing. A
+read also answers every ``customer.subscription.*`` event about the subscription that was
+stored before it started, since Stripe had made that change by then; those events are
+marked processed with it, so a backlog of events about one subscription costs one read
+of it rather than one each.
 """
 
 from __future__ import annotations
@@ -25,16 +32,18 @@ from typing import Any
 
 import stripe
 import structlog
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select, update
 
 from app import clock
 from app.billing import state
 from app.billing.client import gateway
 from app.billing.subscriptions import invoice_summary, store_invoice
 from app.customers.repository import lock_customer
-from app.db import in_transaction
+from app.db import database_now, in_transaction
 from app.models import Customer, Subscription
+from app.models.base import utcnow
 from app.models.subscriptions import ENDED_STATUSES, LIVE_STATUSES, SubscriptionStatus
+from app.models.webhooks import EventState, WebhookEvent
 from app.subscriptions import lifecycle, repository
 
 log = structlog.get_logger(__name__)
@@ -109,7 +118,38 @@ def _locked(session: Session, subscription_id: str) -> Subscription | None:
     return session.get(Subscription, subscription_id, with_for_update=True)
 
 
-def apply_remote(session: Session, subscription: Subscription, remote: RemoteSubscription) -> None:
+# The events a read of the subscription answers, by their type.
+SUBSCRIPTION_EVENTS = "customer.subscription."
+UNANSWERED = (EventState.PENDING.value, EventState.FAILED.value)
+
+
+def _unanswered_events(session: Session, billing_id: str) -> list[str]:
+    """The stored ``customer.subscription.*`` events about ``billing_id`` still to process."""
+    query = select(WebhookEvent.id).where(
+        WebhookEvent.object_id == billing_id,
+        col(WebhookEvent.type).startswith(SUBSCRIPTION_EVENTS),
+        col(WebhookEvent.state).in_(UNANSWERED),
+    )
+    return list(session.exec(query))
+
+
+def _answer_events(session: Session, event_ids: list[str]) -> None:
+    if not event_ids:
+        return
+    session.exec(
+        update(WebhookEvent)
+        .where(col(WebhookEvent.id).in_(event_ids), col(WebhookEvent.state).in_(UNANSWERED))
+        .values(state=EventState.PROCESSED.value, processed_at=utcnow(), last_error=None)
+    )
+
+
+def apply_remote(
+    session: Session,
+    subscription: Subscription,
+    remote: RemoteSubscription,
+    read_at: datetime,
+) -> None:
+    """Apply what Stripe said in a read that started at ``read_at`` (database clock)."""
     now = clock.now()
     status = remote.status
     if status in ("active", "past_due", "trialing"):
@@ -147,35 +187,58 @@ def apply_remote(session: Session, subscription: Subscription, remote: RemoteSub
     if remote.invoice is not None:
         store_invoice(session, subscription, remote.invoice)
     subscription.billing_checked_at = now
+    subscription.billing_read_at = read_at
     session.add(subscription)
     session.flush()
 
 
+@dataclass(frozen=True)
+class _Before:
+    """What is known before a read: where to read, when it starts, what it answers."""
+
+    environment_id: str
+    billing_id: str | None
+    checkout_id: str | None
+    read_at: datetime
+    events: list[str]
+
+
 def reconcile_subscription(subscription_id: str) -> None:
-    def read(session: Session) -> tuple[str, str | None, str | None] | None:
+    def read(session: Session) -> _Before | None:
         subscription = session.get(Subscription, subscription_id)
         if subscription is None:
             return None
-        return (
-            subscription.environment_id,
-            subscription.billing_id,
-            subscription.checkout_billing_id,
+        billing_id = subscription.billing_id
+        return _Before(
+            environment_id=subscription.environment_id,
+            billing_id=billing_id,
+            checkout_id=subscription.checkout_billing_id,
+            # Taken after the events were read: each of them was stored before it.
+            events=_unanswered_events(session, billing_id) if billing_id else [],
+            read_at=database_now(session),
         )
 
-    found = in_transaction(read)
-    if found is None:
+    before = in_transaction(read)
+    if before is None:
         return
-    environment_id, billing_id, checkout_id = found
+    billing_id = before.billing_id
     if billing_id is None:
-        if checkout_id is not None:
+        if before.checkout_id is not None:
             reconcile_checkout(subscription_id)
         return
-    remote = read_remote(environment_id, billing_id)
+    remote = read_remote(before.environment_id, billing_id)
 
     def apply(session: Session) -> None:
         subscription = _locked(session, subscription_id)
-        if subscription is not None and subscription.billing_id == billing_id:
-            apply_remote(session, subscription, remote)
+        if subscription is None or subscription.billing_id != billing_id:
+            return
+        last = subscription.billing_read_at
+        if last is not None and last > before.read_at:
+            # A read that started later was applied first: this one is older news.
+            log.info("billing.read_superseded", subscription=subscription_id)
+        else:
+            apply_remote(session, subscription, remote, before.read_at)
+        _answer_events(session, before.events)
 
     in_transaction(apply)
 

@@ -107,6 +107,10 @@ class Subscription(SQLModel, table=True):
     billed_from: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # When the Stripe side was last read back (event or sweep): the sweep's staleness.
     billing_checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When the Stripe read last applied here started, on the database's clock: a read
+    # that started earlier is older news and is not applied over it, and an event stored
+    # before it started is answered by it (``app.billing.reconcile``).
+    billing_read_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 

@@ -25,6 +25,7 @@ from tests.stripe_server.fixtures import stripe_client, stripe_server
 from tests.stripe_server.server import StripeTestServer
 from tests.webhooks.deliveries import OLD_SECRET
 from tests.webhooks.deliveries import SECRET as ENDPOINT_SECRET
+from workers.broker import build_broker
 
 __all__ = ["billing_settings", "catalog", "stripe_client", "stripe_server"]
 
@@ -41,6 +42,14 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def broker(billing_settings: Settings) -> Iterator[None]:
+    """The broker the billing jobs enqueue to, for tests that run handlers in process."""
+    built = build_broker(billing_settings)
+    yield
+    built.close()
 
 
 @pytest.fixture

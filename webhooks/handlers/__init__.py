@@ -78,13 +78,16 @@ def checkout_session(event: WebhookEvent) -> None:
 
 
 def subscription(event: WebhookEvent) -> None:
-    gw = gateway(event.account_environment_id)
     billing_id = str(event.object_id)
-    remote = gw.call(lambda: gw.stripe.v1.subscriptions.retrieve(billing_id))
-    local = _find(billing_id=billing_id, metadata=remote.metadata)
+    local = _find(billing_id=billing_id)
     if local is None:
-        raise NotOurs(billing_id)
-    state.record_subscription_billing_id(local, billing_id)
+        # Not linked here yet (its checkout has not been seen): Stripe's metadata names it.
+        gw = gateway(event.account_environment_id)
+        remote = gw.call(lambda: gw.stripe.v1.subscriptions.retrieve(billing_id))
+        local = _find(billing_id=billing_id, metadata=remote.metadata)
+        if local is None:
+            raise NotOurs(billing_id)
+        state.record_subscription_billing_id(local, billing_id)
     reconcile.reconcile_subscription(local)
 
 

@@ -1,0 +1,28 @@
+"""when the Stripe read last applied to a subscription started
+
+Revision ID: 8e3a6f1d2c57
+Revises: 5b1e7c2d9a40
+Create Date: 2026-11-30 16:00:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+import app.models.base
+
+revision: str = '8e3a6f1d2c57'
+down_revision: str | None = '5b1e7c2d9a40'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('subscription', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('billing_read_at', app.models.base.UTCDateTime(timezone=True), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('subscription', schema=None) as batch_op:
+        batch_op.drop_column('billing_read_at')
