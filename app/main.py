@@ -38,6 +38,7 @@ from app.environments import key_cache
 from app.environments import service as environments
 from app.errors import AppError, BadRequest
 from app.graphql.context import Context
+from app.graphql.encoding import encode
 from app.graphql.errors import with_codes
 from app.graphql.schema import Schema, build_schema
 from app.http_limits import BodyLimit
@@ -159,6 +160,10 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         except AppError as exc:
             response = _error_response(exc)
         await response(scope, receive, send)
+
+    def encode_json(self, data: object) -> str:
+        # Text, not bytes: websocket messages are sent as text frames only when it is text.
+        return encode(data).decode()
 
     async def _planned(self, request: Request) -> Response | None:
         """The answer of a known document on its plan (app.graphql.compiled), or None for

@@ -13,6 +13,7 @@ is printed beside them.
 
     .venv/bin/python bench/reads.py [--seconds 10] [--rounds 5] [--customers 100]
         [--database-url postgresql://postgres@127.0.0.1:5432/bench]
+        [--only GetActiveSubscriptions --only ...]   (the ceilings are always measured)
 """
 
 from __future__ import annotations
@@ -169,7 +170,11 @@ def main() -> None:
     load.add_options(parser)
     parser.add_argument("--customers", type=int, default=100)
     parser.add_argument("--database-url", help="PostgreSQL to run on (its schema is reset)")
+    parser.add_argument(
+        "--only", action="append", choices=list(GOALS), help="measure this workload (repeatable)"
+    )
     args = parser.parse_args()
+    chosen = [name for name in LABELS if name not in GOALS or name in (args.only or GOALS)]
     extra, database = chosen_database(args.database_url)
     bare_port = free_port()
     with running(**extra) as service, bare_stack(bare_port) as bare_pid:
@@ -185,7 +190,7 @@ def main() -> None:
             rounds.append(
                 {
                     name: measure(service, name, requests[name], seconds, warmup, args, bare)
-                    for name in LABELS
+                    for name in chosen
                 }
             )
         closing = measure(service, "ceiling", requests["ceiling"], seconds, 0.5, args)

@@ -64,6 +64,7 @@ from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 
 from app.graphql.context import in_thread
+from app.graphql.encoding import encode
 from app.graphql.execution import DEFINITION_BACKREF, attribute_reader
 from app.graphql.input_limits import InputBounds
 from app.models import Environment
@@ -419,7 +420,7 @@ class Plans:
                 data[root.key] = _render(root.fields, value)
         except Exception:  # noqa: BLE001 - the full path meets it again and reports it
             return None
-        return json.dumps({"data": data}, separators=(",", ":")).encode()
+        return encode({"data": data})
 
     def _arguments(self, root: _Root, coerced: VariableValues) -> dict[str, Any]:
         """The root field's arguments as its resolver gets them."""

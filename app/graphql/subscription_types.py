@@ -214,7 +214,7 @@ class CustomerSubscription:
             plan=Plan.of(view.plan),
             addons=[
                 SubscriptionAddon(
-                    id=item.item.id, quantity=item.item.quantity, addon=Addon.of(item.addon)
+                    id=item.item_id, quantity=item.quantity, addon=Addon.of(item.addon)
                 )
                 for item in view.addons
             ],

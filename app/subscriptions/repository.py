@@ -135,8 +135,8 @@ _ADDON_ITEMS = SubscriptionAddon.__table__  # type: ignore[attr-defined]
 _QUANTITIES_OF = sa_select(_QUANTITIES.c.feature_id, _QUANTITIES.c.quantity).where(
     _QUANTITIES.c.subscription_id == bindparam("subscription_id")
 )
-_ADDON_QUANTITIES_OF = (
-    sa_select(_ADDON_ITEMS.c.addon_id, _ADDON_ITEMS.c.quantity)
+_ADDON_ITEMS_OF = (
+    sa_select(_ADDON_ITEMS.c.id, _ADDON_ITEMS.c.addon_id, _ADDON_ITEMS.c.quantity)
     .where(_ADDON_ITEMS.c.subscription_id == bindparam("subscription_id"))
     .order_by(_ADDON_ITEMS.c.id)
 )
@@ -148,10 +148,16 @@ def feature_quantities_of(session: Session, subscription_id: str) -> dict[str, i
     return {str(feature_id): int(quantity) for feature_id, quantity in map(tuple, rows)}
 
 
+def addon_items_of(session: Session, subscription_id: str) -> list[tuple[str, str, int]]:
+    """(item id, addon version id, quantity) of each addon, in ``addons_of``'s order,
+    read without building the ORM rows."""
+    rows = core_rows(session, _ADDON_ITEMS_OF, {"subscription_id": subscription_id})
+    return [(str(item), str(addon), int(quantity)) for item, addon, quantity in map(tuple, rows)]
+
+
 def addon_quantities_of(session: Session, subscription_id: str) -> list[tuple[str, int]]:
     """(addon version id, quantity) of each addon, in ``addons_of``'s order."""
-    rows = core_rows(session, _ADDON_QUANTITIES_OF, {"subscription_id": subscription_id})
-    return [(str(addon_id), int(quantity)) for addon_id, quantity in map(tuple, rows)]
+    return [(addon, quantity) for _, addon, quantity in addon_items_of(session, subscription_id)]
 
 
 def due_ids(session: Session, now: datetime, limit: int = 500) -> list[str]:

@@ -17,7 +17,6 @@ from app.models import (
     PackagePrice,
     Product,
     Subscription,
-    SubscriptionAddon,
 )
 from app.models.catalog import BillingPeriod
 
@@ -35,7 +34,8 @@ class PriceLine:
 
 @dataclass(frozen=True)
 class AddonView:
-    item: SubscriptionAddon
+    item_id: str
+    quantity: int
     addon: Package
 
 
@@ -103,11 +103,11 @@ def load(session: Session, subscription: Subscription) -> SubscriptionView:
 
     addons = []
     addon_lines: list[PriceLine] = []
-    for item in repository.addons_of(session, subscription.id):
-        addon = catalog_reads.package(session, item.addon_id)
+    for item_id, addon_id, quantity in repository.addon_items_of(session, subscription.id):
+        addon = catalog_reads.package(session, addon_id)
         if addon is not None:
-            addons.append(AddonView(item=item, addon=addon))
-            addon_lines.extend(lines(addon, item.quantity))
+            addons.append(AddonView(item_id=item_id, quantity=quantity, addon=addon))
+            addon_lines.extend(lines(addon, quantity))
     plan_lines = lines(plan, None)
     coupon = session.get(Coupon, subscription.coupon_id) if subscription.coupon_id else None
     return SubscriptionView(
