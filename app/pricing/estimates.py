@@ -230,7 +230,7 @@ def estimate_subscription(
     )
 
 
-def _via_stripe(session: Session, subscription: Subscription) -> bool:
+def _via_stripe(session: Session, subscription: Subscription | subscriptions.Terms) -> bool:
     return (
         get_settings().estimates_via_stripe
         and billing_integrated(session, subscription.environment_id)
@@ -268,9 +268,7 @@ def estimate_subscription_update(
     session: Session, environment: Environment, data: dict[str, Any]
 ) -> Estimate:
     request = validate(EstimateUpdateRequest, data)
-    subscription: Subscription | None = subscriptions.by_ref(
-        session, environment.id, request.subscriptionId
-    )
+    subscription = subscriptions.terms_by_ref(session, environment.id, request.subscriptionId)
     if subscription is None:
         raise SubscriptionNotFound(
             f"subscription {request.subscriptionId!r} not found", field="input.subscriptionId"
@@ -331,7 +329,9 @@ def estimate_subscription_update(
     else:
         change = proration.prorate(old_items, new_items, start, end, moment, currency)
         if _via_stripe(session, subscription):
-            change = _stripe_figures(session, subscription, change, new_items, moment)
+            held = session.get(Subscription, subscription.id)
+            assert held is not None
+            change = _stripe_figures(session, held, change, new_items, moment)
         period_start, period_end = period_at(
             subscription.billing_cycle_anchor, new_period or BillingPeriod.MONTHLY, moment
         )

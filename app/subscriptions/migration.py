@@ -19,15 +19,16 @@ from app.subscriptions.schemas import AddonRequest, BillableFeatureRequest
 
 
 def current_request(
-    session: Session, subscription: Subscription
+    session: Session, subscription: Subscription | repository.Terms
 ) -> tuple[list[tuple[str, Decimal]], list[tuple[str, int]], dict[str, Package]]:
     """The subscription's items as a request: (feature ref, qty), (addon ref, qty), versions."""
-    quantities = repository.feature_quantities_of(session, subscription.id)
+    items = repository.items_of(session, subscription.id)
+    quantities = items.quantities
     features = catalog_reads.features_by_ids(session, subscription.environment_id, list(quantities))
     billable = [(features[fid].ref_id, Decimal(qty)) for fid, qty in quantities.items()]
     addons: list[tuple[str, int]] = []
     versions: dict[str, Package] = {}
-    for addon_id, quantity in repository.addon_quantities_of(session, subscription.id):
+    for _, addon_id, quantity in items.addons:
         addon = catalog_reads.package(session, addon_id)
         if addon is not None:
             addons.append((addon.ref_id, quantity))

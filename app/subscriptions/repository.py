@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, or_
+from sqlalchemy import and_, bindparam, literal, or_, union_all
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -50,6 +51,34 @@ _BY_REF_WITH_CUSTOMER = (
         Subscription.ref_id == bindparam("ref_id"),
     )
 )
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What pricing a change reads of a subscription, without building its ORM row."""
+
+    id: str
+    environment_id: str
+    plan_id: str
+    billing_id: str | None
+    billing_period: str | None
+    billing_country_code: str | None
+    billing_cycle_anchor: datetime
+    current_billing_period_start: datetime
+    current_billing_period_end: datetime
+
+
+_SUBSCRIPTIONS = Subscription.__table__  # type: ignore[attr-defined]
+_TERMS_BY_REF = sa_select(*(_SUBSCRIPTIONS.c[f.name] for f in fields(Terms))).where(
+    _SUBSCRIPTIONS.c.environment_id == bindparam("environment_id"),
+    _SUBSCRIPTIONS.c.ref_id == bindparam("ref_id"),
+)
+
+
+def terms_by_ref(session: Session, environment_id: str, ref_id: str) -> Terms | None:
+    params = {"environment_id": environment_id, "ref_id": ref_id}
+    row = core_rows(session, _TERMS_BY_REF, params).first()
+    return None if row is None else Terms(**row._mapping)
 
 
 def by_ref_with_customer(session: Session, environment_id: str, ref_id: str) -> Subscription | None:
@@ -135,29 +164,49 @@ _ADDON_ITEMS = SubscriptionAddon.__table__  # type: ignore[attr-defined]
 _QUANTITIES_OF = sa_select(_QUANTITIES.c.feature_id, _QUANTITIES.c.quantity).where(
     _QUANTITIES.c.subscription_id == bindparam("subscription_id")
 )
-_ADDON_ITEMS_OF = (
-    sa_select(_ADDON_ITEMS.c.id, _ADDON_ITEMS.c.addon_id, _ADDON_ITEMS.c.quantity)
-    .where(_ADDON_ITEMS.c.subscription_id == bindparam("subscription_id"))
-    .order_by(_ADDON_ITEMS.c.id)
-)
+
+_ITEMS_OF = union_all(
+    sa_select(
+        literal("feature").label("kind"),
+        _QUANTITIES.c.feature_id.label("item_id"),
+        _QUANTITIES.c.feature_id.label("of_id"),
+        _QUANTITIES.c.quantity,
+    ).where(_QUANTITIES.c.subscription_id == bindparam("subscription_id")),
+    sa_select(
+        literal("addon").label("kind"),
+        _ADDON_ITEMS.c.id.label("item_id"),
+        _ADDON_ITEMS.c.addon_id.label("of_id"),
+        _ADDON_ITEMS.c.quantity,
+    ).where(_ADDON_ITEMS.c.subscription_id == bindparam("subscription_id")),
+).order_by("kind", "item_id")
+
+
+@dataclass(frozen=True)
+class Items:
+    """What a subscription bought: feature id -> quantity of each per-unit price, and
+    (item id, addon version id, quantity) of each addon in ``addons_of``'s order."""
+
+    quantities: dict[str, int]
+    addons: list[tuple[str, str, int]]
+
+
+def items_of(session: Session, subscription_id: str) -> Items:
+    """``feature_quantities_of`` and the addon items, in one statement."""
+    found = Items({}, [])
+    for kind, item_id, of_id, quantity in map(
+        tuple, core_rows(session, _ITEMS_OF, {"subscription_id": subscription_id})
+    ):
+        if kind == "feature":
+            found.quantities[str(of_id)] = int(quantity)
+        else:
+            found.addons.append((str(item_id), str(of_id), int(quantity)))
+    return found
 
 
 def feature_quantities_of(session: Session, subscription_id: str) -> dict[str, int]:
     """Feature id -> quantity bought of each per-unit price."""
     rows = core_rows(session, _QUANTITIES_OF, {"subscription_id": subscription_id})
     return {str(feature_id): int(quantity) for feature_id, quantity in map(tuple, rows)}
-
-
-def addon_items_of(session: Session, subscription_id: str) -> list[tuple[str, str, int]]:
-    """(item id, addon version id, quantity) of each addon, in ``addons_of``'s order,
-    read without building the ORM rows."""
-    rows = core_rows(session, _ADDON_ITEMS_OF, {"subscription_id": subscription_id})
-    return [(str(item), str(addon), int(quantity)) for item, addon, quantity in map(tuple, rows)]
-
-
-def addon_quantities_of(session: Session, subscription_id: str) -> list[tuple[str, int]]:
-    """(addon version id, quantity) of each addon, in ``addons_of``'s order."""
-    return [(addon, quantity) for _, addon, quantity in addon_items_of(session, subscription_id)]
 
 
 def due_ids(session: Session, now: datetime, limit: int = 500) -> list[str]:

@@ -75,7 +75,8 @@ def load(session: Session, subscription: Subscription) -> SubscriptionView:
         raise LookupError(f"subscription {subscription.id} has dangling references")
     period = BillingPeriod(subscription.billing_period) if subscription.billing_period else None
     country = subscription.billing_country_code
-    quantities = repository.feature_quantities_of(session, subscription.id)
+    items = repository.items_of(session, subscription.id)
+    quantities = items.quantities
     features = catalog_reads.features_by_ids(
         session,
         subscription.environment_id,
@@ -103,7 +104,7 @@ def load(session: Session, subscription: Subscription) -> SubscriptionView:
 
     addons = []
     addon_lines: list[PriceLine] = []
-    for item_id, addon_id, quantity in repository.addon_items_of(session, subscription.id):
+    for item_id, addon_id, quantity in items.addons:
         addon = catalog_reads.package(session, addon_id)
         if addon is not None:
             addons.append(AddonView(item_id=item_id, quantity=quantity, addon=addon))

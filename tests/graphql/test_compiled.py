@@ -485,7 +485,7 @@ def test_reads_are_answered_by_their_plan_as_the_full_path_answers(
     _answered_by_its_plan(client, api_key, paths, document, variables, rich)
 
 
-def test_a_subscription_read_runs_one_statement_per_table_it_reads(
+def test_a_subscription_read_runs_three_statements(
     engine: Engine,
     client: TestClient,
     api_key: str,
@@ -493,7 +493,7 @@ def test_a_subscription_read_runs_one_statement_per_table_it_reads(
     rich: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The subscription with its customer, the quantities bought, the addons, the
+    """The subscription with its customer, the quantities and addons bought together, the
     customer's coupon; the key and the catalog's versions come from caches."""
     # The key's cache entry stays young however long a loaded machine takes between
     # the two requests (past half a second it is checked again, past one read again).
@@ -506,12 +506,11 @@ def test_a_subscription_read_runs_one_statement_per_table_it_reads(
         status, answer = _post(client, api_key, body)
     assert (status, paths.planned) == (200, before + 1), answer
     selects = [s for s in seen if s.lstrip().upper().startswith("SELECT")]
-    tables = sorted(re.findall(r"\bFROM\s+\"?(\w+)", s)[0] for s in selects)
+    tables = sorted(tuple(sorted(re.findall(r"\bFROM\s+\"?(\w+)", s))) for s in selects)
     assert tables == [
-        "coupon",
-        "subscription",
-        "subscription_addon",
-        "subscription_feature_quantity",
+        ("coupon",),
+        ("subscription",),
+        ("subscription_addon", "subscription_feature_quantity"),
     ], selects
 
 
