@@ -20,7 +20,6 @@ from weakref import WeakKeyDictionary
 
 from graphql.language import OperationType
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 from strawberry.fastapi import BaseContext
 from strawberry.types import Info as StrawberryInfo
 from strawberry.types.base import has_object_definition
@@ -72,20 +71,24 @@ def call_in_unit_of_work(
     return in_transaction(work, write=write)
 
 
-# The read threads of each event loop. A plain executor: anyio's worker threads (a
-# capacity limiter, cancel scopes, run variables) cost a tenth of a subscription read's
-# time on the event loop. Its threads end once their loop and executor are gone.
-_read_threads: WeakKeyDictionary[asyncio.AbstractEventLoop, ThreadPoolExecutor] = (
+# Each event loop's threads for units of work: API_READ_THREADS for reads, and
+# WRITE_THREADS for writes, which may wait on Stripe (as many as anyio's default pool).
+# Plain executors: anyio's worker threads (a capacity limiter, cancel scopes, run
+# variables) cost a tenth of a subscription read's time on the event loop. Their threads
+# end once their loop and executors are gone.
+WRITE_THREADS = 40
+_threads: WeakKeyDictionary[asyncio.AbstractEventLoop, dict[bool, ThreadPoolExecutor]] = (
     WeakKeyDictionary()
 )
 
 
-def _read_executor(loop: asyncio.AbstractEventLoop) -> ThreadPoolExecutor:
-    executor = _read_threads.get(loop)
+def _executor(loop: asyncio.AbstractEventLoop, write: bool) -> ThreadPoolExecutor:
+    pools = _threads.setdefault(loop, {})
+    executor = pools.get(write)
     if executor is None:
-        executor = _read_threads[loop] = ThreadPoolExecutor(
-            get_settings().api_read_threads, thread_name_prefix="api-read"
-        )
+        size = WRITE_THREADS if write else get_settings().api_read_threads
+        name = "api-write" if write else "api-read"
+        executor = pools[write] = ThreadPoolExecutor(size, thread_name_prefix=name)
     return executor
 
 
@@ -93,14 +96,12 @@ async def in_thread(
     fn: Callable[[Session, Environment], T], environment: Environment, *, write: bool
 ) -> T:
     """``fn`` in a unit of work of its own in a thread: a read on one of the
-    ``API_READ_THREADS``, a write on the shared pool (a write may wait on Stripe)."""
-    if write:
-        return await run_in_threadpool(call_in_unit_of_work, fn, environment, write)
+    ``API_READ_THREADS``, a write on one of the ``WRITE_THREADS``."""
     loop = asyncio.get_running_loop()
     # In a copy of this context, as anyio and asyncio.to_thread run theirs (the log's
     # request id).
     call = partial(contextvars.copy_context().run, call_in_unit_of_work, fn, environment, write)
-    return await loop.run_in_executor(_read_executor(loop), call)
+    return await loop.run_in_executor(_executor(loop, write), call)
 
 
 async def run(
