@@ -19,12 +19,12 @@ import dramatiq
 import structlog
 from dramatiq.results import Results, ResultTimeout
 from dramatiq.results.backend import ResultBackend
-from sqlalchemy import Engine, delete, event, update
+from sqlalchemy import Engine, delete, event, insert, update
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel import col, select
 
 from app.errors import AppError
-from app.models.base import utcnow
+from app.models.base import new_id, utcnow
 from app.models.outbox import OutboxMessage
 
 log = structlog.get_logger(__name__)
@@ -63,6 +63,46 @@ def enqueue(
     owner = session.get_nested_transaction()
     session.info.setdefault(_PENDING, []).append((message, delay_ms, owner))
     return message
+
+
+def enqueue_many(
+    session: Session, actor_name: str, arguments: list[dict[str, Any]]
+) -> list[dramatiq.Message[Any]]:
+    """``enqueue`` of one message per item of ``arguments`` on the default queue, their
+    outbox rows written by one statement instead of an ORM row each."""
+    if not arguments:
+        return []
+    if not session.in_transaction():
+        session.begin()
+    now = utcnow()
+    messages: list[dramatiq.Message[Any]] = [
+        dramatiq.Message(
+            queue_name=DEFAULT_QUEUE,
+            actor_name=actor_name,
+            args=(),
+            kwargs=dict(kwargs),
+            options={},
+            message_id=new_id(),
+        )
+        for kwargs in arguments
+    ]
+    rows = [
+        {
+            "id": message.message_id,
+            "queue_name": DEFAULT_QUEUE,
+            "actor_name": actor_name,
+            "arguments": message.kwargs,
+            "delay_ms": None,
+            "created_at": now,
+            "attempts": 0,
+            "last_error": None,
+        }
+        for message in messages
+    ]
+    session.connection().execute(insert(OutboxMessage.__table__), rows)  # type: ignore[attr-defined]
+    owner = session.get_nested_transaction()
+    session.info.setdefault(_PENDING, []).extend((message, None, owner) for message in messages)
+    return messages
 
 
 def _message(row: OutboxMessage) -> dramatiq.Message[Any]:

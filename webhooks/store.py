@@ -8,6 +8,7 @@ an id already stored is left as it is.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -15,26 +16,35 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.billing.webhooks import MalformedEvent, ReceivedEvent
-from app.jobs import enqueue
-from app.models.base import utcnow
+from app.jobs import enqueue, enqueue_many
+from app.models.base import new_id, utcnow
 from app.models.webhooks import EventState, WebhookEvent
 from webhooks.handlers import HANDLED_TYPES
 
 PROCESS_ACTOR = "webhooks.process_event"
 
 
-def _row(event: ReceivedEvent) -> WebhookEvent:
+def _values(event: ReceivedEvent, now: datetime) -> dict[str, Any]:
+    """An event's stored fields, as an insert takes them."""
     handled = event.type in HANDLED_TYPES
-    return WebhookEvent(
-        stripe_event_id=event.id,
-        type=event.type,
-        object_id=event.object_id,
-        object_type=event.object_type,
-        account_environment_id=event.account_environment_id,
-        created=event.created,
-        state=EventState.PENDING if handled else EventState.IGNORED,
-        processed_at=None if handled else utcnow(),
-    )
+    return {
+        "id": new_id(),
+        "stripe_event_id": event.id,
+        "type": event.type,
+        "object_id": event.object_id,
+        "object_type": event.object_type,
+        "account_environment_id": event.account_environment_id,
+        "created": event.created,
+        "state": EventState.PENDING.value if handled else EventState.IGNORED.value,
+        "attempts": 0,
+        "last_error": None,
+        "received_at": now,
+        "processed_at": None if handled else now,
+    }
+
+
+def _row(event: ReceivedEvent) -> WebhookEvent:
+    return WebhookEvent(**_values(event, utcnow()))
 
 
 def record(session: Session, event: ReceivedEvent) -> tuple[WebhookEvent, bool]:
@@ -55,31 +65,32 @@ def record(session: Session, event: ReceivedEvent) -> tuple[WebhookEvent, bool]:
 def record_batch(session: Session, events: Sequence[ReceivedEvent]) -> list[bool]:
     """Store each of ``events`` unless it is known, in one statement; for each, whether it
     was new. An event that appears twice is new at most at its first place, and one that
-    another transaction stores at the same moment is that transaction's."""
+    is stored already, or that another transaction stores at the same moment, is not
+    (the insert skips it)."""
     first: dict[str, int] = {}
     for index, event in enumerate(events):
         first.setdefault(event.id, index)
-    known = set(
-        session.exec(
-            select(WebhookEvent.stripe_event_id).where(
-                col(WebhookEvent.stripe_event_id).in_(list(first))
-            )
-        )
+    now = utcnow()
+    values = [_values(events[index], now) for index in first.values()]
+    stored = _insert_new(session, values)
+    enqueue_many(
+        session,
+        PROCESS_ACTOR,
+        [
+            {"event_id": row["id"]}
+            for row in values
+            if row["stripe_event_id"] in stored and row["state"] == EventState.PENDING.value
+        ],
     )
-    rows = [_row(events[index]) for event_id, index in first.items() if event_id not in known]
-    stored = _insert_new(session, rows)
-    for row in rows:
-        if row.stripe_event_id in stored and row.state == EventState.PENDING:
-            enqueue(session, PROCESS_ACTOR, event_id=row.id)
     return [first[event.id] == index and event.id in stored for index, event in enumerate(events)]
 
 
-def _insert_new(session: Session, rows: list[WebhookEvent]) -> set[str]:
-    """Insert ``rows``, skipping any whose event id is stored by now; the event ids inserted."""
-    if not rows:
+def _insert_new(session: Session, values: list[dict[str, Any]]) -> set[str]:
+    """Insert ``values``, skipping any whose event id is stored by now; the event ids
+    inserted."""
+    if not values:
         return set()
     table: Any = WebhookEvent.__table__  # type: ignore[attr-defined]
-    values = [{column.key: getattr(row, column.key) for column in table.columns} for row in rows]
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = (
         dialect.insert(table)

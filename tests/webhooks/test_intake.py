@@ -15,6 +15,7 @@ from app.billing.webhooks import ReceivedEvent
 from app.config import Settings, set_settings
 from app.environments import service as environments
 from app.models import Environment
+from app.models.base import utcnow
 from tests.webhooks.deliveries import event, event_fields, queued, signed, stored
 from webhooks import endpoint, intake, store
 
@@ -59,8 +60,8 @@ def test_an_event_stored_by_another_transaction_meanwhile_is_not_inserted_again(
 ) -> None:
     store.record_batch(session, [received("evt_raced")])
     session.commit()
-    # The other transaction committed after this one looked for the id.
-    assert store._insert_new(session, [store._row(received("evt_raced"))]) == set()
+    # Another transaction committed it first: the insert itself skips it.
+    assert store._insert_new(session, [store._values(received("evt_raced"), utcnow())]) == set()
     session.commit()
     assert stored(engine) == [("evt_raced", "ignored")]
 
