@@ -10,12 +10,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, Result, event, text
+from sqlalchemy import Engine, Result, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import sessionmaker
@@ -131,15 +130,6 @@ def core_rows(session: Session, statement: Executable, params: dict[str, Any]) -
     session holds (as an ORM query does first): plain rows, without building objects."""
     session.flush()
     return session.connection().execute(statement, params)
-
-
-def database_now(session: Session) -> datetime:
-    """Now on the database's clock, to order what processes on several hosts do: the
-    PostgreSQL server's, or for SQLite this host's, which all its processes share."""
-    if session.get_bind().dialect.name == "postgresql":
-        now: datetime = session.connection().execute(text("select clock_timestamp()")).scalar_one()
-        return now
-    return datetime.now(UTC)
 
 
 def is_transient(error: BaseException) -> bool:

@@ -46,11 +46,15 @@ def _finish(event_id: str, state: EventState, error: str | None, *, done: bool) 
         event = session.get(WebhookEvent, event_id, with_for_update=True)
         if event is None:
             return
+        if event.state in DONE and not done:
+            # A read made meanwhile for another event answered it: this attempt's
+            # failure does not undo that.
+            return
         event.last_error = error
+        if done and event.state not in DONE:
+            event.processed_at = utcnow()
         if done or state == EventState.FAILED:
             event.state = state
-        if done:
-            event.processed_at = utcnow()
         session.add(event)
 
     in_transaction(work)

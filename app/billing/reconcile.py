@@ -16,12 +16,14 @@ Stripe status -> local status:
   subscription is cancelled too, since nothing unpaid is granted or invoiced further
 - ``incomplete`` -> unchanged (payment still pending)
 
-Reads are ordered by when they started, on the database's clock (``billing_read_at``):
-a read that started before the one last applied is older news and changes nothing. A
-read also answers every ``customer.subscription.*`` event about the subscription that was
-stored before it started, since Stripe had made that change by then; those events are
-marked processed with it, so a backlog of events about one subscription costs one read
-of it rather than one each.
+Reads of a subscription are numbered as they start (``billing_reads_started``, counted
+up by the database under the row's lock, so two reads never share a number and no clock
+is involved): a read numbered below the one last applied (``billing_read_applied``) is
+older news and changes nothing. A read also answers every ``customer.subscription.*``
+event about the subscription that was stored before it started, since Stripe had made
+that change by then; those events are marked processed with it (or with the later read
+that superseded it, which started later still), so a backlog of events about one
+subscription costs one read of it rather than one each.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from app.billing import state
 from app.billing.client import gateway
 from app.billing.subscriptions import invoice_summary, store_invoice
 from app.customers.repository import lock_customer
-from app.db import database_now, in_transaction
+from app.db import in_transaction
 from app.models import Customer, Subscription
 from app.models.base import utcnow
 from app.models.subscriptions import ENDED_STATUSES, LIVE_STATUSES, SubscriptionStatus
@@ -121,16 +123,37 @@ def _locked(session: Session, subscription_id: str) -> Subscription | None:
 # The events a read of the subscription answers, by their type.
 SUBSCRIPTION_EVENTS = "customer.subscription."
 UNANSWERED = (EventState.PENDING.value, EventState.FAILED.value)
+# At most this many answered by one read (one bound parameter each when marked); the
+# rest are answered by their own reads.
+MAX_ANSWERED = 500
 
 
 def _unanswered_events(session: Session, billing_id: str) -> list[str]:
     """The stored ``customer.subscription.*`` events about ``billing_id`` still to process."""
-    query = select(WebhookEvent.id).where(
-        WebhookEvent.object_id == billing_id,
-        col(WebhookEvent.type).startswith(SUBSCRIPTION_EVENTS),
-        col(WebhookEvent.state).in_(UNANSWERED),
+    query = (
+        select(WebhookEvent.id)
+        .where(
+            WebhookEvent.object_id == billing_id,
+            col(WebhookEvent.type).startswith(SUBSCRIPTION_EVENTS),
+            col(WebhookEvent.state).in_(UNANSWERED),
+        )
+        .limit(MAX_ANSWERED)
     )
     return list(session.exec(query))
+
+
+def _number_read(session: Session, subscription_id: str) -> int:
+    """The next read's number: counted up in the statement that locks the row, so a read
+    that gets a higher number started (its Stripe request) after this one's transaction,
+    and the events it saw, were committed."""
+    table = Subscription.__table__  # type: ignore[attr-defined]
+    statement = (
+        update(table)
+        .where(table.c.id == subscription_id)
+        .values(billing_reads_started=table.c.billing_reads_started + 1)
+        .returning(table.c.billing_reads_started)
+    )
+    return int(session.connection().execute(statement).scalar_one())
 
 
 def _answer_events(session: Session, event_ids: list[str]) -> None:
@@ -147,9 +170,9 @@ def apply_remote(
     session: Session,
     subscription: Subscription,
     remote: RemoteSubscription,
-    read_at: datetime,
+    number: int,
 ) -> None:
-    """Apply what Stripe said in a read that started at ``read_at`` (database clock)."""
+    """Apply what Stripe said in the read numbered ``number``."""
     now = clock.now()
     status = remote.status
     if status in ("active", "past_due", "trialing"):
@@ -187,19 +210,19 @@ def apply_remote(
     if remote.invoice is not None:
         store_invoice(session, subscription, remote.invoice)
     subscription.billing_checked_at = now
-    subscription.billing_read_at = read_at
+    subscription.billing_read_applied = number
     session.add(subscription)
     session.flush()
 
 
 @dataclass(frozen=True)
 class _Before:
-    """What is known before a read: where to read, when it starts, what it answers."""
+    """What is known before a read: where to read, its number, what it answers."""
 
     environment_id: str
     billing_id: str | None
     checkout_id: str | None
-    read_at: datetime
+    number: int
     events: list[str]
 
 
@@ -209,13 +232,18 @@ def reconcile_subscription(subscription_id: str) -> None:
         if subscription is None:
             return None
         billing_id = subscription.billing_id
+        events: list[str] = []
+        number = 0
+        if billing_id is not None:
+            # Committed with the number, before the Stripe request starts.
+            events = _unanswered_events(session, billing_id)
+            number = _number_read(session, subscription_id)
         return _Before(
             environment_id=subscription.environment_id,
             billing_id=billing_id,
             checkout_id=subscription.checkout_billing_id,
-            # Taken after the events were read: each of them was stored before it.
-            events=_unanswered_events(session, billing_id) if billing_id else [],
-            read_at=database_now(session),
+            number=number,
+            events=events,
         )
 
     before = in_transaction(read)
@@ -232,12 +260,12 @@ def reconcile_subscription(subscription_id: str) -> None:
         subscription = _locked(session, subscription_id)
         if subscription is None or subscription.billing_id != billing_id:
             return
-        last = subscription.billing_read_at
-        if last is not None and last > before.read_at:
-            # A read that started later was applied first: this one is older news.
+        if subscription.billing_read_applied > before.number:
+            # A read that started later was applied first: this one is older news, and
+            # that read answered what this one would have.
             log.info("billing.read_superseded", subscription=subscription_id)
         else:
-            apply_remote(session, subscription, remote, before.read_at)
+            apply_remote(session, subscription, remote, before.number)
         _answer_events(session, before.events)
 
     in_transaction(apply)

@@ -107,10 +107,11 @@ class Subscription(SQLModel, table=True):
     billed_from: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # When the Stripe side was last read back (event or sweep): the sweep's staleness.
     billing_checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    # When the Stripe read last applied here started, on the database's clock: a read
-    # that started earlier is older news and is not applied over it, and an event stored
-    # before it started is answered by it (``app.billing.reconcile``).
-    billing_read_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Reads of the Stripe side, numbered as they start (``app.billing.reconcile``): how
+    # many have started, and the number of the one last applied. A read numbered below
+    # the one applied is older news and is not applied over it.
+    billing_reads_started: int = Field(default=0)
+    billing_read_applied: int = Field(default=0)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 

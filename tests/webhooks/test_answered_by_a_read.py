@@ -153,13 +153,17 @@ def test_a_failed_event_is_answered_by_a_later_read(
 
 def test_a_read_that_began_earlier_is_not_applied_over_a_later_one(
     session: Session,
+    engine: Engine,
     stripe_server: StripeTestServer,
     paid: tuple[str, str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    local, _ = paid
+    local, billing_id = paid
+    waiting = stored(engine, billing_id)
     session.expire_all()
-    paid_invoice = session.get(Subscription, local).latest_invoice  # type: ignore[union-attr]
+    held = session.get(Subscription, local)
+    assert held is not None
+    paid_invoice, reads_before = held.latest_invoice, held.billing_reads_started
     assert paid_invoice is not None and paid_invoice["status"] == "PAID"
     real = reconcile.read_remote
     calls: list[str] = []
@@ -184,6 +188,37 @@ def test_a_read_that_began_earlier_is_not_applied_over_a_later_one(
     assert after is not None and after.latest_invoice is not None
     assert after.latest_invoice["billingId"] != paid_invoice["billingId"]
     assert after.payment_collection == "PROCESSING"
+    # Numbered as they started, whatever the clocks say: the later read is the second.
+    numbers = (after.billing_reads_started, after.billing_read_applied)
+    assert numbers == (reads_before + 2, reads_before + 2)
+    # The event stored before both was answered by the later read, which was applied.
+    assert states(session, [waiting]) == ["processed"]
+
+
+def test_an_attempt_that_fails_after_its_event_was_answered_leaves_it_answered(
+    session: Session,
+    engine: Engine,
+    stripe_server: StripeTestServer,
+    paid: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    local, billing_id = paid
+    event = stored(engine, billing_id)
+    real = reconcile.read_remote
+
+    def read_remote(environment_id: str, billing: str) -> Any:
+        # Another worker's read answers the event; then this attempt's request fails.
+        monkeypatch.setattr(reconcile, "read_remote", real)
+        reconcile.reconcile_subscription(local)
+        stripe_server.fail_next(500, count=1)
+        return real(environment_id, billing)
+
+    monkeypatch.setattr(reconcile, "read_remote", read_remote)
+    assert process(event) == "failed"
+    session.expire_all()
+    answered = session.get(WebhookEvent, event)
+    assert answered is not None
+    assert (answered.state, answered.last_error) == ("processed", None)
 
 
 def test_webhooks_replay_handles_an_answered_event_again(

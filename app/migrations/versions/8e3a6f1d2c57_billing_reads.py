@@ -1,4 +1,4 @@
-"""when the Stripe read last applied to a subscription started
+"""reads of a subscription's Stripe side numbered as they start, and the one applied
 
 Revision ID: 8e3a6f1d2c57
 Revises: 5b1e7c2d9a40
@@ -10,8 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import app.models.base
-
 revision: str = '8e3a6f1d2c57'
 down_revision: str | None = '5b1e7c2d9a40'
 branch_labels: str | Sequence[str] | None = None
@@ -20,9 +18,11 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table('subscription', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('billing_read_at', app.models.base.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('billing_reads_started', sa.Integer(), nullable=False, server_default='0'))
+        batch_op.add_column(sa.Column('billing_read_applied', sa.Integer(), nullable=False, server_default='0'))
 
 
 def downgrade() -> None:
     with op.batch_alter_table('subscription', schema=None) as batch_op:
-        batch_op.drop_column('billing_read_at')
+        batch_op.drop_column('billing_read_applied')
+        batch_op.drop_column('billing_reads_started')
