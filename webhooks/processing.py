@@ -41,23 +41,26 @@ def _start(event_id: str, *, again: bool) -> WebhookEvent | None:
     return in_transaction(work)
 
 
-def _finish(event_id: str, state: EventState, error: str | None, *, done: bool) -> None:
-    def work(session: Session) -> None:
+def _finish(event_id: str, state: EventState, error: str | None, *, done: bool) -> str:
+    """Record how the attempt went; the event's state as stored."""
+
+    def work(session: Session) -> str:
         event = session.get(WebhookEvent, event_id, with_for_update=True)
         if event is None:
-            return
+            return state.value
         if event.state in DONE and not done:
             # A read made meanwhile for another event answered it: this attempt's
             # failure does not undo that.
-            return
+            return event.state
         event.last_error = error
         if done and event.state not in DONE:
             event.processed_at = utcnow()
         if done or state == EventState.FAILED:
             event.state = state
         session.add(event)
+        return event.state
 
-    in_transaction(work)
+    return in_transaction(work)
 
 
 def process(event_id: str, *, again: bool = False) -> str:
@@ -82,7 +85,9 @@ def process(event_id: str, *, again: bool = False) -> str:
         raise
     except Exception as exc:  # noqa: BLE001 - recorded, then retried by the actor
         error = f"{type(exc).__name__}: {exc}"[:1000]
-        _finish(event_id, EventState.FAILED, error, done=False)
+        stored = _finish(event_id, EventState.FAILED, error, done=False)
+        if stored != EventState.FAILED:
+            return stored  # answered meanwhile by another read
         # The message stays in the event's row; the log gets the class only.
         log.warning(
             "webhook.failed",

@@ -9,14 +9,15 @@ before the session closes. A per-request lock keeps one request's calls sequenti
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import partial
 from typing import Any, TypeVar
-from weakref import WeakKeyDictionary
 
 from graphql.language import OperationType
 from sqlmodel import Session
@@ -71,25 +72,45 @@ def call_in_unit_of_work(
     return in_transaction(work, write=write)
 
 
-# Each event loop's threads for units of work: API_READ_THREADS for reads, and
-# WRITE_THREADS for writes, which may wait on Stripe (as many as anyio's default pool).
-# Plain executors: anyio's worker threads (a capacity limiter, cancel scopes, run
-# variables) cost a tenth of a subscription read's time on the event loop. Their threads
-# end once their loop and executors are gone.
+# The threads units of work run on: API_READ_THREADS for reads, and WRITE_THREADS for
+# writes, which may wait on Stripe (as many as anyio's default pool). Plain executors:
+# anyio's worker threads (a capacity limiter, cancel scopes, run variables) cost a tenth
+# of a subscription read's time on the event loop. Kept for the process by size, not by
+# event loop: each application (tests start many) reuses the same idle threads.
 WRITE_THREADS = 40
-_threads: WeakKeyDictionary[asyncio.AbstractEventLoop, dict[bool, ThreadPoolExecutor]] = (
-    WeakKeyDictionary()
-)
+_pools: dict[tuple[bool, int], ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
 
 
-def _executor(loop: asyncio.AbstractEventLoop, write: bool) -> ThreadPoolExecutor:
-    pools = _threads.setdefault(loop, {})
-    executor = pools.get(write)
-    if executor is None:
-        size = WRITE_THREADS if write else get_settings().api_read_threads
-        name = "api-write" if write else "api-read"
-        executor = pools[write] = ThreadPoolExecutor(size, thread_name_prefix=name)
-    return executor
+def _executor(write: bool) -> ThreadPoolExecutor:
+    size = WRITE_THREADS if write else get_settings().api_read_threads
+    pool = _pools.get((write, size))
+    if pool is None:
+        with _pools_lock:
+            pool = _pools.get((write, size))
+            if pool is None:
+                name = "api-write" if write else "api-read"
+                pool = _pools[(write, size)] = ThreadPoolExecutor(size, thread_name_prefix=name)
+    return pool
+
+
+async def _to_its_end(future: Future[T]) -> T:
+    """The unit of work's result. Cancelled (a websocket operation stopped, a sibling
+    field failed), it is dropped if it has not started, and otherwise waited for to its
+    end before the cancellation goes on, as anyio's threads did: the request's lock is
+    never released while its unit of work still runs."""
+    waiting = asyncio.wrap_future(future)
+    try:
+        return await asyncio.shield(waiting)
+    except asyncio.CancelledError:
+        if future.cancel():
+            raise
+        while not waiting.done():
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.shield(waiting)
+        if not waiting.cancelled():
+            waiting.exception()  # seen: what it raised is the cancelled caller's
+        raise
 
 
 async def in_thread(
@@ -97,11 +118,10 @@ async def in_thread(
 ) -> T:
     """``fn`` in a unit of work of its own in a thread: a read on one of the
     ``API_READ_THREADS``, a write on one of the ``WRITE_THREADS``."""
-    loop = asyncio.get_running_loop()
     # In a copy of this context, as anyio and asyncio.to_thread run theirs (the log's
     # request id).
     call = partial(contextvars.copy_context().run, call_in_unit_of_work, fn, environment, write)
-    return await loop.run_in_executor(_executor(loop, write), call)
+    return await _to_its_end(_executor(write).submit(call))
 
 
 async def run(

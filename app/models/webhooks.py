@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, String
+from sqlalchemy import Column, Index, String
 from sqlmodel import Field, SQLModel
 
 from app.models.base import UTCDateTime, new_id, utcnow
@@ -22,6 +22,8 @@ class EventState(StrEnum):
 
 class WebhookEvent(SQLModel, table=True):
     __tablename__ = "webhook_event"
+    # The events about one object still to process: what a read of it answers.
+    __table_args__ = (Index("ix_webhook_event_object_state", "object_id", "state"),)
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     stripe_event_id: str = Field(sa_column=Column(String(255), nullable=False, unique=True))

@@ -1,4 +1,5 @@
-"""reads of a subscription's Stripe side numbered as they start, and the one applied
+"""reads of a subscription's Stripe side numbered as they start, and the one applied;
+webhook events looked up by their object and state
 
 Revision ID: 8e3a6f1d2c57
 Revises: 5b1e7c2d9a40
@@ -20,9 +21,13 @@ def upgrade() -> None:
     with op.batch_alter_table('subscription', schema=None) as batch_op:
         batch_op.add_column(sa.Column('billing_reads_started', sa.Integer(), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('billing_read_applied', sa.Integer(), nullable=False, server_default='0'))
+    with op.batch_alter_table('webhook_event', schema=None) as batch_op:
+        batch_op.create_index('ix_webhook_event_object_state', ['object_id', 'state'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('webhook_event', schema=None) as batch_op:
+        batch_op.drop_index('ix_webhook_event_object_state')
     with op.batch_alter_table('subscription', schema=None) as batch_op:
         batch_op.drop_column('billing_read_applied')
         batch_op.drop_column('billing_reads_started')
