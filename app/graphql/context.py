@@ -99,17 +99,15 @@ async def _to_its_end(future: Future[T]) -> T:
     field failed), it is dropped if it has not started, and otherwise waited for to its
     end before the cancellation goes on, as anyio's threads did: the request's lock is
     never released while its unit of work still runs."""
-    waiting = asyncio.wrap_future(future)
     try:
-        return await asyncio.shield(waiting)
+        return await asyncio.wrap_future(future)
     except asyncio.CancelledError:
-        if future.cancel():
+        # The cancellation reached ``future``: it is cancelled unless it had started.
+        if future.cancelled():
             raise
-        while not waiting.done():
+        while not future.done():
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await asyncio.shield(waiting)
-        if not waiting.cancelled():
-            waiting.exception()  # seen: what it raised is the cancelled caller's
+                await asyncio.shield(asyncio.wrap_future(future))
         raise
 
 
