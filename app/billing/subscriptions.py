@@ -217,11 +217,14 @@ def store_invoice(session: Session, subscription: Subscription, summary: dict[st
 
 
 def record_invoice(environment_id: str, subscription_id: str, invoice: stripe.Invoice) -> None:
+    """Keep the invoice Stripe's answer to the subscription's creation carried, unless a
+    read of the subscription was applied since: that read started after the creation
+    and knows the invoice as it is now (``app.billing.reconcile``)."""
     summary = invoice_summary(environment_id, invoice)
 
     def work(session: Session) -> None:
-        subscription = session.get(Subscription, subscription_id)
-        if subscription is not None:
+        subscription = session.get(Subscription, subscription_id, with_for_update=True)
+        if subscription is not None and subscription.billing_read_applied == 0:
             store_invoice(session, subscription, summary)
 
     in_transaction(work)

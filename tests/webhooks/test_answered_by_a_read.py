@@ -8,10 +8,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import stripe
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app.billing import reconcile
+from app.billing.subscriptions import record_invoice
 from app.billing.webhooks import ReceivedEvent
 from app.customers.service import provision_customer
 from app.db import unit_of_work
@@ -230,3 +232,21 @@ def test_webhooks_replay_handles_an_answered_event_again(
     stripe_server.api.reset()
     assert process(row, again=True) == "processed"
     assert reads_of(stripe_server, billing_id) == 1
+
+
+def test_the_invoice_of_the_creation_answer_does_not_overwrite_a_read_applied_since(
+    session: Session, stripe_client: stripe.StripeClient, paid: tuple[str, str]
+) -> None:
+    local, billing_id = paid
+    session.expire_all()
+    held = session.get(Subscription, local)
+    assert held is not None and held.billing_read_applied > 0 and held.latest_invoice
+    newer = dict(held.latest_invoice, status="OPEN")
+    held.latest_invoice = newer  # what the read applied since said
+    session.commit()
+    expand = ["latest_invoice", "latest_invoice.confirmation_secret"]
+    remote = stripe_client.v1.subscriptions.retrieve(billing_id, {"expand": expand})
+    assert isinstance(remote.latest_invoice, stripe.Invoice)
+    record_invoice(held.environment_id, local, remote.latest_invoice)
+    session.expire_all()
+    assert session.get(Subscription, local).latest_invoice == newer  # type: ignore[union-attr]
