@@ -53,15 +53,10 @@ def enqueue(
     row = OutboxMessage(
         queue_name=queue_name, actor_name=actor_name, arguments=kwargs, delay_ms=delay_ms
     )
-    if not session.in_transaction():
-        # Begin explicitly so that a rollback before any SQL still ends a transaction
-        # (and drops this message) instead of being a no-op.
-        session.begin()
+    _begin(session)
     session.add(row)
-    message = _message(row)
-    # The innermost savepoint it was written in: rolling that back drops it.
-    owner = session.get_nested_transaction()
-    session.info.setdefault(_PENDING, []).append((message, delay_ms, owner))
+    message = _message_of(row)
+    _hold(session, [message], delay_ms)
     return message
 
 
@@ -72,20 +67,9 @@ def enqueue_many(
     outbox rows written by one statement instead of an ORM row each."""
     if not arguments:
         return []
-    if not session.in_transaction():
-        session.begin()
+    _begin(session)
+    messages = [_message(DEFAULT_QUEUE, actor_name, kwargs, new_id()) for kwargs in arguments]
     now = utcnow()
-    messages: list[dramatiq.Message[Any]] = [
-        dramatiq.Message(
-            queue_name=DEFAULT_QUEUE,
-            actor_name=actor_name,
-            args=(),
-            kwargs=dict(kwargs),
-            options={},
-            message_id=new_id(),
-        )
-        for kwargs in arguments
-    ]
     rows = [
         {
             "id": message.message_id,
@@ -100,20 +84,39 @@ def enqueue_many(
         for message in messages
     ]
     session.connection().execute(insert(OutboxMessage.__table__), rows)  # type: ignore[attr-defined]
-    owner = session.get_nested_transaction()
-    session.info.setdefault(_PENDING, []).extend((message, None, owner) for message in messages)
+    _hold(session, messages, None)
     return messages
 
 
-def _message(row: OutboxMessage) -> dramatiq.Message[Any]:
+def _begin(session: Session) -> None:
+    if not session.in_transaction():
+        # Begin explicitly so that a rollback before any SQL still ends a transaction
+        # (and drops its messages) instead of being a no-op.
+        session.begin()
+
+
+def _hold(session: Session, messages: list[dramatiq.Message[Any]], delay_ms: int | None) -> None:
+    """Keep ``messages`` to send once the outermost transaction commits."""
+    # The innermost savepoint they were written in: rolling that back drops them.
+    owner = session.get_nested_transaction()
+    session.info.setdefault(_PENDING, []).extend((m, delay_ms, owner) for m in messages)
+
+
+def _message(
+    queue_name: str, actor_name: str, arguments: dict[str, Any], message_id: str
+) -> dramatiq.Message[Any]:
     return dramatiq.Message(
-        queue_name=row.queue_name,
-        actor_name=row.actor_name,
+        queue_name=queue_name,
+        actor_name=actor_name,
         args=(),
-        kwargs=dict(row.arguments),
+        kwargs=dict(arguments),
         options={},
-        message_id=row.id,
+        message_id=message_id,
     )
+
+
+def _message_of(row: OutboxMessage) -> dramatiq.Message[Any]:
+    return _message(row.queue_name, row.actor_name, row.arguments, row.id)
 
 
 def pending_jobs(session: Session) -> list[dramatiq.Message[Any]]:
@@ -223,7 +226,7 @@ def relay(engine: Engine, *, older_than_seconds: float = 5.0, limit: int = 500) 
         rows = list(session.scalars(query))
         sent: list[str] = []
         for row in rows:
-            if _send(_message(row), row.delay_ms):
+            if _send(_message_of(row), row.delay_ms):
                 sent.append(row.id)
             else:
                 session.execute(

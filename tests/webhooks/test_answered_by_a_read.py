@@ -4,6 +4,7 @@ and a read that began earlier is not applied over a later one."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -76,6 +77,26 @@ def reads_of(stripe_server: StripeTestServer, billing_id: str) -> int:
     return sum(1 for r in stripe_server.api.requests if r["method"] == "GET" and r["path"] == path)
 
 
+def on_first_read(
+    monkeypatch: pytest.MonkeyPatch, action: Callable[[], object], *, answered: bool = False
+) -> None:
+    """Run ``action`` once, as another worker would meanwhile, during the first Stripe read
+    of a subscription: before its request, or (``answered``) once its answer is in. Reads
+    made by ``action`` are real ones."""
+    real = reconcile.read_remote
+
+    def read_remote(environment_id: str, billing_id: str) -> Any:
+        monkeypatch.setattr(reconcile, "read_remote", real)
+        if not answered:
+            action()
+        remote = real(environment_id, billing_id)
+        if answered:
+            action()
+        return remote
+
+    monkeypatch.setattr(reconcile, "read_remote", read_remote)
+
+
 def states(session: Session, ids: list[str]) -> list[str]:
     session.expire_all()
     return [session.get(WebhookEvent, i).state for i in ids]  # type: ignore[union-attr]
@@ -110,14 +131,7 @@ def test_an_event_stored_once_the_read_was_under_way_gets_a_read_of_its_own(
     _, billing_id = paid
     first = stored(engine, billing_id)
     late: list[str] = []
-    real = reconcile.read_remote
-
-    def read_remote(environment_id: str, billing: str) -> Any:
-        if not late:
-            late.append(stored(engine, billing_id))
-        return real(environment_id, billing)
-
-    monkeypatch.setattr(reconcile, "read_remote", read_remote)
+    on_first_read(monkeypatch, lambda: late.append(stored(engine, billing_id)))
     stripe_server.api.reset()
     assert process(first) == "processed"
     assert states(session, [first, late[0]]) == ["processed", "pending"]
@@ -167,22 +181,15 @@ def test_a_read_that_began_earlier_is_not_applied_over_a_later_one(
     assert held is not None
     paid_invoice, reads_before = held.latest_invoice, held.billing_reads_started
     assert paid_invoice is not None and paid_invoice["status"] == "PAID"
-    real = reconcile.read_remote
-    calls: list[str] = []
 
-    def read_remote(environment_id: str, billing_id: str) -> Any:
-        remote = real(environment_id, billing_id)
-        if not calls:
-            calls.append("earlier")
-            # While the earlier read is on its way back, the renewal's payment starts
-            # clearing, and a later read sees it and is applied first.
-            stripe_server.next_payment("processing")
-            stripe_server.advance_time(31 * DAY + 2 * 3600)
-            monkeypatch.setattr(reconcile, "read_remote", real)
-            reconcile.reconcile_subscription(local)
-        return remote
+    def later_read() -> None:
+        # While the earlier read is on its way back, the renewal's payment starts
+        # clearing, and a later read sees it and is applied first.
+        stripe_server.next_payment("processing")
+        stripe_server.advance_time(31 * DAY + 2 * 3600)
+        reconcile.reconcile_subscription(local)
 
-    monkeypatch.setattr(reconcile, "read_remote", read_remote)
+    on_first_read(monkeypatch, later_read, answered=True)
     reconcile.reconcile_subscription(local)
 
     session.expire_all()
@@ -206,16 +213,13 @@ def test_an_attempt_that_fails_after_its_event_was_answered_leaves_it_answered(
 ) -> None:
     local, billing_id = paid
     event = stored(engine, billing_id)
-    real = reconcile.read_remote
 
-    def read_remote(environment_id: str, billing: str) -> Any:
+    def answer_then_fail() -> None:
         # Another worker's read answers the event; then this attempt's request fails.
-        monkeypatch.setattr(reconcile, "read_remote", real)
         reconcile.reconcile_subscription(local)
         stripe_server.fail_next(500, count=1)
-        return real(environment_id, billing)
 
-    monkeypatch.setattr(reconcile, "read_remote", read_remote)
+    on_first_read(monkeypatch, answer_then_fail)
     assert process(event) == "processed"  # not retried: nothing is left to do
     session.expire_all()
     answered = session.get(WebhookEvent, event)
