@@ -30,7 +30,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
-from app import db
+from app import db, jobs
 from app.config import Settings, get_settings, set_settings
 from app.entitlements import cache as entitlements_cache
 from app.entitlements import refresher
@@ -294,6 +294,7 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
         finally:
             if worker is not None:
                 stop_worker(worker)
+            jobs.forget_sent_now()
 
     app = FastAPI(title="billing-sync", lifespan=lifespan)
     app.state.settings = settings

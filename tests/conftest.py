@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel
 
 import app.models  # noqa: F401
-from app import db, migrations
+from app import db, jobs, migrations
 from app.config import Settings, set_settings
 from app.entitlements import cache as entitlements_cache
 from app.environments import key_cache
@@ -124,6 +124,7 @@ def require_service(name: str, error: Exception) -> None:
 
 
 def _clear(engine: Engine) -> None:
+    jobs.forget_sent_now()
     entitlements_cache.apply([entitlements_cache.ALL])
     key_cache.forget_all()
     webhook_endpoint.forget_accounts()

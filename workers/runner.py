@@ -65,6 +65,7 @@ def stop_worker(worker: dramatiq.Worker) -> None:
     for ticker in _tickers.pop(id(worker), []):
         ticker.stop()
     worker.stop(timeout=10_000)
+    jobs.forget_sent_now()
     log.info("worker.stopped")
 
 

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, func, select
 
-from app import db
+from app import db, jobs
 from app.billing.client import set_gateway
 from app.config import Settings, set_settings
 from app.main import create_app
@@ -68,6 +68,7 @@ def jobs_done(api: GraphQL) -> None:
     assert isinstance(broker, StubBroker)
     for queue in broker.get_declared_queues():
         broker.join(queue, timeout=10_000)
+    jobs.forget_sent_now()
     with Session(db.get_engine()) as session:
         assert session.exec(select(func.count()).select_from(OutboxMessage)).one() == 0
 

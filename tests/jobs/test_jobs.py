@@ -229,5 +229,65 @@ def test_jobs_enqueued_together_are_sent_after_commit_and_their_rows_deleted(
         assert queued(stub_broker) == 0
     queue = stub_broker.queues["default"].queue
     assert [dramatiq.Message.decode(data).kwargs["value"] for data in queue] == [1, 2, 3]
+    jobs.forget_sent_now()
     with Session(engine) as session:
         assert session.exec(select(OutboxMessage)).all() == []
+
+
+def _outbox(engine: Engine) -> list[str]:
+    from sqlmodel import select
+
+    from app.models.outbox import OutboxMessage
+
+    with Session(engine) as session:
+        return list(session.exec(select(OutboxMessage.id)))
+
+
+def test_the_rows_of_sent_jobs_are_deleted_shortly_after_together(
+    engine: Engine, stub_broker: dramatiq.Broker
+) -> None:
+    from sqlalchemy import event
+
+    from app.db import unit_of_work
+
+    deletes: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        if statement.lstrip().upper().startswith("DELETE FROM OUTBOX_MESSAGE"):
+            deletes.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        for value in range(5):
+            with unit_of_work(engine) as session:
+                jobs.enqueue(session, "test.record", value=value)
+        # Sent at each commit; their rows are not each deleted by a transaction of
+        # their own, but all together within moments.
+        assert queued(stub_broker) == 5
+        deadline = time.monotonic() + 5
+        while _outbox(engine) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert _outbox(engine) == []
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert 1 <= len(deletes) < 5
+
+
+def test_forget_sent_now_deletes_at_once_what_was_sent_and_keeps_the_unsent(
+    engine: Engine, stub_broker: dramatiq.Broker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.db import unit_of_work
+
+    # Left to the background, these rows would wait a minute.
+    monkeypatch.setattr(jobs, "_sent_rows", jobs._SentRows(delay_seconds=60.0))
+    with unit_of_work(engine) as session:
+        jobs.enqueue(session, "test.record", value=1)
+    with unit_of_work(engine) as session:
+        unsent = jobs.enqueue(session, "test.record", value=2)
+        monkeypatch.setattr(stub_broker, "enqueue", _unreachable)
+    jobs.forget_sent_now()
+    assert _outbox(engine) == [unsent.message_id]
+
+
+def _unreachable(*_args: Any, **_kwargs: Any) -> None:
+    raise ConnectionError("the broker is unreachable")

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
+from app import jobs
 from app.models import OutboxMessage, WebhookEvent
 
 SECRET = "whsec_endpoint_test"
@@ -50,5 +51,6 @@ def stored(engine: Engine) -> list[tuple[str, str]]:
 
 
 def queued(engine: Engine) -> int:
+    jobs.forget_sent_now()
     with Session(engine) as s:
         return int(s.exec(select(func.count()).select_from(OutboxMessage)).one())
