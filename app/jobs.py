@@ -74,34 +74,6 @@ def enqueue(
     return message
 
 
-def enqueue_many(
-    session: Session, actor_name: str, arguments: list[dict[str, Any]]
-) -> list[dramatiq.Message[Any]]:
-    """``enqueue`` of one message per item of ``arguments`` on the default queue, their
-    outbox rows written by one statement instead of an ORM row each."""
-    if not arguments:
-        return []
-    _begin(session)
-    messages = [_message(DEFAULT_QUEUE, actor_name, kwargs, new_id()) for kwargs in arguments]
-    now = utcnow()
-    rows = [
-        {
-            "id": message.message_id,
-            "queue_name": DEFAULT_QUEUE,
-            "actor_name": actor_name,
-            "arguments": message.kwargs,
-            "delay_ms": None,
-            "created_at": now,
-            "attempts": 0,
-            "last_error": None,
-        }
-        for message in messages
-    ]
-    session.connection().execute(insert(OutboxMessage.__table__), rows)  # type: ignore[attr-defined]
-    _hold(session, messages, None)
-    return messages
-
-
 def _begin(session: Session) -> None:
     if not session.in_transaction():
         # Begin explicitly so that a rollback before any SQL still ends a transaction

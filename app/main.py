@@ -44,7 +44,7 @@ from app.graphql.schema import Schema, build_schema
 from app.http_limits import BodyLimit
 from app.logging import configure_logging
 from app.models import Environment
-from webhooks.endpoint import router as stripe_webhooks
+from webhooks.endpoint import route as stripe_webhooks
 from workers.broker import broker_is_reachable, build_broker
 from workers.runner import start_worker, stop_worker
 
@@ -347,6 +347,6 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
     app.router.routes += [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
+        stripe_webhooks,
     ]
-    app.include_router(stripe_webhooks)
     return app

@@ -88,6 +88,15 @@ def stored(database_url: str) -> tuple[int, int]:
         engine.dispose()
 
 
+def queued_events(broker: redis.Redis) -> int:
+    """Events whose processing is queued: a batch's message names each of its events."""
+    count = 0
+    for body in broker.hvals("dramatiq:default.msgs"):
+        kwargs = json.loads(body)["kwargs"]
+        count += len(kwargs["event_ids"]) if "event_ids" in kwargs else 1
+    return count
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=8.0, help="per workload, in all")
@@ -150,7 +159,7 @@ def main() -> None:
                 if offset >= len(deliveries):
                     sys.exit(f"--events {args.events} is too few for this rate: raise it")
             count, distinct = stored(args.database_url)
-            queued = broker.llen("dramatiq:default")
+            queued = queued_events(broker)
     finally:
         broker.flushdb()
 
@@ -181,6 +190,8 @@ def main() -> None:
     )
     if count != distinct or failed:
         sys.exit("an event was stored twice or a delivery failed")
+    if queued != count:
+        sys.exit(f"{count} events stored but {queued} queued for processing")
 
 
 if __name__ == "__main__":

@@ -11,17 +11,19 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.billing.webhooks import MalformedEvent, ReceivedEvent
-from app.jobs import enqueue, enqueue_many
+from app.jobs import enqueue
 from app.models.base import new_id, utcnow
 from app.models.webhooks import EventState, WebhookEvent
 from webhooks.handlers import HANDLED_TYPES
 
 PROCESS_ACTOR = "webhooks.process_event"
+# One message for a batch's new events; the worker makes a job of each.
+PROCESS_BATCH_ACTOR = "webhooks.process_events"
 
 
 def _values(event: ReceivedEvent, now: datetime) -> dict[str, Any]:
@@ -73,16 +75,48 @@ def record_batch(session: Session, events: Sequence[ReceivedEvent]) -> list[bool
     now = utcnow()
     values = [_values(events[index], now) for index in first.values()]
     stored = _insert_new(session, values)
-    enqueue_many(
-        session,
-        PROCESS_ACTOR,
-        [
-            {"event_id": row["id"]}
-            for row in values
-            if row["stripe_event_id"] in stored and row["state"] == EventState.PENDING.value
-        ],
-    )
+    to_process = [
+        row["id"]
+        for row in values
+        if row["stripe_event_id"] in stored and row["state"] == EventState.PENDING.value
+    ]
+    if to_process:
+        enqueue(session, PROCESS_BATCH_ACTOR, event_ids=to_process)
     return [first[event.id] == index and event.id in stored for index, event in enumerate(events)]
+
+
+# PostgreSQL takes a batch as one array per column: the statement's text is the same
+# whatever the batch's size, so it is parsed once, and a batch costs a parameter per column
+# rather than one per field.
+_ARRAY_COLUMNS = (
+    "id",
+    "stripe_event_id",
+    "type",
+    "object_id",
+    "object_type",
+    "account_environment_id",
+    "created",
+    "state",
+    "attempts",
+    "last_error",
+    "received_at",
+    "processed_at",
+)
+_INSERT_ARRAYS = """
+INSERT INTO webhook_event (
+    id, stripe_event_id, type, object_id, object_type, account_environment_id,
+    created, state, attempts, last_error, received_at, processed_at
+)
+SELECT * FROM unnest(
+    %(id)s::varchar[], %(stripe_event_id)s::varchar[], %(type)s::varchar[],
+    %(object_id)s::varchar[], %(object_type)s::varchar[],
+    %(account_environment_id)s::varchar[], %(created)s::timestamptz[],
+    %(state)s::varchar[], %(attempts)s::integer[], %(last_error)s::varchar[],
+    %(received_at)s::timestamptz[], %(processed_at)s::timestamptz[]
+)
+ON CONFLICT (stripe_event_id) DO NOTHING
+RETURNING stripe_event_id
+"""
 
 
 def _insert_new(session: Session, values: list[dict[str, Any]]) -> set[str]:
@@ -90,15 +124,18 @@ def _insert_new(session: Session, values: list[dict[str, Any]]) -> set[str]:
     inserted."""
     if not values:
         return set()
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        arrays = {name: [row[name] for row in values] for name in _ARRAY_COLUMNS}
+        return {row[0] for row in connection.exec_driver_sql(_INSERT_ARRAYS, arrays)}
     table: Any = WebhookEvent.__table__  # type: ignore[attr-defined]
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = (
-        dialect.insert(table)
+        sqlite.insert(table)
         .on_conflict_do_nothing(index_elements=["stripe_event_id"])
         .returning(table.c.stripe_event_id)
     )
     # Executed with many parameter sets: one compiled statement whatever the batch's size.
-    return set(session.connection().execute(statement, values).scalars())
+    return set(connection.execute(statement, values).scalars())
 
 
 def record_malformed(session: Session, refused: MalformedEvent) -> WebhookEvent | None:

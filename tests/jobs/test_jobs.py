@@ -207,33 +207,6 @@ def test_jobs_of_a_rolled_back_savepoint_are_dropped_and_the_others_kept(
     assert sent == [1, 4]
 
 
-def test_jobs_enqueued_together_are_sent_after_commit_and_their_rows_deleted(
-    engine: Engine, stub_broker: dramatiq.Broker
-) -> None:
-    from sqlmodel import select
-
-    from app.db import unit_of_work
-    from app.models.outbox import OutboxMessage
-
-    with unit_of_work(engine) as session:
-        jobs.enqueue(session, "test.record", value=1)
-        with session.begin_nested():
-            messages = jobs.enqueue_many(session, "test.record", [{"value": 2}, {"value": 3}])
-        rows = session.exec(select(OutboxMessage.id, OutboxMessage.arguments)).all()
-        assert sorted((r.id, r.arguments["value"]) for r in rows if r.arguments["value"] > 1) == (
-            sorted((m.message_id, m.kwargs["value"]) for m in messages)
-        )
-        savepoint = session.begin_nested()
-        jobs.enqueue_many(session, "test.record", [{"value": 4}])
-        savepoint.rollback()
-        assert queued(stub_broker) == 0
-    queue = stub_broker.queues["default"].queue
-    assert [dramatiq.Message.decode(data).kwargs["value"] for data in queue] == [1, 2, 3]
-    jobs.forget_sent_now()
-    with Session(engine) as session:
-        assert session.exec(select(OutboxMessage)).all() == []
-
-
 def _outbox(engine: Engine) -> list[str]:
     from sqlmodel import select
 

@@ -5,19 +5,23 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, datetime
+from typing import Any
 
+import dramatiq
 import pytest
+from dramatiq.brokers.stub import StubBroker
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.billing.webhooks import ReceivedEvent
 from app.config import Settings, set_settings
 from app.environments import service as environments
-from app.models import Environment
+from app.models import Environment, OutboxMessage, WebhookEvent
 from app.models.base import utcnow
 from tests.webhooks.deliveries import event, event_fields, queued, signed, stored
 from webhooks import endpoint, intake, store
+from workers import webhook_jobs
 
 OWN_SECRET = "whsec_intake_own_account"
 
@@ -52,7 +56,43 @@ def test_a_batch_stores_each_event_once_and_queues_the_new_handled_ones(
         ("evt_other", "ignored"),
         ("evt_paid", "pending"),
     ]
+    # One message per batch, naming the batch's new handled events.
     assert queued(engine) == 2
+    assert sorted(
+        [stripe_id(engine, row_id) for row_id in arguments["event_ids"]]
+        for arguments in outbox_arguments(engine)
+    ) == [["evt_known"], ["evt_paid"]]
+
+
+def stripe_id(engine: Engine, row_id: str) -> str:
+    with Session(engine) as s:
+        row = s.get(WebhookEvent, row_id)
+        assert row is not None
+        return row.stripe_event_id
+
+
+def outbox_arguments(engine: Engine) -> list[dict[str, Any]]:
+    with Session(engine) as s:
+        return [
+            row.arguments
+            for row in s.exec(select(OutboxMessage))
+            if row.actor_name == store.PROCESS_BATCH_ACTOR
+        ]
+
+
+def test_a_batch_message_makes_a_processing_job_of_each_event(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sent: list[tuple[str, dict[str, Any]]] = []
+    broker = StubBroker()
+    for fn, options in webhook_jobs.ACTORS:
+        dramatiq.actor(fn, broker=broker, **options)
+    monkeypatch.setattr(broker, "enqueue", lambda m, **_: sent.append((m.actor_name, m.kwargs)))
+    monkeypatch.setattr(dramatiq, "get_broker", lambda: broker)
+
+    webhook_jobs.process_events(["ev_1", "ev_2", "ev_3"])
+
+    assert sent == [(store.PROCESS_ACTOR, {"event_id": f"ev_{n}"}) for n in (1, 2, 3)]
 
 
 def test_an_event_stored_by_another_transaction_meanwhile_is_not_inserted_again(
