@@ -48,6 +48,10 @@ class Settings(BaseSettings):
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
+    # FastAPI's OpenTelemetry spans, metrics and logs, sent to the providers configured
+    # in the process (opentelemetry-instrument, or the OTEL_* variables). Off, a request
+    # does not look the providers up.
+    opentelemetry: bool = False
 
     # A worker silent this long counts as dead, and the messages it held go back to the
     # queue (checked on about `broker_maintenance_chance` of a million broker commands).

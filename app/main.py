@@ -296,7 +296,13 @@ def create_app(settings: Settings | None = None, *, embedded_worker: bool | None
                 stop_worker(worker)
             jobs.forget_sent_now()
 
-    app = FastAPI(title="billing-sync", lifespan=lifespan)
+    app = FastAPI(
+        title="billing-sync",
+        lifespan=lifespan,
+        telemetry=None
+        if settings.opentelemetry
+        else {"tracing": False, "metrics": False, "logs": False},
+    )
     app.state.settings = settings
     app.state.broker = broker
     app.add_middleware(BodyLimit, limit=settings.max_request_bytes, path="/graphql")
