@@ -7,9 +7,11 @@ So a document that once ran without an error, and whose shape is plain, is kept 
 plan:
 
 - one operation, no directives, no fragment on another type than its own; a mutation
-  only when each of its fields only reads (the estimates);
-- every root field has an ``Answer``: from the caches (the entitlement check) or by the
-  read its resolver makes, in a read-only unit of work of its own;
+  only when each of its fields only reads (the estimates), or when its one field is a
+  planned write (provisionCustomer);
+- every root field has an ``Answer``: from the caches (the entitlement check), by the
+  read its resolver makes, in a read-only unit of work of its own, or by the write its
+  resolver makes, in a unit of work that writes;
 - every field below is an attribute read (no resolver, no arguments) of a scalar, an
   enum, an object type of such fields, or a list of these.
 
@@ -20,6 +22,13 @@ does not cover (nothing cached, an unknown key, a variable graphql-core refuses,
 where the schema forbids one, anything raised) takes the full path, which also gives
 the error: the answer is the same whichever path made it. Resolver middleware is not
 run here; the schema has none.
+
+A write is answered inside its own transaction: its response is written before the
+commit, so whatever sends it to the full path (a null where the schema forbids one, an
+error of the service) rolls it back first, and the full path makes it once, afresh. A
+commit that fails is retried by the full path as the unit of work retries a transient
+conflict, so a write is planned only where making it twice leaves what making it once
+does (provisionCustomer creates the customer or updates it to the same fields).
 """
 
 from __future__ import annotations
@@ -85,8 +94,12 @@ class Answer:
 
     cached: Callable[[Environment, dict[str, Any]], object | None] | None = None
     read: Callable[[Session, Environment, dict[str, Any], Paths], object] | None = None
-    # A mutation's field that only reads (an estimate); its read stores nothing.
+    # A mutation's field: one that only reads (an estimate; its read stores nothing), or
+    # one that writes (``write``).
     mutation: bool = False
+    # A mutation's write, made as its resolver makes it; None when this request must
+    # take the full path (before it has written anything).
+    write: Callable[[Session, Environment, dict[str, Any], Paths], object | None] | None = None
 
 
 _NUL = b"\\u0000"
@@ -335,6 +348,8 @@ def compile_plan(
         field = root_type.fields.get(name)
         if answer is None or field is None or answer.mutation != mutation:
             return None
+        if answer.write is not None and len(collected) != 1:
+            return None  # a write is planned alone
         definition = field.extensions.get(DEFINITION_BACKREF)
         if not isinstance(definition, StrawberryField) or definition.extensions:
             return None
@@ -350,6 +365,23 @@ def compile_plan(
     if not any(isinstance(root, _Root) for root in roots):
         return None  # nothing cached to answer: the full path is as quick
     return Plan(document, operation, tuple(roots))
+
+
+async def _write(
+    root: _Root, environment: Environment, arguments: dict[str, Any]
+) -> dict[str, Any]:
+    """The rendered answer of a planned write, written inside its transaction: if it
+    cannot be rendered, nothing was stored."""
+    write = root.answer.write
+    assert write is not None
+
+    def work(session: Session, env: Environment) -> dict[str, Any]:
+        value = write(session, env, arguments, root.paths)
+        if value is None:
+            raise _FullPath
+        return _render(root.fields, value)
+
+    return await in_thread(work, environment, write=True)
 
 
 async def _read(root: _Root, environment: Environment, arguments: dict[str, Any]) -> object:
@@ -410,6 +442,9 @@ class Plans:
             for root, arguments in prepared:
                 if isinstance(root, _Typename):
                     data[root.key] = root.name
+                    continue
+                if root.answer.write is not None:
+                    data[root.key] = await _write(root, environment, arguments)
                     continue
                 if root.answer.cached is not None:
                     value = root.answer.cached(environment, arguments)

@@ -214,6 +214,55 @@ async def _check_billing_id(info: Info, data: dict[str, Any]) -> None:
         await run_in_threadpool(service.check_billing_id, environment, customer_id, billing_id)
 
 
+def _provisioned(
+    session: Session,
+    environment: Environment,
+    data: dict[str, Any],
+    *,
+    promotions: bool,
+    with_entitlements: bool,
+) -> ProvisionedCustomer:
+    result = service.provision_customer(session, environment, data)
+    customer = Customer.of(session, result.customer, promotions=promotions)
+    subscription = None
+    if result.subscription is not None:
+        view = subscriptions.view(session, result.subscription)
+        subscription = CustomerSubscription.of(view, customer)
+    decisions = (
+        entitlements.checks(session, environment, result.customer.customer_id, None, fresh=True)
+        if with_entitlements
+        else None
+    )
+    return ProvisionedCustomer(
+        customer=customer,
+        subscription_decision_strategy=SubscriptionDecisionStrategy(
+            result.subscription_decision_strategy
+        ),
+        subscription=subscription,
+        entitlements=None
+        if decisions is None
+        else [Entitlement.of(decision) for decision in decisions],
+    )
+
+
+def write_provision(
+    session: Session, environment: Environment, arguments: dict[str, Any], paths: Paths
+) -> ProvisionedCustomer | None:
+    """provisionCustomer on a plan (app.graphql.compiled): the resolver's write. A
+    provision that names a billing id (checked against Stripe first, outside the
+    transaction) or subscribes the customer takes the full path."""
+    data = _customer_data(as_dict(arguments["input"]))
+    if data.get("billingId") or data.get("subscriptionParams") is not None:
+        return None
+    return _provisioned(
+        session,
+        environment,
+        data,
+        promotions=("customer", "promotionalEntitlements") in paths,
+        with_entitlements=("entitlements",) in paths,
+    )
+
+
 @strawberry.type
 class CustomerMutations:
     @strawberry.mutation
@@ -229,28 +278,12 @@ class CustomerMutations:
         with_entitlements = selects(asked, "entitlements")
 
         def call(session: Session, environment: Environment) -> ProvisionedCustomer:
-            result = service.provision_customer(session, environment, data)
-            customer = Customer.of(session, result.customer, promotions=promotions)
-            subscription = None
-            if result.subscription is not None:
-                view = subscriptions.view(session, result.subscription)
-                subscription = CustomerSubscription.of(view, customer)
-            decisions = (
-                entitlements.checks(
-                    session, environment, result.customer.customer_id, None, fresh=True
-                )
-                if with_entitlements
-                else None
-            )
-            return ProvisionedCustomer(
-                customer=customer,
-                subscription_decision_strategy=SubscriptionDecisionStrategy(
-                    result.subscription_decision_strategy
-                ),
-                subscription=subscription,
-                entitlements=None
-                if decisions is None
-                else [Entitlement.of(decision) for decision in decisions],
+            return _provisioned(
+                session,
+                environment,
+                data,
+                promotions=promotions,
+                with_entitlements=with_entitlements,
             )
 
         return await run(info, call)

@@ -11,7 +11,12 @@ from strawberry.types import ExecutionContext
 from app.config import Settings, get_settings
 from app.graphql.compiled import Answer, Plans
 from app.graphql.coupons import CouponQueries
-from app.graphql.customers import CustomerMutations, CustomerQueries, read_customer
+from app.graphql.customers import (
+    CustomerMutations,
+    CustomerQueries,
+    read_customer,
+    write_provision,
+)
 from app.graphql.documents import ValidationCache
 from app.graphql.entitlement_updates import EntitlementSubscriptions
 from app.graphql.entitlements import (
@@ -114,6 +119,7 @@ def new_schema(settings: Settings | None = None) -> strawberry.Schema:
         "getSubscription": Answer(read=read_subscription),
         "estimateSubscription": Answer(read=read_estimate, mutation=True),
         "estimateSubscriptionUpdate": Answer(read=read_estimate_update, mutation=True),
+        "provisionCustomer": Answer(write=write_provision, mutation=True),
     }
     schema.plans = Plans(schema, answers, bounds)
     return schema

@@ -608,7 +608,7 @@ def test_estimates_are_answered_by_their_plan_as_the_full_path_answers(
     _answered_by_its_plan(client, api_key, paths, document, variables, rich)
 
 
-def test_a_mutation_that_writes_is_never_planned(
+def test_a_write_without_a_planned_answer_is_never_planned(
     client: TestClient, api_key: str, paths: Paths, rich: str
 ) -> None:
     document = """mutation($i: ReportUsageInput!, $u: EstimateSubscriptionUpdateInput!) {
@@ -646,3 +646,127 @@ def test_an_estimate_refused_is_answered_by_the_full_path_with_its_error(
     assert not used
     assert status == 200
     assert json.loads(answer)["errors"][0]["extensions"]["code"] != "INTERNAL_SERVER_ERROR"
+
+
+# provisionCustomer: a write on a plan, answered inside its own transaction.
+
+PROVISION_ONE = """mutation($input: ProvisionCustomerInput!) {
+  provisionCustomer(input: $input) {
+    customer { customerId name email billingId coupon { refId } additionalMetaData }
+    subscriptionDecisionStrategy
+  }
+}"""
+
+
+def _provision(customer_id: str, **fields: Any) -> dict[str, Any]:
+    return {"query": PROVISION_ONE, "variables": {"input": {"customerId": customer_id, **fields}}}
+
+
+def _stored(engine: Engine, customer_id: str) -> list[tuple[str | None, str | None]]:
+    from sqlmodel import Session, select
+
+    from app.models import Customer
+
+    with Session(engine) as session:
+        query = select(Customer.name, Customer.email).where(Customer.customer_id == customer_id)
+        return [(row[0], row[1]) for row in session.exec(query)]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"name": "Acme", "email": "billing@acme.com"},
+        {"name": "Acme", "additionalMetaData": {"tier": "gold", "seats": 3}},
+        {"email": "only@acme.com"},
+    ],
+)
+def test_a_provision_is_answered_by_its_plan_as_the_full_path_answers(
+    engine: Engine, client: TestClient, api_key: str, paths: Paths, fields: dict[str, Any]
+) -> None:
+    # Taught by one customer's provision; each later provision is a new customer.
+    _post(client, api_key, _provision("taught", **fields))
+    before = paths.planned
+
+    status, body = _post(client, api_key, _provision("c-new", **fields))
+
+    assert (status, paths.planned) == (200, before + 1), body
+    assert _stored(engine, "c-new") == [(fields.get("name"), fields.get("email"))]
+    # Provisioning again is an update to the same fields: the full path answers the same.
+    (status, again), used = both(client, api_key, paths, _provision("c-new", **fields))
+    assert (status, used) == (200, True)
+    assert again == body
+    assert json.loads(body)["data"]["provisionCustomer"]["customer"]["customerId"] == "c-new"
+
+
+def test_a_planned_write_whose_answer_cannot_be_written_stores_nothing(
+    engine: Engine,
+    client: TestClient,
+    api_key: str,
+    paths: Paths,
+    environment: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from app.graphql.schema import build_schema
+
+    _post(client, api_key, _provision("taught", name="Acme"))
+    plans = build_schema().plans
+
+    def unwritable(_fields: Any, _source: Any) -> dict[str, Any]:
+        raise compiled._FullPath
+
+    monkeypatch.setattr(compiled, "_render", unwritable)
+    body = json.dumps(_provision("c-rolled-back", name="Acme")).encode()
+
+    assert client.portal.call(plans.answer, body, environment) is None  # type: ignore[union-attr]
+    assert _stored(engine, "c-rolled-back") == []
+
+
+def test_a_provision_the_plan_leaves_to_the_full_path_is_made_once_there(
+    engine: Engine, client: TestClient, api_key: str, paths: Paths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _post(client, api_key, _provision("taught", name="Acme"))
+    before = paths.planned
+    real = compiled._render
+    failed: list[bool] = []
+
+    def once(fields: Any, source: Any) -> dict[str, Any]:
+        if not failed:
+            failed.append(True)
+            raise compiled._FullPath
+        return real(fields, source)
+
+    monkeypatch.setattr(compiled, "_render", once)
+    with statements(engine) as seen:
+        status, body = _post(client, api_key, _provision("c-once", name="Acme"))
+
+    assert (status, paths.planned) == (200, before), body
+    assert json.loads(body)["data"]["provisionCustomer"]["customer"]["name"] == "Acme"
+    assert _stored(engine, "c-once") == [("Acme", None)]
+    # The plan's insert, rolled back, then the full path's.
+    assert len([s for s in seen if s.lstrip().upper().startswith("INSERT INTO CUSTOMER")]) == 2
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"subscriptionParams": {"planId": "plan-revvenu-free"}},
+        {"name": "Acme", "couponRefId": "no-such-coupon"},
+    ],
+)
+def test_provisions_a_plan_does_not_make_are_answered_by_the_full_path(
+    engine: Engine, client: TestClient, api_key: str, paths: Paths, fields: dict[str, Any]
+) -> None:
+    _post(client, api_key, _provision("taught", name="Acme"))
+    before = paths.planned
+
+    status, body = _post(client, api_key, _provision("c-full", **fields))
+
+    assert paths.planned == before
+    answer = json.loads(body)
+    if "subscriptionParams" in fields:
+        assert status == 200
+        strategy = answer["data"]["provisionCustomer"]["subscriptionDecisionStrategy"]
+        assert strategy != "SKIPPED_SUBSCRIPTION_CREATION"
+    else:  # refused, and nothing stored
+        assert answer["errors"][0]["extensions"]["code"] != "INTERNAL_SERVER_ERROR"
+        assert _stored(engine, "c-full") == []
