@@ -98,7 +98,9 @@ class Answer:
     # one that writes (``write``).
     mutation: bool = False
     # A mutation's write, made as its resolver makes it; None when this request must
-    # take the full path (before it has written anything).
+    # take the full path (before it has written anything). It is given the arguments as
+    # graphql-core coerced them (by GraphQL name: what ``as_dict`` makes of Strawberry's
+    # input objects), not converted to Strawberry's types first.
     write: Callable[[Session, Environment, dict[str, Any], Paths], object | None] | None = None
 
 
@@ -458,10 +460,13 @@ class Plans:
         return encode({"data": data})
 
     def _arguments(self, root: _Root, coerced: VariableValues) -> dict[str, Any]:
-        """The root field's arguments as its resolver gets them."""
+        """The root field's arguments as its resolver gets them (a write: as coerced)."""
+        given = get_argument_values(root.field, root.node, coerced)
+        if root.answer.write is not None:
+            return given
         definition = root.field.extensions[DEFINITION_BACKREF]
         return convert_arguments(
-            get_argument_values(root.field, root.node, coerced),
+            given,
             definition.arguments,
             scalar_registry=self.strawberry.schema_converter.scalar_registry,
             config=self.strawberry.config,

@@ -248,10 +248,11 @@ def _provisioned(
 def write_provision(
     session: Session, environment: Environment, arguments: dict[str, Any], paths: Paths
 ) -> ProvisionedCustomer | None:
-    """provisionCustomer on a plan (app.graphql.compiled): the resolver's write. A
-    provision that names a billing id (checked against Stripe first, outside the
-    transaction) or subscribes the customer takes the full path."""
-    data = _customer_data(as_dict(arguments["input"]))
+    """provisionCustomer on a plan (app.graphql.compiled): the resolver's write, given
+    the input as coerced (``as_dict``'s form). A provision that names a billing id
+    (checked against Stripe first, outside the transaction) or subscribes the customer
+    takes the full path."""
+    data = _customer_data(arguments["input"])
     if data.get("billingId") or data.get("subscriptionParams") is not None:
         return None
     return _provisioned(

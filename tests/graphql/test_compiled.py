@@ -770,3 +770,52 @@ def test_provisions_a_plan_does_not_make_are_answered_by_the_full_path(
     else:  # refused, and nothing stored
         assert answer["errors"][0]["extensions"]["code"] != "INTERNAL_SERVER_ERROR"
         assert _stored(engine, "c-full") == []
+
+
+def test_a_writes_arguments_as_coerced_are_what_as_dict_makes_of_strawberrys() -> None:
+    from graphql import parse
+    from graphql.execution.values import get_argument_values, get_variable_values
+    from strawberry.types.arguments import convert_arguments
+
+    from app.graphql.context import as_dict
+    from app.graphql.execution import DEFINITION_BACKREF
+    from app.graphql.schema import build_schema
+
+    schema = build_schema()
+    plans = schema.plans
+    plan = compiled.compile_plan(plans.schema, parse(PROVISION_ONE), plans.answers)
+    assert plan is not None
+    root = plan.roots[0]
+    assert isinstance(root, compiled._Root)
+    given = {
+        "customerId": "c-9",
+        "name": None,
+        "email": "a@acme.com",
+        "additionalMetaData": {"nested": {"list": [1, 2.5, None, "x"]}},
+        "excludeFromExperiment": False,
+        "billingInformation": {
+            "billingAddress": {"city": "Aarhus", "country": "DK"},
+            "taxIds": [{"type": "eu_vat", "value": "DK12345678"}],
+            "metadata": {"k": "v"},
+            "currency": "usd",
+        },
+        "subscriptionParams": {
+            "planId": "plan-revvenu-essentials",
+            "billingPeriod": "ANNUALLY",
+            "billableFeatures": [{"featureId": "feature-01-templates", "quantity": 2}],
+        },
+    }
+    coerced = get_variable_values(
+        plans.schema, plan.operation.variable_definitions, {"input": given}
+    )
+    assert not isinstance(coerced, list), coerced
+    as_coerced = get_argument_values(root.field, root.node, coerced)
+    converted = convert_arguments(
+        as_coerced,
+        root.field.extensions[DEFINITION_BACKREF].arguments,
+        scalar_registry=schema.schema_converter.scalar_registry,
+        config=schema.config,
+    )
+
+    assert as_coerced["input"] == as_dict(converted["input"])
+    assert as_coerced["input"]["subscriptionParams"]["billingPeriod"] == "ANNUALLY"
