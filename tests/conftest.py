@@ -27,6 +27,7 @@ from sqlmodel import Session, SQLModel
 
 import app.models  # noqa: F401
 from app import db, jobs, migrations
+from app.billing import catalog as billing_catalog
 from app.config import Settings, set_settings
 from app.entitlements import cache as entitlements_cache
 from app.environments import key_cache
@@ -125,6 +126,7 @@ def require_service(name: str, error: Exception) -> None:
 
 def _clear(engine: Engine) -> None:
     jobs.forget_sent_now()
+    billing_catalog.forget_known_prices()
     entitlements_cache.apply([entitlements_cache.ALL])
     key_cache.forget_all()
     webhook_endpoint.forget_accounts()

@@ -34,8 +34,10 @@ def sync_subscription(subscription_id: str) -> None:
     subscriptions.sync_subscription(subscription_id)
 
 
-def create_checkout(subscription_id: str, options: dict[str, Any]) -> dict[str, str] | None:
-    created = checkout.create_checkout(subscription_id, options)
+def create_checkout(
+    subscription_id: str, options: dict[str, Any], customer_id: str | None = None
+) -> dict[str, str] | None:
+    created = checkout.create_checkout(subscription_id, options, customer_id=customer_id)
     return None if created is None else {"url": created.url, "billing_id": created.billing_id}
 
 

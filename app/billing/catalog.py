@@ -96,10 +96,30 @@ def ensure_product(package_id: str) -> str:
     return product_id
 
 
+# Stripe price ids by price id, once known: a price's is recorded once and never
+# changes, so a checkout or a sync does not read it again.
+_KNOWN_PRICES_MAX = 10_000
+_known_prices: dict[str, str] = {}
+
+
+def _known_price(price_id: str, billing_id: str) -> str:
+    if len(_known_prices) >= _KNOWN_PRICES_MAX:
+        _known_prices.clear()
+    _known_prices[price_id] = billing_id
+    return billing_id
+
+
+def forget_known_prices() -> None:
+    _known_prices.clear()
+
+
 def ensure_price(price_id: str) -> str:
+    known = _known_prices.get(price_id)
+    if known is not None:
+        return known
     price = _read(PackagePrice, price_id)
     if price.billing_id is not None:
-        return price.billing_id
+        return _known_price(price_id, price.billing_id)
     package = _read(Package, price.package_id)
     product_id = ensure_product(package.id)
     gw = gateway(package.environment_id)

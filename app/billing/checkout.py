@@ -144,21 +144,34 @@ def _params(
 
 
 def create_checkout(
-    subscription_id: str, options: dict[str, Any], *, requested_by: str = "request"
+    subscription_id: str,
+    options: dict[str, Any],
+    *,
+    customer_id: str | None = None,
+    requested_by: str = "request",
 ) -> CheckoutSession | None:
     """The subscription's Checkout Session, created if it has none; None when the
-    subscription no longer waits for payment."""
-    first = _read(subscription_id)
-    if first is None:
-        return None
-    if first.checkout is not None:
-        return first.checkout
-    with customer_lock(first.desired.customer_id):
+    subscription no longer waits for payment. ``customer_id`` (the subscription's
+    customer, which the provisioning call knows) saves a read before the customer's lock
+    is taken."""
+    if customer_id is None:
+        first = _read(subscription_id)
+        if first is None:
+            return None
+        if first.checkout is not None:
+            return first.checkout
+        customer_id = first.desired.customer_id
+    with customer_lock(customer_id):
         pending = _read(subscription_id)
         if pending is None or not pending.waiting:
             return None
         if pending.checkout is not None:
             return pending.checkout
+        if pending.desired.customer_id != customer_id:
+            raise ValueError(
+                f"subscription {subscription_id} belongs to customer "
+                f"{pending.desired.customer_id}, not {customer_id}"
+            )
         desired = pending.desired
         params = _params(desired, customer_for_billing(desired.customer_id), options)
         # The provisioning call's job and the sweep (which has no checkoutOptions) are

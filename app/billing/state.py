@@ -83,7 +83,13 @@ def request_subscription_sync(
 def request_checkout(
     session: Session, subscription: Subscription, options: dict[str, Any]
 ) -> dramatiq.Message[Any]:
-    return enqueue(session, CREATE_CHECKOUT, subscription_id=subscription.id, options=options)
+    return enqueue(
+        session,
+        CREATE_CHECKOUT,
+        subscription_id=subscription.id,
+        options=options,
+        customer_id=subscription.customer_id,
+    )
 
 
 class JobGaveUp(Exception):

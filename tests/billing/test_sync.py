@@ -91,6 +91,80 @@ def test_paid_plan_without_payment_method_answers_with_a_checkout_url(
     assert session.metadata["billing_sync_subscription_id"] == result["subscription"]["refId"]
 
 
+def test_a_checkout_job_reads_its_subscription_once_and_a_known_price_not_again(
+    billing_api: GraphQL, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.billing import catalog, checkout
+
+    subscription_reads: list[str] = []
+    price_reads: list[str] = []
+    read_subscription = checkout._read
+    read_row = catalog._read
+
+    def counted_subscription(subscription_id: str) -> Any:
+        subscription_reads.append(subscription_id)
+        return read_subscription(subscription_id)
+
+    def counted_row(model: Any, row_id: str) -> Any:
+        if model.__name__ == "PackagePrice":
+            price_reads.append(row_id)
+        return read_row(model, row_id)
+
+    monkeypatch.setattr(checkout, "_read", counted_subscription)
+    monkeypatch.setattr(catalog, "_read", counted_row)
+    options = {"successUrl": "https://app.example.com/ok", "cancelUrl": "https://app.example.com/x"}
+    urls = []
+    price_reads_before_last = 0
+    for number in (1, 2, 3):
+        price_reads_before_last = len(price_reads)
+        customer(billing_api, f"c-{number}")
+        answer = provision(
+            billing_api,
+            customerId=f"c-{number}",
+            planId="basic",
+            billingPeriod="MONTHLY",
+            checkoutOptions=options,
+        )
+        urls.append(answer["checkoutUrl"])
+
+    assert all(url.startswith("http") for url in urls)
+    # The provisioning call names the customer: the job takes its lock without a read
+    # first, and reads the subscription once under it.
+    assert len(subscription_reads) == 3
+    assert len(set(subscription_reads)) == 3
+    # The plan's price is read while Stripe's id for it is not known yet (created for the
+    # first checkout, learned by the second); the third reads none.
+    assert price_reads
+    assert len(price_reads) == price_reads_before_last
+
+
+def test_a_checkout_job_refuses_a_customer_not_the_subscriptions(billing_api: GraphQL) -> None:
+    from app import db
+    from app.billing import checkout
+    from app.models import Subscription
+
+    customer(billing_api)
+    customer(billing_api, "c-2")
+    answer = provision(billing_api, planId="basic", billingPeriod="MONTHLY")
+    assert answer["status"] == "PAYMENT_REQUIRED"
+    ref = answer["subscription"]["refId"]
+    from sqlmodel import Session, select
+
+    from app.models import Customer
+
+    with Session(db.get_engine()) as session:
+        row = session.exec(select(Subscription).where(Subscription.ref_id == ref)).one()
+        other = session.exec(select(Customer).where(Customer.customer_id == "c-2")).one()
+        row.checkout_url = None
+        row.checkout_billing_id = None
+        session.add(row)
+        session.commit()
+        subscription_id, other_id = row.id, other.id
+
+    with pytest.raises(ValueError, match="belongs to customer"):
+        checkout.create_checkout(subscription_id, {}, customer_id=other_id)
+
+
 def test_pending_checkout_keeps_what_the_customer_holds(billing_api: GraphQL) -> None:
     customer(billing_api)
     free = provision(billing_api, planId="free")["subscription"]["refId"]
