@@ -70,19 +70,32 @@ def _asks_for_promotions(info: Info) -> bool:
 
 async def _provision(info: Info, input: ProvisionSubscriptionInput) -> ProvisionSubscriptionResult:
     data = as_dict(input)
+    # The subscription and the entitlements are read and computed only when asked for
+    # (a backend opening a checkout asks for the status and the URL).
+    asked = info.selected_fields[0].selections
+    with_subscription = selects(asked, "subscription")
+    promotions = selects(asked, "subscription", "customer", "promotionalEntitlements")
+    with_entitlements = selects(asked, "entitlements")
+
+    def shown(
+        session: Session, environment: Environment, row: Subscription
+    ) -> tuple[CustomerSubscription | None, list[Entitlement] | None]:
+        subscription = rendered(session, row, promotions=promotions) if with_subscription else None
+        granted = _entitlements(session, environment, row) if with_entitlements else None
+        return subscription, granted
 
     def call(
         session: Session, environment: Environment
     ) -> tuple[ProvisionSubscriptionResult, service.ProvisionOutcome]:
         outcome = service.provision_subscription(session, environment, data)
-        subscription = rendered(session, outcome.subscription)
+        subscription, granted = shown(session, environment, outcome.subscription)
         result = ProvisionSubscriptionResult(
-            id=subscription.id,
+            id=outcome.subscription.id,
             status=outcome.status,
             checkout_url=outcome.checkout_url,
             checkout_billing_id=outcome.checkout_billing_id,
             subscription=subscription,
-            entitlements=_entitlements(session, environment, outcome.subscription),
+            entitlements=granted,
         )
         return result, outcome
 
@@ -101,11 +114,12 @@ async def _provision(info: Info, input: ProvisionSubscriptionInput) -> Provision
 
         def reread(
             session: Session, environment: Environment
-        ) -> tuple[CustomerSubscription, list[Entitlement]]:
+        ) -> tuple[CustomerSubscription | None, list[Entitlement] | None]:
             row = service.get_subscription(session, environment, ref_id)
-            return rendered(session, row), _entitlements(session, environment, row)
+            return shown(session, environment, row)
 
-        result.subscription, result.entitlements = await run(info, reread)
+        if with_subscription or with_entitlements:
+            result.subscription, result.entitlements = await run(info, reread)
     return result
 
 

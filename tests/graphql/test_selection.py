@@ -55,3 +55,41 @@ def test_promotional_entitlements_are_read_only_when_asked(gql: GraphQL, engine:
             found = gql(document, variables)["getCustomerByRefId"]
         assert found["promotionalEntitlements"] == [], selection
         assert [s for s in seen if PROMOTIONS.search(s)], selection
+
+
+SUBSCRIBE = """
+mutation($input: ProvisionSubscriptionInput!) {
+  provisionSubscriptionV2(input: $input) { %s }
+}
+"""
+# What rendering the subscription reads (its features and the customer's promotions),
+# and what its entitlements read.
+VIEW_READS = re.compile(r"\bFROM (feature|promotional_entitlement|customer_entitlement)\b")
+
+
+@pytest.mark.usefixtures("catalog_applied")
+def test_a_subscription_is_rendered_and_its_entitlements_computed_only_when_asked(
+    gql: GraphQL, engine: Engine
+) -> None:
+    def subscribe(ref: str, selection: str) -> dict[str, Any]:
+        provision(gql, ref, "customer { customerId }")
+        variables = {"input": {"customerId": ref, "planId": "plan-revvenu-free"}}
+        answer: dict[str, Any] = gql(SUBSCRIBE % selection, variables)
+        return answer["provisionSubscriptionV2"]
+
+    with statements(engine) as seen:
+        plain = subscribe("sub-1", "id status")
+    assert plain["status"] == "SUCCESS"
+    assert plain["id"]
+    assert [s for s in seen if VIEW_READS.search(s)] == []
+
+    with statements(engine) as seen:
+        asked = subscribe(
+            "sub-2",
+            "subscription { refId plan { refId } customer { promotionalEntitlements { status } } }"
+            " entitlements { isGranted }",
+        )
+    assert asked["subscription"]["plan"]["refId"] == "plan-revvenu-free"
+    assert asked["subscription"]["customer"]["promotionalEntitlements"] == []
+    assert isinstance(asked["entitlements"], list)
+    assert [s for s in seen if VIEW_READS.search(s)]
