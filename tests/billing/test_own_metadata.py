@@ -25,6 +25,7 @@ def _customer() -> customers.CustomerSnapshot:
         sync_generation=1,
         synced_generation=0,
         payment_method_generation=None,
+        created_at=datetime(2026, 11, 1, tzinfo=UTC),
     )
 
 
