@@ -92,12 +92,7 @@ class DesiredSubscription:
 
 
 def desired_of(session: Session, subscription: Subscription) -> DesiredSubscription:
-    shown = views.load(session, subscription)
-    items = tuple(
-        (line.price.id, line.quantity)
-        for line in [*shown.plan_prices, *shown.addon_prices]
-        if line.quantity > 0
-    )
+    items = views.billed_items(session, subscription)
     promotion_coupon_id = None
     if subscription.promotion_code_id:
         code = session.get(PromotionCode, subscription.promotion_code_id)

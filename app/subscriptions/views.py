@@ -61,6 +61,41 @@ class SubscriptionView:
     coupon: Coupon | None
 
 
+def billed_items(session: Session, subscription: Subscription) -> tuple[tuple[str, int], ...]:
+    """The (price id, quantity) of each line ``load`` shows with a quantity, the plan's
+    first: what Stripe bills, read without the view's customer, features and amounts."""
+    from app.subscriptions import repository  # noqa: PLC0415
+    from app.subscriptions.items import priced  # noqa: PLC0415
+
+    plan = catalog_reads.package(session, subscription.plan_id)
+    if plan is None:  # pragma: no cover - a foreign key
+        raise LookupError(f"subscription {subscription.id} has dangling references")
+    period = BillingPeriod(subscription.billing_period) if subscription.billing_period else None
+    country = subscription.billing_country_code
+    items = repository.items_of(session, subscription.id)
+
+    def billed(package: Package, addon_quantity: int | None) -> list[tuple[str, int]]:
+        return [
+            (price.id, quantity)
+            for price, quantity in priced(
+                session,
+                package,
+                period,
+                country,
+                feature_quantities=items.quantities,
+                addon_quantity=addon_quantity,
+            )
+            if quantity > 0
+        ]
+
+    lines = billed(plan, None)
+    for _item_id, addon_id, quantity in items.addons:
+        addon = catalog_reads.package(session, addon_id)
+        if addon is not None:
+            lines.extend(billed(addon, quantity))
+    return tuple(lines)
+
+
 def load(session: Session, subscription: Subscription) -> SubscriptionView:
     """Everything about ``subscription`` that the API shows, with its prices and totals."""
     from app.pricing.engine import line_amount  # noqa: PLC0415

@@ -819,3 +819,24 @@ def test_a_writes_arguments_as_coerced_are_what_as_dict_makes_of_strawberrys() -
 
     assert as_coerced["input"] == as_dict(converted["input"])
     assert as_coerced["input"]["subscriptionParams"]["billingPeriod"] == "ANNUALLY"
+
+
+def test_the_billed_items_are_the_views_lines_with_a_quantity(
+    engine: Engine, rich: str, customer: str
+) -> None:
+    from sqlmodel import Session, select
+
+    from app.models import Subscription
+    from app.subscriptions import views
+
+    with Session(engine) as session:
+        rows = list(session.exec(select(Subscription)))
+        assert len(rows) >= 2  # the free plan's and the growth plan's with an addon
+        for row in rows:
+            shown = views.load(session, row)
+            lines = [*shown.plan_prices, *shown.addon_prices]
+            expected = tuple((line.price.id, line.quantity) for line in lines if line.quantity > 0)
+            assert views.billed_items(session, row) == expected
+            if row.ref_id == rich:
+                assert len(expected) >= 2
+                assert len(shown.addon_prices) >= 1
