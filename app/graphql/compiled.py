@@ -23,12 +23,14 @@ where the schema forbids one, anything raised) takes the full path, which also g
 the error: the answer is the same whichever path made it. Resolver middleware is not
 run here; the schema has none.
 
-A write is answered inside its own transaction: its response is written before the
-commit, so whatever sends it to the full path (a null where the schema forbids one, an
-error of the service) rolls it back first, and the full path makes it once, afresh. A
-commit that fails is retried by the full path as the unit of work retries a transient
-conflict, so a write is planned only where making it twice leaves what making it once
-does (provisionCustomer creates the customer or updates it to the same fields).
+A write is answered inside its own savepoint of a transaction that the planned writes
+arriving together share (``app.graphql.shared_commits``): its response is written
+before the commit, so whatever sends it to the full path (a null where the schema
+forbids one, an error of the service) rolls it back first, and the full path makes it
+once, afresh. A commit that fails is retried by the full path as the unit of work
+retries a transient conflict, so a write is planned only where making it twice leaves
+what making it once does (provisionCustomer creates the customer or updates it to the
+same fields).
 """
 
 from __future__ import annotations
@@ -76,6 +78,7 @@ from app.graphql.context import in_thread
 from app.graphql.encoding import encode
 from app.graphql.execution import DEFINITION_BACKREF, attribute_reader
 from app.graphql.input_limits import InputBounds
+from app.graphql.shared_commits import shared_commits
 from app.models import Environment
 
 # The field-name paths a root field's selection holds below it, through fragments:
@@ -372,8 +375,9 @@ def compile_plan(
 async def _write(
     root: _Root, environment: Environment, arguments: dict[str, Any]
 ) -> dict[str, Any]:
-    """The rendered answer of a planned write, written inside its transaction: if it
-    cannot be rendered, nothing was stored."""
+    """The rendered answer of a planned write, written inside its transaction (shared
+    with the planned writes that arrive with it, each in a savepoint): if it cannot be
+    rendered, nothing of it was stored."""
     write = root.answer.write
     assert write is not None
 
@@ -383,7 +387,10 @@ async def _write(
             raise _FullPath
         return _render(root.fields, value)
 
-    return await in_thread(work, environment, write=True)
+    rendered: dict[str, Any] | None = await shared_commits().write(environment, work)
+    if rendered is None:
+        raise _FullPath
+    return rendered
 
 
 async def _read(root: _Root, environment: Environment, arguments: dict[str, Any]) -> object:
