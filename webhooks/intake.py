@@ -43,23 +43,30 @@ class Intake:
 
     def __init__(self) -> None:
         self._waiting: list[tuple[ReceivedEvent, asyncio.Future[bool]]] = []
+        # Counted down by a writer in the same step as it finds nothing waiting, so a
+        # delivery that arrives after that step always starts a writer of its own.
+        self._active = 0
         self._writers: set[asyncio.Task[None]] = set()
 
     async def store(self, event: ReceivedEvent) -> bool:
         """Store ``event`` unless it is known; whether it was new."""
         answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._waiting.append((event, answer))
-        if len(self._writers) < MAX_WRITERS:
+        if self._active < MAX_WRITERS:
+            self._active += 1
             writer = asyncio.create_task(self._write())
             self._writers.add(writer)
             writer.add_done_callback(self._writers.discard)
         return await answer
 
     async def _write(self) -> None:
-        while self._waiting:
-            batch = self._waiting[:MAX_BATCH]
-            del self._waiting[:MAX_BATCH]
-            await self._write_batch(batch)
+        try:
+            while self._waiting:
+                batch = self._waiting[:MAX_BATCH]
+                del self._waiting[:MAX_BATCH]
+                await self._write_batch(batch)
+        finally:
+            self._active -= 1
 
     async def _write_batch(self, batch: list[tuple[ReceivedEvent, asyncio.Future[bool]]]) -> None:
         try:

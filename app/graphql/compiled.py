@@ -23,11 +23,11 @@ where the schema forbids one, anything raised) takes the full path, which also g
 the error: the answer is the same whichever path made it. Resolver middleware is not
 run here; the schema has none.
 
-A write is answered inside its own savepoint of a transaction that the planned writes
-arriving together share (``app.graphql.shared_commits``): its response is written
-before the commit, so whatever sends it to the full path (a null where the schema
-forbids one, an error of the service) rolls it back first, and the full path makes it
-once, afresh. A commit that fails is retried by the full path as the unit of work
+Reads and writes are answered inside units of work that the planned requests arriving
+together share (``app.graphql.shared_units``), a write in its own savepoint. A write's
+response is written before the commit, so whatever sends it to the full path (a null
+where the schema forbids one, an error of the service) rolls it back first, and the
+full path makes it once, afresh. A commit that fails is retried by the full path as the unit of work
 retries a transient conflict, so a write is planned only where making it twice leaves
 what making it once does (provisionCustomer creates the customer or updates it to the
 same fields).
@@ -74,11 +74,10 @@ from strawberry import Schema
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 
-from app.graphql.context import in_thread
 from app.graphql.encoding import encode
 from app.graphql.execution import DEFINITION_BACKREF, attribute_reader
 from app.graphql.input_limits import InputBounds
-from app.graphql.shared_commits import shared_commits
+from app.graphql.shared_units import shared_units
 from app.models import Environment
 
 # The field-name paths a root field's selection holds below it, through fragments:
@@ -372,33 +371,28 @@ def compile_plan(
     return Plan(document, operation, tuple(roots))
 
 
-async def _write(
-    root: _Root, environment: Environment, arguments: dict[str, Any]
+async def _shared(
+    root: _Root,
+    environment: Environment,
+    arguments: dict[str, Any],
+    make: Callable[[Session, Environment, dict[str, Any], Paths], object | None],
+    *,
+    write: bool,
 ) -> dict[str, Any]:
-    """The rendered answer of a planned write, written inside its transaction (shared
-    with the planned writes that arrive with it, each in a savepoint): if it cannot be
-    rendered, nothing of it was stored."""
-    write = root.answer.write
-    assert write is not None
+    """A read's or a write's answer, written inside its unit of work (shared with those
+    arriving together, ``app.graphql.shared_units``): a write whose answer cannot be
+    written stores nothing."""
 
     def work(session: Session, env: Environment) -> dict[str, Any]:
-        value = write(session, env, arguments, root.paths)
+        value = make(session, env, arguments, root.paths)
         if value is None:
             raise _FullPath
         return _render(root.fields, value)
 
-    rendered: dict[str, Any] | None = await shared_commits().write(environment, work)
+    rendered: dict[str, Any] | None = await shared_units(write=write).run(environment, work)
     if rendered is None:
         raise _FullPath
     return rendered
-
-
-async def _read(root: _Root, environment: Environment, arguments: dict[str, Any]) -> object:
-    read = root.answer.read
-    assert read is not None
-    return await in_thread(
-        lambda session, env: read(session, env, arguments, root.paths), environment, write=False
-    )
 
 
 # A root field of a prepared request: planned with its coerced arguments, or a __typename.
@@ -453,12 +447,17 @@ class Plans:
                     data[root.key] = root.name
                     continue
                 if root.answer.write is not None:
-                    data[root.key] = await _write(root, environment, arguments)
+                    data[root.key] = await _shared(
+                        root, environment, arguments, root.answer.write, write=True
+                    )
                     continue
-                if root.answer.cached is not None:
-                    value = root.answer.cached(environment, arguments)
-                else:
-                    value = await _read(root, environment, arguments)
+                if root.answer.read is not None:
+                    data[root.key] = await _shared(
+                        root, environment, arguments, root.answer.read, write=False
+                    )
+                    continue
+                assert root.answer.cached is not None
+                value = root.answer.cached(environment, arguments)
                 if value is None:
                     return None
                 data[root.key] = _render(root.fields, value)

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.config import Settings
-from app.graphql import customers
+from app.graphql import compiled, customers
 from tests.conftest import GraphQL
 
 pytestmark = pytest.mark.usefixtures("catalog_applied")
@@ -42,6 +42,10 @@ class Gauge:
             self.lock.wait_for(lambda: self.now >= count, seconds)
 
 
+async def _no_plan(*_args: Any) -> None:
+    return None
+
+
 @pytest.fixture
 def two_threads(settings: Settings) -> Settings:
     settings.api_read_threads = 2
@@ -52,6 +56,8 @@ def two_threads(settings: Settings) -> Settings:
 def test_reads_run_on_the_read_threads_only(
     gql: GraphQL, client: TestClient, api_key: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The full path: a planned read runs in a unit of work shared with others instead.
+    monkeypatch.setattr(compiled.Plans, "answer", _no_plan)
     gql('mutation { provisionCustomer(input: {customerId: "c-1"}) { customer { id } } }')
     gauge = Gauge()
     real = customers._customer
@@ -76,3 +82,40 @@ def test_reads_run_on_the_read_threads_only(
 
     assert statuses == [200] * 8
     assert gauge.most == 2
+
+
+@pytest.mark.parametrize(("threads", "units"), [(4, 1), (8, 2)])
+def test_planned_reads_run_a_unit_of_work_per_four_read_threads(
+    gql: GraphQL,
+    client: TestClient,
+    api_key: str,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    threads: int,
+    units: int,
+) -> None:
+    settings.api_read_threads = threads
+    gql('mutation { provisionCustomer(input: {customerId: "c-1"}) { customer { id } } }')
+    taught = client.post("/graphql", json={"query": READ}, headers={"X-API-KEY": api_key})
+    assert "errors" not in taught.json()
+    gauge = Gauge()
+    real = customers._customer
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        with gauge:
+            gauge.wait_for(units + 1, 0.5)
+            time.sleep(0.05)
+            return real(*args, **kwargs)
+
+    monkeypatch.setattr(customers, "_customer", slow)
+
+    def read(_: int) -> int:
+        response = client.post("/graphql", json={"query": READ}, headers={"X-API-KEY": api_key})
+        assert "errors" not in response.json(), response.json()
+        return response.status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(read, range(8)))
+
+    assert statuses == [200] * 8
+    assert gauge.most == units

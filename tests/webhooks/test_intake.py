@@ -125,6 +125,23 @@ def test_deliveries_waiting_together_are_stored_in_one_transaction(
     assert batches == [[f"evt_{n}" for n in range(10)]]
 
 
+def test_a_delivery_right_after_a_batch_is_written_starts_a_writer_of_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(intake, "MAX_WRITERS", 1)
+    monkeypatch.setattr(intake, "_store_batch", lambda events: [True] * len(events))
+
+    async def one_after_another() -> list[bool]:
+        waiting = intake.Intake()
+        first = await waiting.store(received("evt_first"))
+        # Its writer has answered but not finished: this one needs a writer of its own.
+        async with asyncio.timeout(10):  # in this task: wait_for would start another
+            second = await waiting.store(received("evt_second"))
+        return [first, second]
+
+    assert asyncio.run(one_after_another()) == [True, True]
+
+
 def test_a_batch_that_fails_is_stored_event_by_event(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
