@@ -52,21 +52,18 @@ def two_threads(settings: Settings) -> Settings:
     return settings
 
 
-@pytest.mark.usefixtures("two_threads")
-def test_reads_run_on_the_read_threads_only(
-    gql: GraphQL, client: TestClient, api_key: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # The full path: a planned read runs in a unit of work shared with others instead.
-    monkeypatch.setattr(compiled.Plans, "answer", _no_plan)
-    gql('mutation { provisionCustomer(input: {customerId: "c-1"}) { customer { id } } }')
+def _most_at_once(
+    client: TestClient, api_key: str, monkeypatch: pytest.MonkeyPatch, bound: int, seconds: float
+) -> int:
+    """How many of eight concurrent reads ran at once at most: each is held until
+    ``bound`` run together (or ``seconds`` have passed), then a moment more, so one
+    beyond the bound would show beside them."""
     gauge = Gauge()
     real = customers._customer
 
     def slow(*args: Any, **kwargs: Any) -> Any:
         with gauge:
-            # Held until a second read runs beside it (or a while has passed): a third
-            # would show here if the reads were not bounded by the two threads.
-            gauge.wait_for(2, 2.0)
+            gauge.wait_for(bound, seconds)
             time.sleep(0.05)
             return real(*args, **kwargs)
 
@@ -79,9 +76,19 @@ def test_reads_run_on_the_read_threads_only(
 
     with ThreadPoolExecutor(8) as pool:
         statuses = list(pool.map(read, range(8)))
-
     assert statuses == [200] * 8
-    assert gauge.most == 2
+    return gauge.most
+
+
+@pytest.mark.usefixtures("two_threads")
+def test_reads_run_on_the_read_threads_only(
+    gql: GraphQL, client: TestClient, api_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The full path: a planned read runs in a unit of work shared with others instead.
+    monkeypatch.setattr(compiled.Plans, "answer", _no_plan)
+    gql('mutation { provisionCustomer(input: {customerId: "c-1"}) { customer { id } } }')
+
+    assert _most_at_once(client, api_key, monkeypatch, bound=2, seconds=2.0) == 2
 
 
 @pytest.mark.parametrize(("threads", "units"), [(4, 1), (8, 2)])
@@ -98,24 +105,5 @@ def test_planned_reads_run_a_unit_of_work_per_four_read_threads(
     gql('mutation { provisionCustomer(input: {customerId: "c-1"}) { customer { id } } }')
     taught = client.post("/graphql", json={"query": READ}, headers={"X-API-KEY": api_key})
     assert "errors" not in taught.json()
-    gauge = Gauge()
-    real = customers._customer
 
-    def slow(*args: Any, **kwargs: Any) -> Any:
-        with gauge:
-            gauge.wait_for(units + 1, 0.5)
-            time.sleep(0.05)
-            return real(*args, **kwargs)
-
-    monkeypatch.setattr(customers, "_customer", slow)
-
-    def read(_: int) -> int:
-        response = client.post("/graphql", json={"query": READ}, headers={"X-API-KEY": api_key})
-        assert "errors" not in response.json(), response.json()
-        return response.status_code
-
-    with ThreadPoolExecutor(8) as pool:
-        statuses = list(pool.map(read, range(8)))
-
-    assert statuses == [200] * 8
-    assert gauge.most == units
+    assert _most_at_once(client, api_key, monkeypatch, bound=units, seconds=0.5) == units
