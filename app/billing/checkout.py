@@ -18,7 +18,7 @@ from stripe.params.checkout import SessionCreateParams
 
 from app.billing import state
 from app.billing.client import gateway
-from app.billing.customers import customer_for_billing
+from app.billing.customers import CustomerSnapshot, customer_for_billing, snapshot_of
 from app.billing.idempotency import idempotency_key
 from app.billing.limits import CHECKOUT_CLIENT_REFERENCE_ID
 from app.billing.locks import customer_lock
@@ -78,6 +78,9 @@ class _Pending:
     desired: DesiredSubscription
     checkout: CheckoutSession | None
     waiting: bool
+    # Read with the subscription: under the customer's lock, what customer_for_billing
+    # would read again.
+    customer: CustomerSnapshot | None
 
 
 def _read(subscription_id: str) -> _Pending | None:
@@ -92,6 +95,7 @@ def _read(subscription_id: str) -> _Pending | None:
             desired=desired_of(session, subscription),
             checkout=existing,
             waiting=subscription.status == SubscriptionStatus.PAYMENT_PENDING,
+            customer=snapshot_of(session, subscription.customer_id),
         )
 
     return in_transaction(work)
@@ -173,7 +177,8 @@ def create_checkout(
                 f"{pending.desired.customer_id}, not {customer_id}"
             )
         desired = pending.desired
-        params = _params(desired, customer_for_billing(desired.customer_id), options)
+        billed_to = customer_for_billing(desired.customer_id, pending.customer)
+        params = _params(desired, billed_to, options)
         # The provisioning call's job and the sweep (which has no checkoutOptions) are
         # two requests; a retry of either replays its own first answer.
         key = idempotency_key(

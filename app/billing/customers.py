@@ -89,25 +89,27 @@ class CustomerSnapshot:
 
 
 def read_customer(customer_id: str) -> CustomerSnapshot | None:
-    def work(session: Session) -> CustomerSnapshot | None:
-        row = session.get(Customer, customer_id)
-        if row is None:
-            return None
-        return CustomerSnapshot(
-            id=row.id,
-            environment_id=row.environment_id,
-            customer_id=row.customer_id,
-            name=row.name,
-            email=row.email,
-            billing_id=row.billing_id,
-            archived=row.archived_at is not None,
-            sync_generation=row.sync_generation,
-            synced_generation=row.synced_generation,
-            payment_method_generation=row.payment_method_generation,
-            created_at=row.created_at,
-        )
+    return in_transaction(partial(snapshot_of, customer_id=customer_id), write=False)
 
-    return in_transaction(work)
+
+def snapshot_of(session: Session, customer_id: str) -> CustomerSnapshot | None:
+    """The customer as ``session`` reads it, to use once the session has ended."""
+    row = session.get(Customer, customer_id)
+    if row is None:
+        return None
+    return CustomerSnapshot(
+        id=row.id,
+        environment_id=row.environment_id,
+        customer_id=row.customer_id,
+        name=row.name,
+        email=row.email,
+        billing_id=row.billing_id,
+        archived=row.archived_at is not None,
+        sync_generation=row.sync_generation,
+        synced_generation=row.synced_generation,
+        payment_method_generation=row.payment_method_generation,
+        created_at=row.created_at,
+    )
 
 
 def _metadata(customer: CustomerSnapshot) -> dict[str, str]:
@@ -360,14 +362,17 @@ class PaymentMethodOnItsWay(BillingError):
     retryable = True
 
 
-def customer_for_billing(customer_id: str) -> str:
+def customer_for_billing(customer_id: str, snapshot: CustomerSnapshot | None = None) -> str:
     """The Stripe customer a subscription or checkout of this customer is billed to.
 
     Called under the customer's lock. The Stripe customer is made (or brought up to
     date) here if need be; a card still on its way makes the caller wait for it.
+    ``snapshot`` is the customer as the caller read it under the lock it holds, saving
+    a read.
     """
     with customer_lock(customer_id):
-        snapshot = read_customer(customer_id)
+        if snapshot is None or snapshot.id != customer_id:
+            snapshot = read_customer(customer_id)
         if snapshot is None:
             raise LookupError(f"customer {customer_id} does not exist")
         if snapshot.payment_method_pending:

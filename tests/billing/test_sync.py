@@ -94,7 +94,7 @@ def test_paid_plan_without_payment_method_answers_with_a_checkout_url(
 def test_a_checkout_job_reads_its_subscription_once_and_a_known_price_not_again(
     billing_api: GraphQL, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app.billing import catalog, checkout
+    from app.billing import catalog, checkout, customers
 
     subscription_reads: list[str] = []
     price_reads: list[str] = []
@@ -110,8 +110,16 @@ def test_a_checkout_job_reads_its_subscription_once_and_a_known_price_not_again(
             price_reads.append(row_id)
         return read_row(model, row_id)
 
+    customer_reads: list[str] = []
+    read_customer = customers.read_customer
+
+    def counted_customer(customer_id: str) -> Any:
+        customer_reads.append(customer_id)
+        return read_customer(customer_id)
+
     monkeypatch.setattr(checkout, "_read", counted_subscription)
     monkeypatch.setattr(catalog, "_read", counted_row)
+    monkeypatch.setattr(customers, "read_customer", counted_customer)
     options = {"successUrl": "https://app.example.com/ok", "cancelUrl": "https://app.example.com/x"}
     urls = []
     price_reads_before_last = 0
@@ -129,8 +137,9 @@ def test_a_checkout_job_reads_its_subscription_once_and_a_known_price_not_again(
 
     assert all(url.startswith("http") for url in urls)
     # The provisioning call names the customer: the job takes its lock without a read
-    # first, and reads the subscription once under it.
+    # first, and reads the subscription, and its customer with it, once under it.
     assert len(subscription_reads) == 3
+    assert customer_reads == []
     assert len(set(subscription_reads)) == 3
     # The plan's price is read while Stripe's id for it is not known yet (created for the
     # first checkout, learned by the second); the third reads none.
