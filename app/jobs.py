@@ -53,7 +53,10 @@ def enqueue(
     **kwargs: Any,
 ) -> dramatiq.Message[Any]:
     """Write a message for ``actor_name`` to the outbox; it is sent once ``session`` commits."""
-    _begin(session)
+    if not session.in_transaction():
+        # Begin explicitly so that a rollback before any SQL still ends a transaction
+        # (and drops this message) instead of being a no-op.
+        session.begin()
     message = _message(queue_name, actor_name, kwargs, new_id())
     # A statement of its own rather than an ORM row: the flush's bookkeeping cost more
     # than the insert, and nothing reads the row back through the session.
@@ -70,22 +73,11 @@ def enqueue(
             "last_error": None,
         },
     )
-    _hold(session, [message], delay_ms)
-    return message
-
-
-def _begin(session: Session) -> None:
-    if not session.in_transaction():
-        # Begin explicitly so that a rollback before any SQL still ends a transaction
-        # (and drops its messages) instead of being a no-op.
-        session.begin()
-
-
-def _hold(session: Session, messages: list[dramatiq.Message[Any]], delay_ms: int | None) -> None:
-    """Keep ``messages`` to send once the outermost transaction commits."""
-    # The innermost savepoint they were written in: rolling that back drops them.
+    # Sent once the outermost transaction commits. The innermost savepoint it was
+    # written in is its owner: rolling that back drops it.
     owner = session.get_nested_transaction()
-    session.info.setdefault(_PENDING, []).extend((m, delay_ms, owner) for m in messages)
+    session.info.setdefault(_PENDING, []).append((message, delay_ms, owner))
+    return message
 
 
 def _message(

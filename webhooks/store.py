@@ -85,23 +85,9 @@ def record_batch(session: Session, events: Sequence[ReceivedEvent]) -> list[bool
     return [first[event.id] == index and event.id in stored for index, event in enumerate(events)]
 
 
-# PostgreSQL takes a batch as one array per column: the statement's text is the same
-# whatever the batch's size, so it is parsed once, and a batch costs a parameter per column
-# rather than one per field.
-_ARRAY_COLUMNS = (
-    "id",
-    "stripe_event_id",
-    "type",
-    "object_id",
-    "object_type",
-    "account_environment_id",
-    "created",
-    "state",
-    "attempts",
-    "last_error",
-    "received_at",
-    "processed_at",
-)
+# PostgreSQL takes a batch as one array per column (named as ``_values`` names them): the
+# statement's text is the same whatever the batch's size, so it is parsed once, and a
+# batch costs a parameter per column rather than one per field.
 _INSERT_ARRAYS = """
 INSERT INTO webhook_event (
     id, stripe_event_id, type, object_id, object_type, account_environment_id,
@@ -126,7 +112,7 @@ def _insert_new(session: Session, values: list[dict[str, Any]]) -> set[str]:
         return set()
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        arrays = {name: [row[name] for row in values] for name in _ARRAY_COLUMNS}
+        arrays = {name: [row[name] for row in values] for name in values[0]}
         return {row[0] for row in connection.exec_driver_sql(_INSERT_ARRAYS, arrays)}
     table: Any = WebhookEvent.__table__  # type: ignore[attr-defined]
     statement = (

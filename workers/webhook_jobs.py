@@ -13,9 +13,7 @@ from app.config import get_settings
 from app.models.webhooks import EventState
 from webhooks.handlers import NotYetKnown
 from webhooks.processing import process
-
-PROCESS_EVENT = "webhooks.process_event"
-PROCESS_EVENTS = "webhooks.process_events"
+from webhooks.store import PROCESS_ACTOR, PROCESS_BATCH_ACTOR
 
 
 class EventFailed(Exception):
@@ -41,7 +39,7 @@ def process_events(event_ids: list[str]) -> None:
     the broker fails part-way, the message is retried whole: an event queued twice is
     handled once (``process`` skips an event that is done).
     """
-    actor = dramatiq.get_broker().get_actor(PROCESS_EVENT)
+    actor = dramatiq.get_broker().get_actor(PROCESS_ACTOR)
     for event_id in event_ids:
         actor.send(event_id=event_id)
 
@@ -66,7 +64,7 @@ ACTORS: list[tuple[Any, dict[str, Any]]] = [
     (
         _without_result(process_event),
         {
-            "actor_name": PROCESS_EVENT,
+            "actor_name": PROCESS_ACTOR,
             "max_retries": 10,
             "min_backoff": 1000,
             "max_backoff": 10 * 60 * 1000,
@@ -76,7 +74,7 @@ ACTORS: list[tuple[Any, dict[str, Any]]] = [
     (
         process_events,
         {
-            "actor_name": PROCESS_EVENTS,
+            "actor_name": PROCESS_BATCH_ACTOR,
             "max_retries": 10,
             "min_backoff": 1000,
             "max_backoff": 10 * 60 * 1000,

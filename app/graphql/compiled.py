@@ -27,10 +27,10 @@ Reads and writes are answered inside units of work that the planned requests arr
 together share (``app.graphql.shared_units``), a write in its own savepoint. A write's
 response is written before the commit, so whatever sends it to the full path (a null
 where the schema forbids one, an error of the service) rolls it back first, and the
-full path makes it once, afresh. A commit that fails is retried by the full path as the unit of work
-retries a transient conflict, so a write is planned only where making it twice leaves
-what making it once does (provisionCustomer creates the customer or updates it to the
-same fields).
+full path makes it once, afresh. A commit that fails is retried by the full path as
+the unit of work retries a transient conflict, so a write is planned only where making
+it twice leaves what making it once does (provisionCustomer creates the customer or
+updates it to the same fields).
 """
 
 from __future__ import annotations
@@ -96,13 +96,12 @@ class Answer:
 
     cached: Callable[[Environment, dict[str, Any]], object | None] | None = None
     read: Callable[[Session, Environment, dict[str, Any], Paths], object] | None = None
-    # A mutation's field: one that only reads (an estimate; its read stores nothing), or
-    # one that writes (``write``).
+    # A mutation's field that only reads (an estimate); its read stores nothing.
     mutation: bool = False
-    # A mutation's write, made as its resolver makes it; None when this request must
-    # take the full path (before it has written anything). It is given the arguments as
-    # graphql-core coerced them (by GraphQL name: what ``as_dict`` makes of Strawberry's
-    # input objects), not converted to Strawberry's types first.
+    # A mutation's write (so a mutation's field), made as its resolver makes it; None
+    # when this request must take the full path (before it has written anything). It is
+    # given the arguments as graphql-core coerced them (by GraphQL name: what ``as_dict``
+    # makes of Strawberry's input objects), not converted to Strawberry's types first.
     write: Callable[[Session, Environment, dict[str, Any], Paths], object | None] | None = None
 
 
@@ -350,7 +349,9 @@ def compile_plan(
             continue
         answer = answers.get(name)
         field = root_type.fields.get(name)
-        if answer is None or field is None or answer.mutation != mutation:
+        if answer is None or field is None:
+            return None
+        if (answer.mutation or answer.write is not None) != mutation:
             return None
         if answer.write is not None and len(collected) != 1:
             return None  # a write is planned alone

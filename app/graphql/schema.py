@@ -119,7 +119,7 @@ def new_schema(settings: Settings | None = None) -> strawberry.Schema:
         "getSubscription": Answer(read=read_subscription),
         "estimateSubscription": Answer(read=read_estimate, mutation=True),
         "estimateSubscriptionUpdate": Answer(read=read_estimate_update, mutation=True),
-        "provisionCustomer": Answer(write=write_provision, mutation=True),
+        "provisionCustomer": Answer(write=write_provision),
     }
     schema.plans = Plans(schema, answers, bounds)
     return schema
