@@ -86,20 +86,23 @@ def unit_of_work(engine: Engine | None = None, *, write: bool = True) -> Iterato
     """One transaction: commit when the block ends, roll back if it raises.
 
     ``write=False`` marks a transaction that only reads (it may still write, at the
-    risk of a retried lock conflict on SQLite).
+    risk of a retried lock conflict on SQLite). On SQLite it still is one transaction:
+    its reads see one snapshot, as PostgreSQL's do (the driver would run each SELECT on
+    its own).
     """
     chosen = engine or get_engine()
     session = _session_factory(chosen)()
-    sqlite_writer = write and chosen.dialect.name == "sqlite"
+    sqlite = chosen.dialect.name == "sqlite"
+    sqlite_writer = write and sqlite
     writer = _writer_lock(chosen) if sqlite_writer else None
     # Past the busy timeout, the transaction goes on to SQLite's own lock (and its error).
     if writer is not None and not writer.acquire(timeout=SQLITE_BUSY_SECONDS):
         writer = None
     try:
-        if sqlite_writer:
-            # Take SQLite's write lock up front, so concurrent writers queue on the busy
-            # timeout instead of failing when a read lock cannot be upgraded.
-            session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+        if sqlite:
+            # A writer takes SQLite's write lock up front, so concurrent writers queue on
+            # the busy timeout instead of failing when a read lock cannot be upgraded.
+            session.connection().exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
         yield session
         session.commit()
     except BaseException:

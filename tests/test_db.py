@@ -80,3 +80,27 @@ def test_sqlite_writers_of_one_process_wait_for_each_other_not_for_sqlite(tmp_pa
     with unit_of_work(engine, write=False) as session:
         assert session.execute(text("SELECT n FROM counter")).scalar_one() == 5
     engine.dispose()
+
+
+def test_a_sqlite_unit_that_only_reads_sees_one_snapshot(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A write committed between two reads of a read-only unit is not seen by the second
+    (the driver alone would run each SELECT on its own, as of its moment)."""
+    from sqlalchemy import text
+
+    from app.db import make_engine, unit_of_work
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'snapshot.db'}")
+    with unit_of_work(engine) as session:
+        session.execute(text("CREATE TABLE counter (n INTEGER)"))
+        session.execute(text("INSERT INTO counter VALUES (0)"))
+
+    with unit_of_work(engine, write=False) as reader:
+        first = reader.execute(text("SELECT n FROM counter")).scalar_one()
+        with unit_of_work(engine) as writer:
+            writer.execute(text("UPDATE counter SET n = 1"))
+        second = reader.execute(text("SELECT n FROM counter")).scalar_one()
+    with unit_of_work(engine, write=False) as after:
+        latest = after.execute(text("SELECT n FROM counter")).scalar_one()
+
+    assert (first, second, latest) == (0, 0, 1)
+    engine.dispose()

@@ -33,7 +33,7 @@ from app.billing.subscriptions import (
 from app.config import get_settings
 from app.db import in_transaction
 from app.errors import AppError
-from app.models import Subscription
+from app.models import Customer, Subscription
 from app.models.subscriptions import PaymentCollection, SubscriptionStatus
 
 log = structlog.get_logger(__name__)
@@ -98,7 +98,9 @@ def _read(subscription_id: str) -> _Pending | None:
             customer=snapshot_of(session, subscription.customer_id),
         )
 
-    return in_transaction(work)
+    # Under the customer's lock, nothing this job writes changes meanwhile: a read-only
+    # transaction, which does not queue behind the API's writers on SQLite.
+    return in_transaction(work, write=False)
 
 
 def _params(
@@ -177,7 +179,11 @@ def create_checkout(
                 f"{pending.desired.customer_id}, not {customer_id}"
             )
         desired = pending.desired
-        billed_to = customer_for_billing(desired.customer_id, pending.customer)
+        # A Stripe customer made here is recorded with the session: one write fewer while
+        # the user waits.
+        customer = pending.customer
+        billed_to = customer_for_billing(desired.customer_id, customer, record=False)
+        made = billed_to if customer is None or customer.billing_id is None else None
         params = _params(desired, billed_to, options)
         # The provisioning call's job and the sweep (which has no checkoutOptions) are
         # two requests; a retry of either replays its own first answer.
@@ -188,23 +194,41 @@ def create_checkout(
             revision=str(desired.sync_generation),
         )
         gw = gateway(desired.environment_id)
-        created = gw.call(
-            lambda: gw.stripe.v1.checkout.sessions.create(params, {"idempotency_key": key})
-        )
+        try:
+            created = gw.call(
+                lambda: gw.stripe.v1.checkout.sessions.create(params, {"idempotency_key": key})
+            )
+        except Exception:
+            if made is not None:
+                state.record_customer_billing_id(desired.customer_id, made)
+            raise
         if created.url is None:  # pragma: no cover - Stripe always sets it for hosted sessions
             raise RuntimeError("checkout session without a url")
         session = CheckoutSession(url=created.url, billing_id=created.id)
-        _record(subscription_id, session)
+        _record(desired, session, made)
         log.info("stripe.checkout.created", subscription_id=desired.ref_id, billing_id=created.id)
         return session
 
 
-def _record(subscription_id: str, checkout: CheckoutSession) -> None:
-    state.set_once(
-        Subscription,
-        subscription_id,
-        "checkout_billing_id",
-        checkout_billing_id=checkout.billing_id,
-        checkout_url=checkout.url,
-        payment_collection=PaymentCollection.NOT_REQUIRED.value,
-    )
+def _record(
+    desired: DesiredSubscription, checkout: CheckoutSession, customer_billing_id: str | None
+) -> None:
+    """The session on the subscription and, when it was made for this session, the Stripe
+    customer's id on the customer, in one transaction."""
+
+    def work(session: Session) -> None:
+        state.set_once_in(
+            session,
+            Subscription,
+            desired.id,
+            "checkout_billing_id",
+            checkout_billing_id=checkout.billing_id,
+            checkout_url=checkout.url,
+            payment_collection=PaymentCollection.NOT_REQUIRED.value,
+        )
+        if customer_billing_id is not None:
+            state.set_once_in(
+                session, Customer, desired.customer_id, "billing_id", billing_id=customer_billing_id
+            )
+
+    in_transaction(work)

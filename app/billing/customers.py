@@ -198,7 +198,7 @@ def _quoted(value: str) -> str:
 KEY_ANSWERED_FOR = timedelta(hours=23)
 
 
-def ensure_exists(customer: CustomerSnapshot) -> str:
+def ensure_exists(customer: CustomerSnapshot, *, record: bool = True) -> str:
     """The Stripe customer's id, creating it (once) if it does not exist yet.
 
     Only this function creates Stripe customers. The creation carries nothing but the
@@ -207,7 +207,8 @@ def ensure_exists(customer: CustomerSnapshot) -> str:
     by metadata finds the customer, so a lost answer never makes a second one. The
     search is made only for a customer older than ``KEY_ANSWERED_FOR``: a younger one's
     earlier attempts, if any, are all still answered by their key. The id is recorded
-    at once, in its own transaction.
+    at once, in its own transaction; with ``record=False`` the caller records it (an id
+    never recorded is found again the same way, so this saves a transaction, not safety).
     """
     if customer.billing_id is not None:
         return customer.billing_id
@@ -224,7 +225,8 @@ def ensure_exists(customer: CustomerSnapshot) -> str:
         )
         billing_id = created.id
         log.info("stripe.customer.created", customer_id=customer.customer_id, billing_id=billing_id)
-    state.record_customer_billing_id(customer.id, billing_id)
+    if record:
+        state.record_customer_billing_id(customer.id, billing_id)
     return billing_id
 
 
@@ -362,13 +364,16 @@ class PaymentMethodOnItsWay(BillingError):
     retryable = True
 
 
-def customer_for_billing(customer_id: str, snapshot: CustomerSnapshot | None = None) -> str:
+def customer_for_billing(
+    customer_id: str, snapshot: CustomerSnapshot | None = None, *, record: bool = True
+) -> str:
     """The Stripe customer a subscription or checkout of this customer is billed to.
 
     Called under the customer's lock. The Stripe customer is made (or brought up to
     date) here if need be; a card still on its way makes the caller wait for it.
     ``snapshot`` is the customer as the caller read it under the lock it holds, saving
-    a read.
+    a read. With ``record=False``, a Stripe customer made here is left for the caller to
+    record (``state.set_once_in`` in its own next write), still under the lock.
     """
     with customer_lock(customer_id):
         if snapshot is None or snapshot.id != customer_id:
@@ -377,7 +382,7 @@ def customer_for_billing(customer_id: str, snapshot: CustomerSnapshot | None = N
             raise LookupError(f"customer {customer_id} does not exist")
         if snapshot.payment_method_pending:
             raise PaymentMethodOnItsWay("the customer's payment method is still on its way")
-        billing_id = ensure_exists(snapshot)
+        billing_id = ensure_exists(snapshot, record=record)
         if snapshot.synced_generation < snapshot.sync_generation:
             _push(snapshot, billing_id, None, None)
             state.record_customer_synced(customer_id, snapshot.sync_generation)

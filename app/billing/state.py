@@ -137,16 +137,17 @@ def set_once(model: type[SQLModel], row_id: str, guard: str, **values: Any) -> N
     """Set ``values`` on a row in its own transaction, unless its ``guard`` column is set
     already: a Stripe id is recorded the moment the object exists, never overwriting one
     recorded meanwhile."""
+    in_transaction(lambda session: set_once_in(session, model, row_id, guard, **values))
+
+
+def set_once_in(
+    session: Session, model: type[SQLModel], row_id: str, guard: str, **values: Any
+) -> None:
+    """``set_once`` in the caller's transaction."""
     table: Any = model
-
-    def work(session: Session) -> None:
-        session.execute(
-            update(table)
-            .where(table.id == row_id, getattr(table, guard).is_(None))
-            .values(**values)
-        )
-
-    in_transaction(work)
+    session.execute(
+        update(table).where(table.id == row_id, getattr(table, guard).is_(None)).values(**values)
+    )
 
 
 def record_customer_billing_id(customer_id: str, billing_id: str) -> None:

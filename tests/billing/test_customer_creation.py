@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 import stripe
 from sqlmodel import Session, select
 
 from app import db
 from app.billing import customers
 from app.models import Customer
-from tests.billing.test_sync import customer
+from tests.billing.test_sync import customer, provision
 from tests.conftest import GraphQL
 from tests.stripe_server.server import StripeTestServer
 
@@ -67,3 +68,70 @@ def test_an_older_customer_finds_the_customer_an_attempt_beyond_its_keys_life_ma
     assert customers.ensure_exists(snapshot) == earlier.id
     assert _searches(stripe_server) == before + 1
     assert [c.id for c in stripe_client.v1.customers.list().data] == [earlier.id]
+
+
+def _session_customer(stripe_client: stripe.StripeClient, session_id: str) -> str:
+    found = stripe_client.v1.checkout.sessions.retrieve(session_id)
+    assert isinstance(found.customer, str)
+    return found.customer
+
+
+def test_a_checkout_records_the_customer_it_made_with_its_session(
+    billing_api: GraphQL, stripe_client: stripe.StripeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Stripe customer made for a checkout is recorded in the session's transaction,
+    not in one of its own."""
+    from app.billing import state
+
+    alone: list[str] = []
+    monkeypatch.setattr(state, "record_customer_billing_id", lambda pk, _id: alone.append(pk))
+    customer(billing_api, "c-checkout")
+    assert _row("c-checkout").billing_id is None
+
+    answer = provision(
+        billing_api, customerId="c-checkout", planId="basic", billingPeriod="MONTHLY"
+    )
+
+    assert answer["status"] == "PAYMENT_REQUIRED" and answer["checkoutUrl"]
+    assert alone == []
+    made = _row("c-checkout").billing_id
+    assert made is not None
+    assert made == _session_customer(stripe_client, answer["checkoutBillingId"])
+    assert [c.id for c in stripe_client.v1.customers.list().data] == [made]
+
+
+def test_a_checkout_stripe_fails_still_records_the_customer_it_made(
+    billing_api: GraphQL, stripe_server: StripeTestServer, stripe_client: stripe.StripeClient
+) -> None:
+    """A Stripe customer made for a session that Stripe then fails keeps its record:
+    the next attempt bills the same customer without asking Stripe for it again."""
+    from app.billing import checkout
+    from app.billing.errors import BillingError
+    from app.models import Subscription
+
+    customer(billing_api, "c-failed")
+    answer = provision(billing_api, customerId="c-failed", planId="basic", billingPeriod="MONTHLY")
+    made = _row("c-failed").billing_id
+    assert made is not None
+    # As before the first attempt: no session, no Stripe customer recorded.
+    with Session(db.get_engine()) as session:
+        row = session.exec(
+            select(Subscription).where(
+                Subscription.checkout_billing_id == answer["checkoutBillingId"]
+            )
+        ).one()
+        row.checkout_url = None
+        row.checkout_billing_id = None
+        owner = session.get(Customer, row.customer_id)
+        assert owner is not None
+        owner.billing_id = None
+        session.add_all([row, owner])
+        session.commit()
+        subscription_id, customer_pk = row.id, owner.id
+    stripe_server.fail_next(500, path="/v1/checkout/sessions", method="POST")
+
+    with pytest.raises(BillingError):
+        checkout.create_checkout(subscription_id, {}, customer_id=customer_pk)
+
+    assert _row("c-failed").billing_id == made
+    assert [c.id for c in stripe_client.v1.customers.list().data] == [made]
