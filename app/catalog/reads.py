@@ -5,7 +5,9 @@ products and features change only through a catalog apply, which bumps the
 environment's ``catalog_version``. A unit of work that only reads (a query, an
 estimate) is marked with its environment (``use``) and then finds here copies of the
 catalog rows it needs instead of querying them again on every request: packages, the
-latest version of a plan or addon, prices, products and features.
+latest version of a plan or addon, prices, products and features. A provision, which
+writes only its subscription's rows, uses them too (``current``), with the catalog
+version read in its own transaction.
 
 Entries are kept per environment and catalog version. An apply committed in this
 process, or told by another one through Redis, drops the environment's entries at its
@@ -24,7 +26,8 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Callable, Collection, Hashable
+from collections.abc import Callable, Collection, Hashable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from sqlmodel import Session, SQLModel, select
@@ -60,6 +63,26 @@ def use(session: Session, environment: Environment) -> None:
     """Serve the catalog reads of ``session`` (a unit of work that only reads) from the
     environment's entries."""
     session.info[_ENTRIES] = (environment.id, _entries(environment.id, environment.catalog_version))
+
+
+@contextmanager
+def current(session: Session, environment_id: str) -> Iterator[None]:
+    """``use`` within a block of a unit of work that writes what it derives from the
+    catalog (a provision): the environment's catalog version is read in the unit's own
+    transaction, so an apply committed before it is seen whatever a cached environment
+    says. The block must not talk to Stripe, nor write catalog rows."""
+    version = session.exec(
+        select(Environment.catalog_version).where(Environment.id == environment_id)
+    ).one()
+    before = session.info.get(_ENTRIES)
+    session.info[_ENTRIES] = (environment_id, _entries(environment_id, version))
+    try:
+        yield
+    finally:
+        if before is None:
+            session.info.pop(_ENTRIES, None)
+        else:
+            session.info[_ENTRIES] = before
 
 
 def drop(environment_id: str) -> None:

@@ -92,6 +92,10 @@ def set_items(session: Session, subscription: Subscription, items: ResolvedItems
     for quantity_row in repository.feature_rows_of(session, subscription.id):
         session.delete(quantity_row)
     session.flush()
+    _add_items(session, subscription, items)
+
+
+def _add_items(session: Session, subscription: Subscription, items: ResolvedItems) -> None:
     for addon, quantity in items.addons:
         session.add(
             SubscriptionAddon(subscription_id=subscription.id, addon_id=addon.id, quantity=quantity)
@@ -152,7 +156,7 @@ def create(
     refresh_period(subscription, max(now, terms.start))
     session.add(subscription)
     session.flush()
-    set_items(session, subscription, terms.items)
+    _add_items(session, subscription, terms.items)  # a new subscription has none to replace
     if not starts_later and not awaiting_payment:
         take_slot(session, subscription)
     log.info(

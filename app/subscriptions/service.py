@@ -94,9 +94,9 @@ def _customer(session: Session, environment: Environment, customer_id: str) -> C
 
 
 def _plan(session: Session, environment: Environment, plan_id: str) -> tuple[Package, Product]:
-    plan = catalog.latest_package(session, environment.id, PackageKind.PLAN, plan_id)
-    product = catalog.product_by_id(session, environment.id, plan.product_id) if plan else None
-    if plan is None or product is None:
+    plan = catalog_reads.latest_package(session, environment.id, PackageKind.PLAN, plan_id)
+    product = catalog_reads.product(session, plan.product_id) if plan else None
+    if plan is None or product is None or product.environment_id != environment.id:
         raise PlanNotFound(f"unknown plan {plan_id!r}", field="input.planId")
     return plan, product
 
@@ -230,6 +230,15 @@ def _plan_ref(session: Session, subscription: Subscription) -> str | None:
 
 
 def provision(
+    session: Session, environment: Environment, request: ProvisionRequest
+) -> ProvisionOutcome:
+    # The plan, its prices and addons, as the catalog's read copies: a provision writes
+    # only the subscription's own rows, and its Stripe side runs in jobs of their own.
+    with catalog_reads.current(session, environment.id):
+        return _provision(session, environment, request)
+
+
+def _provision(
     session: Session, environment: Environment, request: ProvisionRequest
 ) -> ProvisionOutcome:
     now = clock.now()

@@ -177,6 +177,29 @@ def test_catalog_change_keeps_the_version_until_migrated(
     assert service.view(world, sub).totals.total == 12  # type: ignore[union-attr]
 
 
+def test_a_provision_sees_an_apply_another_process_committed(
+    world: Session, environment: Environment
+) -> None:
+    """A provision prices from the catalog's read copies, but reads the catalog's
+    version in its own transaction: copies this process still holds from before another
+    process's apply (it dropped none) are not used."""
+    from app.catalog import reads as catalog_reads
+    from tests.subscriptions.factories import customer
+
+    provision(world, environment, planId="basic", billingPeriod="MONTHLY")
+    held = catalog_reads._current[environment.id]
+    _new_basic_price(world, environment)
+    # As if the apply had been made by another process, without Redis to tell this one.
+    catalog_reads._current[environment.id] = held
+    customer(world, environment, "c-2")
+
+    sub = provision(world, environment, customerId="c-2", planId="basic", billingPeriod="MONTHLY")
+
+    plan = world.get(Package, sub.plan_id)
+    assert plan is not None and plan.version_number == 2
+    assert service.view(world, sub).totals.total == 12  # type: ignore[union-attr]
+
+
 def test_migration_at_period_end_is_scheduled(
     world: Session, environment: Environment, frozen: clock.FrozenClock
 ) -> None:
