@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from app.billing.crypto import open_at_rest
 from app.billing.errors import classify
+from app.billing.http import client_for
 from app.billing.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
 from app.config import Settings, get_settings
 from app.db import in_transaction
@@ -51,6 +52,7 @@ def build_gateway(settings: Settings, api_key: str | None = None) -> Gateway:
         key,
         base_addresses={"api": settings.stripe_api_base} if settings.stripe_api_base else None,
         max_network_retries=settings.stripe_max_network_retries,
+        http_client=client_for(),
     )
     limiter: RateLimiter
     if settings.redis_url:
