@@ -143,10 +143,11 @@ def set_once(model: type[SQLModel], row_id: str, guard: str, **values: Any) -> N
 def set_once_in(
     session: Session, model: type[SQLModel], row_id: str, guard: str, **values: Any
 ) -> None:
-    """``set_once`` in the caller's transaction."""
-    table: Any = model
-    session.execute(
-        update(table).where(table.id == row_id, getattr(table, guard).is_(None)).values(**values)
+    """``set_once`` in the caller's transaction (a Core statement: no object is loaded
+    or kept in step with it)."""
+    table: Any = model.__table__  # type: ignore[attr-defined]
+    session.connection().execute(
+        update(table).where(table.c.id == row_id, table.c[guard].is_(None)).values(**values)
     )
 
 
