@@ -44,6 +44,7 @@ from app.billing.customers import customer_for_billing, read_customer
 from app.billing.errors import BillingError
 from app.billing.idempotency import idempotency_key
 from app.billing.locks import customer_lock
+from app.catalog import reads as catalog_reads
 from app.db import in_transaction
 from app.models import Customer, PromotionCode, Subscription
 from app.models.subscriptions import ENDED_STATUSES, SubscriptionStatus
@@ -92,7 +93,10 @@ class DesiredSubscription:
 
 
 def desired_of(session: Session, subscription: Subscription) -> DesiredSubscription:
-    items = views.billed_items(session, subscription)
+    # Local price ids only, from the catalog's read copies: Stripe's ids for them are
+    # read from the rows themselves (``ensure_price``).
+    with catalog_reads.current(session, subscription.environment_id):
+        items = views.billed_items(session, subscription)
     promotion_coupon_id = None
     if subscription.promotion_code_id:
         code = session.get(PromotionCode, subscription.promotion_code_id)
