@@ -308,7 +308,8 @@ def _provision(
         now,
         awaiting_payment=awaiting_payment,
     )
-    billing_info.set_tax_rates(session, subscription, tax_rates)
+    if tax_rates:  # a new subscription has none to replace
+        billing_info.set_tax_rates(session, subscription, tax_rates)
     if entitlement_values:
         overrides.replace_all(session, subscription, entitlement_values)
     _forward_customer_information(session, customer, info)
