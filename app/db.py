@@ -92,17 +92,18 @@ def unit_of_work(engine: Engine | None = None, *, write: bool = True) -> Iterato
     """
     chosen = engine or get_engine()
     session = _session_factory(chosen)()
-    sqlite = chosen.dialect.name == "sqlite"
-    sqlite_writer = write and sqlite
+    sqlite_writer = write and chosen.dialect.name == "sqlite"
     writer = _writer_lock(chosen) if sqlite_writer else None
     # Past the busy timeout, the transaction goes on to SQLite's own lock (and its error).
     if writer is not None and not writer.acquire(timeout=SQLITE_BUSY_SECONDS):
         writer = None
     try:
-        if sqlite:
-            # A writer takes SQLite's write lock up front, so concurrent writers queue on
-            # the busy timeout instead of failing when a read lock cannot be upgraded.
-            session.connection().exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        if sqlite_writer:
+            # Take SQLite's write lock up front, so concurrent writers queue on the busy
+            # timeout instead of failing when a read lock cannot be upgraded.
+            session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            begin_reads(session)
         yield session
         session.commit()
     except BaseException:
@@ -113,6 +114,13 @@ def unit_of_work(engine: Engine | None = None, *, write: bool = True) -> Iterato
         if writer is not None:
             writer.release()
         forget_sent(session, chosen)
+
+
+def begin_reads(session: Session) -> None:
+    """On SQLite, begin the session's transaction, so that its reads see one snapshot
+    (the driver would run each SELECT on its own); elsewhere, nothing to do."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection().exec_driver_sql("BEGIN")
 
 
 # SQLite takes one writer at a time. Writers of this process queue here, each woken the

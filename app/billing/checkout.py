@@ -98,8 +98,8 @@ def _read(subscription_id: str) -> _Pending | None:
             customer=snapshot_of(session, subscription.customer_id),
         )
 
-    # Under the customer's lock, nothing this job writes changes meanwhile: a read-only
-    # transaction, which does not queue behind the API's writers on SQLite.
+    # A read-only transaction, which does not queue behind the API's writers on SQLite
+    # (under the customer's lock, nothing the job then writes changes meanwhile).
     return in_transaction(work, write=False)
 
 
@@ -184,30 +184,45 @@ def create_checkout(
         customer = pending.customer
         billed_to = customer_for_billing(desired.customer_id, customer, record=False)
         made = billed_to if customer is None or customer.billing_id is None else None
-        params = _params(desired, billed_to, options)
-        # The provisioning call's job and the sweep (which has no checkoutOptions) are
-        # two requests; a retry of either replays its own first answer.
-        key = idempotency_key(
-            "checkout.create",
-            desired.id,
-            requested_by,
-            revision=str(desired.sync_generation),
-        )
-        gw = gateway(desired.environment_id)
         try:
-            created = gw.call(
-                lambda: gw.stripe.v1.checkout.sessions.create(params, {"idempotency_key": key})
-            )
-        except Exception:
+            session = _open(desired, billed_to, options, requested_by)
+            _record(desired, session, made)
+        except BaseException:
+            # Whatever failed after the Stripe customer was made, its id is kept.
             if made is not None:
-                state.record_customer_billing_id(desired.customer_id, made)
+                _keep_customer(desired.customer_id, made)
             raise
-        if created.url is None:  # pragma: no cover - Stripe always sets it for hosted sessions
-            raise RuntimeError("checkout session without a url")
-        session = CheckoutSession(url=created.url, billing_id=created.id)
-        _record(desired, session, made)
-        log.info("stripe.checkout.created", subscription_id=desired.ref_id, billing_id=created.id)
+        log.info(
+            "stripe.checkout.created", subscription_id=desired.ref_id, billing_id=session.billing_id
+        )
         return session
+
+
+def _open(
+    desired: DesiredSubscription, billed_to: str, options: dict[str, Any], requested_by: str
+) -> CheckoutSession:
+    params = _params(desired, billed_to, options)
+    # The provisioning call's job and the sweep (which has no checkoutOptions) are two
+    # requests; a retry of either replays its own first answer.
+    key = idempotency_key(
+        "checkout.create", desired.id, requested_by, revision=str(desired.sync_generation)
+    )
+    gw = gateway(desired.environment_id)
+    created = gw.call(
+        lambda: gw.stripe.v1.checkout.sessions.create(params, {"idempotency_key": key})
+    )
+    if created.url is None:  # pragma: no cover - Stripe always sets it for hosted sessions
+        raise RuntimeError("checkout session without a url")
+    return CheckoutSession(url=created.url, billing_id=created.id)
+
+
+def _keep_customer(customer_id: str, billing_id: str) -> None:
+    """Record a Stripe customer's id on the way out of a failed checkout. If even that
+    fails, the next attempt finds the customer again (its creation key, else the search)."""
+    try:
+        state.record_customer_billing_id(customer_id, billing_id)
+    except Exception as exc:  # noqa: BLE001 - the checkout's own failure is the one raised
+        log.warning("stripe.customer.unrecorded", customer_id=customer_id, error=type(exc).__name__)
 
 
 def _record(

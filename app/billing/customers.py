@@ -373,7 +373,8 @@ def customer_for_billing(
     date) here if need be; a card still on its way makes the caller wait for it.
     ``snapshot`` is the customer as the caller read it under the lock it holds, saving
     a read. With ``record=False``, a Stripe customer made here is left for the caller to
-    record (``state.set_once_in`` in its own next write), still under the lock.
+    record (``state.set_once_in`` in its own next write, or alone if that fails), still
+    under the lock; it is recorded here anyway when the customer has fields to push.
     """
     with customer_lock(customer_id):
         if snapshot is None or snapshot.id != customer_id:
@@ -382,8 +383,10 @@ def customer_for_billing(
             raise LookupError(f"customer {customer_id} does not exist")
         if snapshot.payment_method_pending:
             raise PaymentMethodOnItsWay("the customer's payment method is still on its way")
-        billing_id = ensure_exists(snapshot, record=record)
-        if snapshot.synced_generation < snapshot.sync_generation:
+        behind = snapshot.synced_generation < snapshot.sync_generation
+        # A push writes in any case, and may fail: the id is recorded before it.
+        billing_id = ensure_exists(snapshot, record=record or behind)
+        if behind:
             _push(snapshot, billing_id, None, None)
             state.record_customer_synced(customer_id, snapshot.sync_generation)
         return billing_id

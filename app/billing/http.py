@@ -60,8 +60,11 @@ class KeepAliveClient(stripe.HTTPClient):
             connection.request(method.upper(), target, body=body, headers=dict(headers or {}))
             response = connection.getresponse()
             content = response.read()
-        except Exception as exc:  # noqa: BLE001 - each is told apart in _raise
+        except BaseException as exc:
+            # Half a request or an unread answer leaves the connection unusable.
             self._drop(key)
+            if not isinstance(exc, Exception):
+                raise  # an interruption (a job's time limit, say): not a network error
             _raise(exc)
         if response.will_close:
             self._drop(key)
@@ -128,20 +131,26 @@ def _dropped(connection: http.client.HTTPConnection) -> bool:
     if sock is None:
         return False  # not connected yet: connects on its next request
     try:
-        readable, _, _ = select.select([sock], [], [], 0)
+        # poll, not select: select refuses descriptors past 1024.
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        return bool(poller.poll(0))
     except (OSError, ValueError):
         return True
-    return bool(readable)
 
 
 def _raise(exc: Exception) -> NoReturn:
     """The SDK's error for a failed request: a connection that failed or timed out may be
-    retried (every POST carries an idempotency key); a certificate that failed may not."""
+    retried (every POST carries an idempotency key); TLS that failed (a certificate, a
+    protocol) may not."""
     if isinstance(exc, ssl.SSLCertVerificationError):
         message = (
             "Could not verify Stripe's SSL certificate. Please make sure that your network "
             "is not intercepting certificates."
         )
+        retry = False
+    elif isinstance(exc, ssl.SSLError):
+        message = "Could not set up TLS with Stripe."
         retry = False
     elif isinstance(exc, OSError | http.client.HTTPException):
         message = "Unexpected error communicating with Stripe."
@@ -157,7 +166,8 @@ def _raise(exc: Exception) -> NoReturn:
 
 def client_for() -> stripe.HTTPClient:
     """The HTTP client of a StripeClient: requests' when the environment names a proxy,
-    which requests honours, else ``KeepAliveClient``."""
-    if urllib.request.getproxies():
+    which requests honours, else ``KeepAliveClient``. NO_PROXY alone names none."""
+    proxies = urllib.request.getproxies()
+    if any(proxies.get(scheme) for scheme in ("https", "http", "all")):
         return stripe.RequestsClient()
     return KeepAliveClient()

@@ -35,6 +35,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from app.config import get_settings
+from app.db import begin_reads
 from app.graphql.context import in_thread
 from app.models import Environment
 
@@ -76,6 +77,7 @@ def _reads(batch: list[_Waiting], session: Session, environment: Environment) ->
         except DBAPIError:
             # The failed statement may have ended the transaction (PostgreSQL).
             session.rollback()
+            begin_reads(session)
             results.append(None)
         except Exception:  # noqa: BLE001 - the full path reads it again and reports it
             results.append(None)

@@ -154,8 +154,10 @@ def create(
         unit_quantity=terms.unit_quantity,
     )
     refresh_period(subscription, max(now, terms.start))
-    # Flushed with its items, in one flush (the unit of work orders the inserts).
     session.add(subscription)
+    # Flushed before its items: they have no relationship to order their inserts by, and
+    # the entitlements cache finds their customer through the flushed subscription.
+    session.flush()
     _add_items(session, subscription, terms.items)  # a new subscription has none to replace
     if not starts_later and not awaiting_payment:
         take_slot(session, subscription)

@@ -100,20 +100,16 @@ def test_a_checkout_records_the_customer_it_made_with_its_session(
     assert [c.id for c in stripe_client.v1.customers.list().data] == [made]
 
 
-def test_a_checkout_stripe_fails_still_records_the_customer_it_made(
-    billing_api: GraphQL, stripe_server: StripeTestServer, stripe_client: stripe.StripeClient
-) -> None:
-    """A Stripe customer made for a session that Stripe then fails keeps its record:
-    the next attempt bills the same customer without asking Stripe for it again."""
-    from app.billing import checkout
-    from app.billing.errors import BillingError
+def _waiting_for_a_first_checkout(api: GraphQL, customer_id: str) -> tuple[str, str, str]:
+    """A paid subscription provisioned (its checkout made a Stripe customer), then put
+    back as before its first attempt: no session, no Stripe customer recorded. Returns
+    its id, its customer's and the Stripe customer the next attempt will bill."""
     from app.models import Subscription
 
-    customer(billing_api, "c-failed")
-    answer = provision(billing_api, customerId="c-failed", planId="basic", billingPeriod="MONTHLY")
-    made = _row("c-failed").billing_id
+    customer(api, customer_id)
+    answer = provision(api, customerId=customer_id, planId="basic", billingPeriod="MONTHLY")
+    made = _row(customer_id).billing_id
     assert made is not None
-    # As before the first attempt: no session, no Stripe customer recorded.
     with Session(db.get_engine()) as session:
         row = session.exec(
             select(Subscription).where(
@@ -127,11 +123,44 @@ def test_a_checkout_stripe_fails_still_records_the_customer_it_made(
         owner.billing_id = None
         session.add_all([row, owner])
         session.commit()
-        subscription_id, customer_pk = row.id, owner.id
+        return row.id, owner.id, made
+
+
+def test_a_checkout_stripe_fails_still_records_the_customer_it_made(
+    billing_api: GraphQL, stripe_server: StripeTestServer, stripe_client: stripe.StripeClient
+) -> None:
+    """A Stripe customer made for a session that Stripe then fails keeps its record:
+    the next attempt bills the same customer."""
+    from app.billing import checkout
+    from app.billing.errors import BillingError
+
+    subscription_id, customer_pk, made = _waiting_for_a_first_checkout(billing_api, "c-failed")
     stripe_server.fail_next(500, path="/v1/checkout/sessions", method="POST")
 
     with pytest.raises(BillingError):
         checkout.create_checkout(subscription_id, {}, customer_id=customer_pk)
 
     assert _row("c-failed").billing_id == made
+    again = checkout.create_checkout(subscription_id, {}, customer_id=customer_pk)
+    assert again is not None
+    assert _session_customer(stripe_client, again.billing_id) == made
+    assert [c.id for c in stripe_client.v1.customers.list().data] == [made]
+
+
+def test_a_checkout_that_fails_before_stripe_still_records_the_customer_it_made(
+    billing_api: GraphQL, stripe_client: stripe.StripeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Made, then something of ours fails before the session is asked for: kept too."""
+    from app.billing import checkout
+
+    subscription_id, customer_pk, made = _waiting_for_a_first_checkout(billing_api, "c-local")
+
+    def broken(*_args: object) -> object:
+        raise RuntimeError("the session's parameters could not be made")
+
+    monkeypatch.setattr(checkout, "_params", broken)
+    with pytest.raises(RuntimeError):
+        checkout.create_checkout(subscription_id, {}, customer_id=customer_pk)
+
+    assert _row("c-local").billing_id == made
     assert [c.id for c in stripe_client.v1.customers.list().data] == [made]

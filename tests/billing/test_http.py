@@ -153,8 +153,45 @@ def test_a_certificate_that_fails_is_not_retried() -> None:
 
 
 def test_a_proxy_in_the_environment_is_left_to_requests(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)
+    for scheme in ("HTTPS", "HTTP", "ALL", "NO"):
+        monkeypatch.delenv(f"{scheme}_PROXY", raising=False)
+        monkeypatch.delenv(f"{scheme.lower()}_proxy", raising=False)
+    assert isinstance(client_for(), KeepAliveClient)
+    # Exceptions alone name no proxy (containers often set it).
+    monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
     assert isinstance(client_for(), KeepAliveClient)
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
     assert isinstance(client_for(), stripe.RequestsClient)
+
+
+def test_tls_that_fails_is_not_retried() -> None:
+    with pytest.raises(stripe.APIConnectionError) as failed:
+        _raise(ssl.SSLError("wrong version number"))
+    assert not failed.value.should_retry
+
+
+def test_an_interrupted_request_leaves_no_half_used_connection() -> None:
+    """A job's time limit (an exception outside Exception) stops a request midway: the
+    interruption goes on as it is, and the thread's next request gets a new connection."""
+
+    class Interrupted(BaseException):
+        pass
+
+    with _serving() as server:
+        client = KeepAliveClient(timeout=5)
+        url = f"{_url(server)}/v1/customers"
+        client.request("post", url, {"Content-Length": "0"}, "")
+        connection = next(iter(client._connections().values()))
+        original = connection.getresponse
+
+        def interrupted() -> Any:
+            raise Interrupted
+
+        connection.getresponse = interrupted  # type: ignore[method-assign]
+        with pytest.raises(Interrupted):
+            client.request("post", url, {}, "a=1")
+        connection.getresponse = original  # type: ignore[method-assign]
+        content, status, _headers = client.request("post", url, {}, "a=2")
+
+    assert status == 200 and b"cus_1" in content
+    assert server.connections == 2

@@ -120,6 +120,10 @@ def _read(customer_id: str, *, fail: str = "") -> shared_units.Work:
         found = session.exec(
             select(Customer.customer_id).where(Customer.customer_id == customer_id)
         ).first()
+        driver = session.connection().connection.driver_connection
+        # On SQLite, each read runs inside the unit's transaction (one snapshot).
+        if getattr(driver, "in_transaction", True) is False:
+            return f"{found} outside a transaction"
         return f"{found} for {request_name.get()}"
 
     return work

@@ -188,16 +188,45 @@ def test_a_provision_sees_an_apply_another_process_committed(
 
     provision(world, environment, planId="basic", billingPeriod="MONTHLY")
     held = catalog_reads._current[environment.id]
+    # The environment as a cached API key would still hold it: from before the apply.
+    stale = Environment(**environment.model_dump())
     _new_basic_price(world, environment)
     # As if the apply had been made by another process, without Redis to tell this one.
     catalog_reads._current[environment.id] = held
     customer(world, environment, "c-2")
+    assert stale.catalog_version < environment.catalog_version
 
-    sub = provision(world, environment, customerId="c-2", planId="basic", billingPeriod="MONTHLY")
+    sub = provision(world, stale, customerId="c-2", planId="basic", billingPeriod="MONTHLY")
 
     plan = world.get(Package, sub.plan_id)
     assert plan is not None and plan.version_number == 2
     assert service.view(world, sub).totals.total == 12  # type: ignore[union-attr]
+
+
+def test_a_provision_with_items_marks_only_its_customer_changed(
+    world: Session, environment: Environment
+) -> None:
+    """Its addon and per-unit rows are known to be its customer's: the commit drops that
+    customer's cached entitlements, not every cache of the process (and of the others)."""
+    from app.catalog import reads as catalog_reads
+    from tests.subscriptions.factories import customer
+
+    provision(world, environment, planId="basic", billingPeriod="MONTHLY")
+    assert environment.id in catalog_reads._current
+    customer(world, environment, "c-2")
+
+    sub = provision(
+        world,
+        environment,
+        customerId="c-2",
+        planId="pro",
+        billingPeriod="MONTHLY",
+        billableFeatures=[{"featureId": "seats", "quantity": 3}],
+        addons=[{"addonId": "extra", "quantity": 1}],
+    )
+
+    assert repository.items_of(world, sub.id).addons
+    assert environment.id in catalog_reads._current
 
 
 def test_migration_at_period_end_is_scheduled(
