@@ -29,9 +29,9 @@ log = structlog.get_logger(__name__)
 MAX_BATCH = 200
 # Two batches in flight: one's commit overlaps the next one's statements. Measured with
 # bench/webhooks.py (PostgreSQL on loopback, 16 connections), as ratios to the bare stack
-# in the same minutes: 4 writers 0.93-1.14 (p99 18-19 ms), 2 writers 1.16-1.26 (p99
-# 11-15 ms), 1 writer 1.26-1.29 (p99 15-17 ms). Fewer writers make larger batches; one
-# alone would leave a far database's round trips unoverlapped.
+# in the same minutes: 4 writers 0.93-1.14 (p99 18-19 ms), 2 writers 0.94-1.26, most
+# runs 1.11-1.26 (p99 11-24 ms), 1 writer 1.26-1.29 (p99 15-17 ms). Fewer writers make
+# larger batches; one alone would leave a far database's round trips unoverlapped.
 MAX_WRITERS = 2
 
 

@@ -9,11 +9,12 @@ import pytest
 from sqlmodel import Session
 
 from app import clock
+from app.catalog import reads as catalog_reads
 from app.errors import AppError
 from app.models import Environment, Package
 from app.subscriptions import repository, service
 from app.subscriptions.transitions import run_due
-from tests.subscriptions.factories import T0, apply, catalog_data, provision, states
+from tests.subscriptions.factories import T0, apply, catalog_data, customer, provision, states
 
 
 def update(session: Session, environment: Environment, **fields: object):  # type: ignore[no-untyped-def]
@@ -183,9 +184,6 @@ def test_a_provision_sees_an_apply_another_process_committed(
     """A provision prices from the catalog's read copies, but reads the catalog's
     version in its own transaction: copies this process still holds from before another
     process's apply (it dropped none) are not used."""
-    from app.catalog import reads as catalog_reads
-    from tests.subscriptions.factories import customer
-
     provision(world, environment, planId="basic", billingPeriod="MONTHLY")
     held = catalog_reads._current[environment.id]
     # The environment as a cached API key would still hold it: from before the apply.
@@ -208,9 +206,6 @@ def test_a_provision_with_items_marks_only_its_customer_changed(
 ) -> None:
     """Its addon and per-unit rows are known to be its customer's: the commit drops that
     customer's cached entitlements, not every cache of the process (and of the others)."""
-    from app.catalog import reads as catalog_reads
-    from tests.subscriptions.factories import customer
-
     provision(world, environment, planId="basic", billingPeriod="MONTHLY")
     assert environment.id in catalog_reads._current
     customer(world, environment, "c-2")
